@@ -1,0 +1,228 @@
+"""The outcome of a learning-rate range test: the curve, how it ended, how it was run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+# Why a sweep ended. Kept as plain strings so results stay JSON-friendly.
+STOP_REASONS = (
+    "completed",  # every planned step ran.
+    "diverged",  # the smoothed loss exceeded `diverge_threshold` times the best one.
+    "non_finite_loss",  # a batch loss was NaN or infinite.
+    "data_exhausted",  # the data ran out (or `fit` ended) before the planned steps.
+)
+
+_FORMAT = "keras_lrfind.LRFinderResult"
+
+
+class LRFinderWarning(UserWarning):
+    """A range-test curve, or the run that made it, should not be trusted as it is.
+
+    Filter it like any warning, e.g.
+    `warnings.simplefilter("ignore", keras_lrfind.LRFinderWarning)`.
+    """
+_FORMAT_VERSION = 1
+
+
+def _as_float_array(values, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"`{name}` must be one-dimensional. Received shape {array.shape}.")
+    return array
+
+
+@dataclasses.dataclass(eq=False)
+class LRFinderResult:
+    """The curve recorded by a learning-rate range test.
+
+    Each index `i` is one optimizer step: `learning_rates[i]` is the learning rate that step
+    used, `losses[i]` the loss of that step's batch (the true batch loss, not Keras's running
+    mean), and `smoothed_losses[i]` the debiased exponential moving average that suggestions
+    and divergence checks read. When the test ran with `validation_data`,
+    `validation_losses[i]` is the loss on that fixed sample after step `i`, and the smoothed
+    curve follows it instead of the training loss.
+
+    Results are plain data: save them with `to_json()`, load them with `from_json()`, and
+    compare, plot or re-suggest without the model.
+
+    Args:
+        learning_rates: The learning rate of each recorded step.
+        losses: The training loss of each recorded step's batch.
+        smoothed_losses: The smoothed curve (of `validation_losses` when present).
+        stop_reason: Why the sweep ended, one of `STOP_REASONS`.
+        start_lr: The first learning rate of the planned sweep.
+        end_lr: The last learning rate of the planned sweep.
+        num_steps: The number of planned steps.
+        mode: `"exponential"` or `"linear"` growth.
+        smoothing: The moving-average factor; `0` means no smoothing.
+        diverge_threshold: The smoothed-loss ratio over the best that stops the sweep.
+        validation_losses: The validation loss after each step, or `None`.
+    """
+
+    learning_rates: np.ndarray
+    losses: np.ndarray
+    smoothed_losses: np.ndarray
+    stop_reason: str
+    start_lr: float
+    end_lr: float
+    num_steps: int
+    mode: str = "exponential"
+    smoothing: float = 0.98
+    diverge_threshold: float = 4.0
+    validation_losses: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.learning_rates = _as_float_array(self.learning_rates, "learning_rates")
+        self.losses = _as_float_array(self.losses, "losses")
+        self.smoothed_losses = _as_float_array(self.smoothed_losses, "smoothed_losses")
+        arrays = {
+            "learning_rates": self.learning_rates,
+            "losses": self.losses,
+            "smoothed_losses": self.smoothed_losses,
+        }
+        if self.validation_losses is not None:
+            self.validation_losses = _as_float_array(self.validation_losses, "validation_losses")
+            arrays["validation_losses"] = self.validation_losses
+        lengths = {name: len(array) for name, array in arrays.items()}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"All curves must have the same length. Received lengths {lengths}.")
+        if self.stop_reason not in STOP_REASONS:
+            raise ValueError(
+                f"`stop_reason` must be one of {STOP_REASONS}. "
+                f"Received: stop_reason={self.stop_reason!r}."
+            )
+
+    @property
+    def num_recorded(self) -> int:
+        """The number of steps recorded (at most `num_steps`)."""
+        return len(self.learning_rates)
+
+    @property
+    def best_index(self) -> int | None:
+        """The index of the lowest finite smoothed loss, or `None` if there is none."""
+        finite = np.isfinite(self.smoothed_losses)
+        if not finite.any():
+            return None
+        return int(np.argmin(np.where(finite, self.smoothed_losses, np.inf)))
+
+    @property
+    def best_lr(self) -> float:
+        """The learning rate at the lowest smoothed loss (NaN when no loss was finite).
+
+        This is where the loss bottomed out, not a learning rate to train with: use
+        `suggest()` for that.
+        """
+        index = self.best_index
+        return math.nan if index is None else float(self.learning_rates[index])
+
+    @property
+    def best_loss(self) -> float:
+        """The lowest finite smoothed loss (NaN when no loss was finite)."""
+        index = self.best_index
+        return math.nan if index is None else float(self.smoothed_losses[index])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the result as JSON-ready Python values (non-finite numbers become `None`)."""
+
+        def encode(array):
+            if array is None:
+                return None
+            return [float(v) if math.isfinite(v) else None for v in array.tolist()]
+
+        return {
+            "format": _FORMAT,
+            "version": _FORMAT_VERSION,
+            "start_lr": self.start_lr,
+            "end_lr": self.end_lr,
+            "num_steps": self.num_steps,
+            "mode": self.mode,
+            "smoothing": self.smoothing,
+            "diverge_threshold": self.diverge_threshold,
+            "stop_reason": self.stop_reason,
+            "learning_rates": encode(self.learning_rates),
+            "losses": encode(self.losses),
+            "smoothed_losses": encode(self.smoothed_losses),
+            "validation_losses": encode(self.validation_losses),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LRFinderResult:
+        """Builds a result from the output of `to_dict()`."""
+        if data.get("format") != _FORMAT:
+            raise ValueError(
+                f"This is not a saved keras_lrfind result: expected format={_FORMAT!r}. "
+                f"Received: format={data.get('format')!r}."
+            )
+        if data.get("version") != _FORMAT_VERSION:
+            raise ValueError(
+                f"Unsupported result version {data.get('version')!r}; this keras_lrfind "
+                f"reads version {_FORMAT_VERSION}. Upgrade keras_lrfind to read it."
+            )
+
+        def decode(values):
+            if values is None:
+                return None
+            return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+
+        return cls(
+            learning_rates=decode(data["learning_rates"]),
+            losses=decode(data["losses"]),
+            smoothed_losses=decode(data["smoothed_losses"]),
+            validation_losses=decode(data.get("validation_losses")),
+            stop_reason=data["stop_reason"],
+            start_lr=float(data["start_lr"]),
+            end_lr=float(data["end_lr"]),
+            num_steps=int(data["num_steps"]),
+            mode=data["mode"],
+            smoothing=float(data["smoothing"]),
+            diverge_threshold=float(data["diverge_threshold"]),
+        )
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """Serializes the result to JSON, and writes it to `path` when one is given.
+
+        Non-finite losses (a NaN at divergence) are written as `null`, so the file is
+        standard JSON that any tool can read.
+
+        Args:
+            path: A file to write. Defaults to `None` (only return the text).
+
+        Returns:
+            The JSON text.
+        """
+        text = json.dumps(self.to_dict(), indent=1)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(text)
+        return text
+
+    @classmethod
+    def from_json(cls, source: str | os.PathLike) -> LRFinderResult:
+        """Loads a result from JSON text or from a file written by `to_json(path)`.
+
+        Args:
+            source: The JSON text, or the path of a file holding it.
+
+        Returns:
+            The `LRFinderResult`.
+        """
+        if isinstance(source, str) and source.lstrip().startswith("{"):
+            text = source
+        else:
+            with open(source, encoding="utf-8") as file:
+                text = file.read()
+        return cls.from_dict(json.loads(text))
+
+    def __repr__(self) -> str:
+        return (
+            f"LRFinderResult(steps={self.num_recorded}/{self.num_steps}, "
+            f"lr={self.start_lr:.3g}..{self.end_lr:.3g} ({self.mode}), "
+            f"stop_reason={self.stop_reason!r}, best_lr={self.best_lr:.3g}, "
+            f"best_loss={self.best_loss:.4g})"
+        )
