@@ -162,7 +162,7 @@ class _StateSnapshot:
         self.values = [np.array(v.numpy(), copy=True) for v in self.variables]
 
     def restore(self):
-        for variable, value in zip(self.variables, self.values):
+        for variable, value in zip(self.variables, self.values, strict=True):
             variable.assign(value)
 
 
@@ -262,9 +262,7 @@ class LRFinderCallback(keras.callbacks.Callback):
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
 
-        self._learning_rates = sweep_learning_rates(
-            self.start_lr, self.end_lr, planned, self.mode
-        )
+        self._learning_rates = sweep_learning_rates(self.start_lr, self.end_lr, planned, self.mode)
         self._planned = planned
         self._step = 0
         self._average = 0.0

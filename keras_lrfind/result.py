@@ -27,6 +27,8 @@ class LRFinderWarning(UserWarning):
     Filter it like any warning, e.g.
     `warnings.simplefilter("ignore", keras_lrfind.LRFinderWarning)`.
     """
+
+
 _FORMAT_VERSION = 1
 
 

@@ -57,7 +57,7 @@ def full_state(model):
 def assert_same_state(before, after):
     """Every variable is bit-identical (same paths, same values)."""
     assert [path for path, _ in before] == [path for path, _ in after]
-    for (path, a), (_, b) in zip(before, after):
+    for (path, a), (_, b) in zip(before, after, strict=True):
         np.testing.assert_array_equal(a, b, err_msg=path)
 
 

@@ -46,7 +46,7 @@ def check_sgd_steps(recorder, result, x, y):
         xb, yb = batches(x, y, step)
         loss, gradient = linear_loss_and_gradient(recorder.weights[step], xb, yb)
         np.testing.assert_allclose(result.losses[step], loss, rtol=1e-5, err_msg=f"step {step}")
-        weights = zip(recorder.weights[step], recorder.weights_after[step], gradient)
+        weights = zip(recorder.weights[step], recorder.weights_after[step], gradient, strict=True)
         for before, after, grad in weights:
             np.testing.assert_allclose(after, before - lr * grad, rtol=1e-4, atol=1e-6)
 
@@ -125,7 +125,7 @@ class TestLRFinderCurve:
         model = make_mlp("adam")
         weights = [w.copy() for w in model.get_weights()]
         keras_lrfind.LRFinder(model).find(x, y, batch_size=BATCH_SIZE, verbose=0)
-        for a, b in zip(weights, model.get_weights()):
+        for a, b in zip(weights, model.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
         assert int(model.optimizer.iterations.numpy()) == 0
         for variable in model.optimizer.variables:
@@ -236,7 +236,7 @@ class TestLRFinderRestores:
         for model in (tested, untouched):
             keras.utils.set_random_seed(9)
             model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
-        for a, b in zip(tested.get_weights(), untouched.get_weights()):
+        for a, b in zip(tested.get_weights(), untouched.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
 
     def test_schedule_optimizer_is_swapped_and_restored(self, linear_data):
@@ -304,9 +304,7 @@ class TestLRFinderRestores:
         model = make_linear_model(keras.optimizers.SGD(0.01, gradient_accumulation_steps=2))
         model.fit(x[:24], y[:24], batch_size=BATCH_SIZE, verbose=0)  # Leaves a pending gradient.
         before = full_state(model)
-        result = keras_lrfind.LRFinder(model).find(
-            x, y, batch_size=BATCH_SIZE, verbose=0, **QUIET
-        )
+        result = keras_lrfind.LRFinder(model).find(x, y, batch_size=BATCH_SIZE, verbose=0, **QUIET)
         assert result.num_recorded == 20
         assert np.all(np.isfinite(result.losses))
         assert_same_state(before, full_state(model))

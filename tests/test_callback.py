@@ -1,0 +1,117 @@
+"""Tests for `LRFinderCallback` inside the user's own `model.fit`."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from conftest import BATCH_SIZE, StepRecorder, assert_same_state, full_state, make_mlp
+
+import keras_lrfind
+
+
+class TestLRFinderCallback:
+    def test_inside_fit_records_and_restores(self, linear_data):
+        """Passed to `fit`, it records the sweep, stops training, and restores everything."""
+        x, y = linear_data
+        model = make_mlp("adam")
+        model.fit(x, y, batch_size=BATCH_SIZE, verbose=0)
+        before = full_state(model)
+        callback = keras_lrfind.LRFinderCallback(num_steps=50)
+        history = model.fit(x, y, batch_size=BATCH_SIZE, epochs=3, callbacks=[callback], verbose=0)
+        result = callback.result
+        assert result.num_steps == 50
+        assert 1 < result.num_recorded <= 50
+        assert len(history.history["loss"]) <= 2  # Stopped once the sweep ended.
+        assert_same_state(before, full_state(model))
+        assert not model.stop_training
+
+    def test_reusable_across_fit_calls(self, linear_data):
+        """One instance runs twice, and each run starts afresh."""
+        x, y = linear_data
+        model = make_mlp("adam")
+        callback = keras_lrfind.LRFinderCallback(num_steps=20, diverge_threshold=1e9, end_lr=1e-2)
+        model.fit(x, y, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
+        first = callback.result
+        model.fit(x, y, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
+        second = callback.result
+        assert first is not second
+        assert first.num_recorded == second.num_recorded == 20
+        np.testing.assert_array_equal(first.learning_rates, second.learning_rates)
+
+    def test_default_length_needs_enough_epochs(self, linear_data):
+        """A one-epoch fit of 32 steps cannot hold the default 100: a clear error, no change."""
+        x, y = linear_data
+        model = make_mlp("adam")
+        before = full_state(model)
+        callback = keras_lrfind.LRFinderCallback()
+        with pytest.raises(
+            ValueError, match=r"needs 100 steps but `fit` will run only 32.*epochs=4"
+        ):
+            model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, callbacks=[callback], verbose=0)
+        assert_same_state(before, full_state(model))
+
+    def test_steps_per_execution_is_refused(self, linear_data):
+        """With steps_per_execution > 1 the callback refuses, naming the value and the fix."""
+        x, y = linear_data
+        model = make_mlp("adam", steps_per_execution=4)
+        callback = keras_lrfind.LRFinderCallback(num_steps=20)
+        with pytest.raises(ValueError, match=r"steps_per_execution=4.*LRFinder"):
+            model.fit(x, y, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
+
+    def test_context_manager_restores_after_ctrl_c(self, linear_data):
+        """Used as a context manager, it restores the model when `fit` is interrupted."""
+        x, y = linear_data
+        model = make_mlp("adam")
+        model.fit(x, y, batch_size=BATCH_SIZE, verbose=0)
+        before = full_state(model)
+        with pytest.raises(KeyboardInterrupt):
+            with keras_lrfind.LRFinderCallback(num_steps=20) as callback:
+                model.fit(
+                    x,
+                    y,
+                    batch_size=BATCH_SIZE,
+                    callbacks=[callback, StepRecorder(raise_at=5)],
+                    verbose=0,
+                )
+        assert_same_state(before, full_state(model))
+
+    def test_restore_false_keeps_weights_but_not_the_learning_rate(self, linear_data):
+        """With `restore=False` the trained weights stay, the learning rate comes back."""
+        x, y = linear_data
+        model = make_mlp(keras.optimizers.Adam(0.003))
+        weights = [w.copy() for w in model.get_weights()]
+        callback = keras_lrfind.LRFinderCallback(num_steps=20, end_lr=1e-2, restore=False)
+        model.fit(x, y, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
+        assert any(
+            not np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True)
+        )
+        assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.003)
+        assert int(model.optimizer.iterations.numpy()) == 20
+
+    def test_result_before_any_run(self):
+        """Asking for the result before `fit` is a clear error."""
+        with pytest.raises(RuntimeError, match=r"No range test has finished yet"):
+            _ = keras_lrfind.LRFinderCallback().result
+
+    def test_unknown_epoch_length_needs_num_steps(self, linear_data):
+        """A generator epoch of unknown length without `num_steps` is refused."""
+        x, y = linear_data
+        model = make_mlp("adam")
+
+        def generate():
+            while True:
+                yield x[:BATCH_SIZE], y[:BATCH_SIZE]
+
+        with pytest.raises(ValueError, match=r"epoch length is unknown.*num_steps=None"):
+            model.fit(
+                generate(), callbacks=[keras_lrfind.LRFinderCallback()], shuffle=False, verbose=0
+            )
+
+    def test_verbose_prints_a_summary(self, linear_data, capsys):
+        """`verbose=1` prints one summary line at the end."""
+        x, y = linear_data
+        model = make_mlp("adam")
+        callback = keras_lrfind.LRFinderCallback(num_steps=20, verbose=1)
+        model.fit(x, y, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
+        assert capsys.readouterr().out.startswith("LR range test: LRFinderResult(steps=")
