@@ -6,9 +6,12 @@ import dataclasses
 import json
 import math
 import os
+import warnings
 from typing import Any
 
 import numpy as np
+
+from keras_lrfind import suggestions as _suggestions
 
 # Why a sweep ended. Kept as plain strings so results stay JSON-friendly.
 STOP_REASONS = (
@@ -220,6 +223,157 @@ class LRFinderResult:
             with open(source, encoding="utf-8") as file:
                 text = file.read()
         return cls.from_dict(json.loads(text))
+
+    # -- Suggestions ---------------------------------------------------------------------
+
+    def _curve(self, skip_start: int | None, skip_end: int | None):
+        """The trimmed, NaN-cut `(learning_rates, smoothed, raw)` the suggestions read."""
+        skip_start = self.num_steps // 10 if skip_start is None else skip_start
+        skip_end = 5 if skip_end is None else skip_end
+        for name, value in (("skip_start", skip_start), ("skip_end", skip_end)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(
+                    f"`{name}` must be a non-negative integer. Received: {name}={value!r}."
+                )
+        raw = self.validation_losses if self.validation_losses is not None else self.losses
+        learning_rates, smoothed = _suggestions.trim(
+            self.learning_rates, self.smoothed_losses, skip_start, skip_end
+        )
+        return learning_rates, smoothed, raw[skip_start : skip_start + len(smoothed)]
+
+    def suggest(
+        self,
+        method: str | None = None,
+        *,
+        skip_start: int | None = None,
+        skip_end: int | None = None,
+        warn: bool = True,
+    ) -> float:
+        """Returns a learning rate to train with.
+
+        The default method suggests the maximum learning rate of a one-cycle schedule
+        (`result.one_cycle(...)`); see `keras_lrfind.suggestions.lrfind` for how it works
+        and what it was measured against. The fastai methods are available by name.
+        Before suggesting, the first `skip_start` and last `skip_end` points are dropped
+        and the curve is cut at its first NaN, as fastai does.
+
+        Args:
+            method: `None` for our default, or one of `"valley"`, `"slide"`, `"minimum"`,
+                `"steep"`. Defaults to `None`.
+            skip_start: Points dropped at the start. Defaults to `None`: a tenth of the
+                planned steps (fastai's `num_it // 10`).
+            skip_end: Points dropped at the end. Defaults to `None`: 5, as fastai.
+            warn: Whether to warn (`LRFinderWarning`) when the curve should not be
+                trusted. Defaults to `True`.
+
+        Returns:
+            The suggested learning rate.
+
+        Raises:
+            ValueError: For an unknown method, or when fewer points remain than the
+                method needs.
+        """
+        name = _suggestions.DEFAULT_METHOD if method is None else method
+        if name not in _suggestions.METHODS:
+            raise ValueError(
+                f"Unknown suggestion method. Received: method={method!r}. Expected `None` (the "
+                f"default) or one of {sorted(_suggestions.METHODS)}."
+            )
+        learning_rates, smoothed, raw = self._curve(skip_start, skip_end)
+        if warn:
+            for message in _suggestions.check_curve(
+                learning_rates, smoothed, raw, self.stop_reason
+            ):
+                warnings.warn(message, LRFinderWarning, stacklevel=2)
+        return _suggestions.METHODS[name](learning_rates, smoothed)
+
+    def suggestions(
+        self,
+        *,
+        skip_start: int | None = None,
+        skip_end: int | None = None,
+        methods: list[str] | None = None,
+    ) -> dict[str, float | None]:
+        """Returns every method's learning rate by name, our default first.
+
+        A method that has too few points for this curve maps to `None`. No warnings are
+        issued: call `suggest()` for the default with its warnings.
+
+        Args:
+            skip_start: As in `suggest`. Defaults to `None`.
+            skip_end: As in `suggest`. Defaults to `None`.
+            methods: The names to compute. Defaults to `None` (all).
+
+        Returns:
+            A dict of method name to learning rate (or `None`).
+        """
+        names = methods if methods is not None else list(_suggestions.METHODS)
+        learning_rates, smoothed, _ = self._curve(skip_start, skip_end)
+        out = {}
+        for name in names:
+            if name not in _suggestions.METHODS:
+                raise ValueError(
+                    f"Unknown suggestion method. Received: {name!r}. Expected one of "
+                    f"{sorted(_suggestions.METHODS)}."
+                )
+            try:
+                out[name] = _suggestions.METHODS[name](learning_rates, smoothed)
+            except ValueError:
+                out[name] = None
+        return out
+
+    def suggest_range(self, method: str | None = None, *, ratio: float = 4.0, **kwargs):
+        """Returns `(base_lr, max_lr)` for a cyclical schedule, following Smith (2017).
+
+        Smith's "Cyclical Learning Rates" sets `max_lr` from the range test and the lower
+        bound a factor of 3 to 4 below it ("set base_lr to 1/3 or 1/4 of max_lr").
+        `max_lr` is `suggest(method)`; `base_lr = max_lr / ratio`.
+
+        Args:
+            method: The suggestion method for `max_lr`. Defaults to `None` (ours).
+            ratio: `max_lr / base_lr`, greater than 1. Defaults to `4.0`.
+            **kwargs: `skip_start`, `skip_end` and `warn`, as in `suggest`.
+
+        Returns:
+            A `(base_lr, max_lr)` pair of floats.
+        """
+        if not isinstance(ratio, (int, float)) or not math.isfinite(ratio) or ratio <= 1:
+            raise ValueError(
+                "`ratio` must be a finite number greater than 1 (Smith uses 3 to 4). "
+                f"Received: ratio={ratio!r}."
+            )
+        max_lr = self.suggest(method, **kwargs)
+        return max_lr / ratio, max_lr
+
+    # -- Plots -----------------------------------------------------------------------------
+
+    def plot(self, ax=None, suggest=True, **kwargs):
+        """Draws loss against learning rate with the suggestions; see `plot_result`.
+
+        Returns:
+            The matplotlib `Axes`.
+        """
+        from keras_lrfind.plotting import plot_result
+
+        return plot_result(self, ax, suggest=suggest, **kwargs)
+
+    def plot_loss_change(self, ax=None, **kwargs):
+        """Draws the loss change per decade of learning rate; see `plot_loss_change`.
+
+        Returns:
+            The matplotlib `Axes`.
+        """
+        from keras_lrfind.plotting import plot_loss_change
+
+        return plot_loss_change(self, ax, **kwargs)
+
+    def _repr_png_(self) -> bytes:
+        """Jupyter shows a result as its plot."""
+        from keras_lrfind.plotting import figure_png
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LRFinderWarning)
+            return figure_png(lambda ax: self.plot(ax))
 
     def __repr__(self) -> str:
         return (

@@ -396,3 +396,73 @@ def _prepare(method, learning_rates, losses, min_points, detail=""):
             )
         raise ValueError(message + ".")
     return learning_rates, losses32
+
+
+# -- Telling the user when not to trust a curve ----------------------------------------------
+
+MIN_TRUSTED_POINTS = 20
+"""Fewer points than this after trimming give a warning: the curve is too short to read."""
+
+NOISE_RATIO = 1.0
+"""A curve whose batch-to-batch noise exceeds this fraction of its total drop is too noisy."""
+
+
+def check_curve(learning_rates, smoothed_losses, raw_losses, stop_reason="completed"):
+    """Returns the reasons (possibly none) not to trust a trimmed range-test curve.
+
+    The checks, each scale-free:
+
+    - too few points: fewer than `MIN_TRUSTED_POINTS` after trimming and the NaN cut;
+    - the loss never decreased: no smoothed loss is below the first one;
+    - no divergence: the sweep completed and the smoothed loss is still at its lowest in
+      the last tenth of the curve, so `end_lr` was probably too low to show where
+      training breaks;
+    - too noisy: the batch-to-batch noise of the raw losses (a robust standard deviation
+      of their differences) exceeds `NOISE_RATIO` times the smoothed curve's total drop.
+
+    Args:
+        learning_rates: The trimmed learning rates.
+        smoothed_losses: The trimmed smoothed losses.
+        raw_losses: The raw losses of the same steps.
+        stop_reason: Why the sweep ended. Defaults to `"completed"`.
+
+    Returns:
+        A list of messages, empty for a healthy curve.
+    """
+    learning_rates = np.asarray(learning_rates, dtype=np.float64)
+    smoothed = np.asarray(smoothed_losses, dtype=np.float64)
+    raw = np.asarray(raw_losses, dtype=np.float64)[: len(smoothed)]
+    count = len(smoothed)
+    if count < MIN_TRUSTED_POINTS:
+        return [
+            f"Only {count} points remain after trimming the range-test curve (at least "
+            f"{MIN_TRUSTED_POINTS} are needed to read it): the suggestion is unreliable. Run "
+            "more steps (`num_steps`), or start lower if the loss diverged early."
+        ]
+    messages = []
+    lowest = int(np.argmin(smoothed))
+    drop = float(smoothed[0] - smoothed[lowest])
+    if drop <= 0:
+        messages.append(
+            "The loss never decreased during the range test: the model may not be learning "
+            "(check the data, labels and loss) or `start_lr` is already too high "
+            f"(start_lr={learning_rates[0]:.3g}). The suggestion is unreliable."
+        )
+    if stop_reason == "completed" and lowest >= count - max(1, count // 10):
+        messages.append(
+            "The range test ended without the loss rising again "
+            f"(end_lr={learning_rates[-1]:.3g}): the largest usable learning rate is probably "
+            "higher. Rerun with a larger `end_lr`."
+        )
+    if drop > 0 and count > 2:
+        noise = float(np.median(np.abs(np.diff(raw)))) / (0.6745 * math.sqrt(2))
+        if noise > NOISE_RATIO * drop:
+            messages.append(
+                f"The range-test curve is too noisy to read: the batch-to-batch noise "
+                f"({noise:.3g}) exceeds its total drop ({drop:.3g}). Use a larger batch size, "
+                "more steps, or `validation_data`."
+            )
+    return messages
+
+
+DEFAULT_METHOD = "valley"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import keras
+import matplotlib
 import numpy as np
 import pytest
+
+matplotlib.use("Agg")  # Tests draw off-screen; the library itself never picks a backend.
 
 BATCH_SIZE = 8
 NUM_SAMPLES = 256

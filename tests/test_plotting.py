@@ -1,0 +1,127 @@
+"""Tests for the plots: they inspect the drawn artists, not pixels."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from keras_lrfind import LRFinderResult, plotting
+
+
+def synthetic_result(num_steps=100, shift=0.0):
+    """A textbook curve: flat, falling, a minimum near lr=1e-2 (times 10**shift), exploding."""
+    learning_rates = 1e-6 * (1e7) ** (np.arange(num_steps) / (num_steps - 1)) * 10**shift
+    x = np.log10(learning_rates) - shift
+    losses = 2.3 - 1.5 / (1 + np.exp(-3 * (x + 3.5))) + 0.05 * np.exp(2.5 * (x + 2))
+    smoothed = losses.copy()
+    return LRFinderResult(
+        learning_rates=learning_rates,
+        losses=losses,
+        smoothed_losses=smoothed,
+        stop_reason="diverged",
+        start_lr=float(learning_rates[0]),
+        end_lr=float(learning_rates[-1]),
+        num_steps=num_steps,
+    )
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+class TestPlotResult:
+    def test_draws_raw_smoothed_and_one_marker_per_suggestion(self):
+        """Raw and smoothed curves are drawn, plus one labelled marker per method."""
+        result = synthetic_result()
+        ax = result.plot()
+        raw, smoothed, *markers = ax.lines
+        np.testing.assert_array_equal(raw.get_xdata(), result.learning_rates)
+        np.testing.assert_array_equal(raw.get_ydata(), result.losses)
+        np.testing.assert_array_equal(smoothed.get_ydata(), result.smoothed_losses)
+        suggestions = result.suggestions()
+        assert len(markers) == len(suggestions)
+        for marker, (name, lr) in zip(markers, suggestions.items(), strict=True):
+            assert marker.get_xdata()[0] == lr
+            assert marker.get_label() == f"{name}: {lr:.2e}"
+        assert ax.get_xscale() == "log"
+        legend = [text.get_text() for text in ax.get_legend().get_texts()]
+        assert legend[:2] == ["loss", "smoothed"]
+
+    def test_uses_the_given_axes_and_selected_methods(self):
+        """A given Axes is drawn on and returned; `suggest=[...]` marks only those."""
+        _, ax = plt.subplots()
+        returned = synthetic_result().plot(ax, suggest=["minimum"])
+        assert returned is ax
+        assert len(ax.lines) == 3
+        assert ax.lines[2].get_label().startswith("minimum: ")
+
+    def test_no_suggestions(self):
+        """`suggest=False` draws only the curves."""
+        ax = synthetic_result().plot(suggest=False, show_raw=False)
+        assert len(ax.lines) == 1
+
+    def test_jupyter_png(self):
+        """In Jupyter a result renders as a PNG of its plot."""
+        png = synthetic_result()._repr_png_()
+        assert png.startswith(b"\x89PNG")
+
+    def test_never_shows(self, monkeypatch):
+        """The library never calls `plt.show()`."""
+        monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show was called"))
+        synthetic_result().plot()
+        synthetic_result().plot_loss_change()
+
+
+class TestPlotLossChange:
+    def test_is_the_derivative_per_decade(self):
+        """The curve is d(smoothed)/d(log10 lr), checked on a straight line of slope -0.5."""
+        learning_rates = np.logspace(-5, 0, 30)
+        smoothed = 3.0 - 0.5 * np.log10(learning_rates)
+        result = LRFinderResult(
+            learning_rates=learning_rates,
+            losses=smoothed,
+            smoothed_losses=smoothed,
+            stop_reason="completed",
+            start_lr=1e-5,
+            end_lr=1.0,
+            num_steps=30,
+        )
+        ax = result.plot_loss_change()
+        np.testing.assert_allclose(ax.lines[0].get_ydata(), -0.5)
+        assert ax.lines[1].get_ydata()[0] == 0.0  # The zero line.
+
+
+class TestPlotResults:
+    def test_overlay_with_labels(self):
+        """Each result gets a labelled curve and a marker at its default suggestion."""
+        first, second = synthetic_result(), synthetic_result(shift=1.0)
+        ax = plotting.plot_results({"adam": first, "sgd": second})
+        curves = [line for line in ax.lines if not line.get_label().startswith("_")]
+        assert [line.get_label() for line in curves] == ["adam", "sgd"]
+        markers = [line for line in ax.lines if line.get_label().startswith("_")]
+        assert markers[0].get_xdata()[0] == first.suggest(warn=False)
+        assert markers[1].get_xdata()[0] == second.suggest(warn=False)
+
+    def test_label_count_must_match(self):
+        """A wrong number of labels is a clear error."""
+        with pytest.raises(ValueError, match=r"one label per result. Received 1 labels for 2"):
+            plotting.plot_results([synthetic_result(), synthetic_result()], labels=["a"])
+
+    def test_empty(self):
+        """No results is a clear error."""
+        with pytest.raises(ValueError, match=r"`results` is empty"):
+            plotting.plot_results([])
+
+
+def test_nan_tail_is_drawn_without_breaking_the_axis_limits():
+    """A NaN at the end of the curve leaves finite axis limits."""
+    result = synthetic_result()
+    result.smoothed_losses[-1] = math.nan
+    ax = result.plot()
+    low, high = ax.get_ylim()
+    assert math.isfinite(low) and math.isfinite(high) and low < high
