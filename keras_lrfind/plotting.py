@@ -73,7 +73,8 @@ def plot_result(
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("validation loss" if result.validation_losses is not None else "loss")
     ax.set_title(title if title is not None else f"LR range test ({result.stop_reason})")
-    _limit_to_curve(ax, result.smoothed_losses)
+    raw = result.validation_losses if result.validation_losses is not None else result.losses
+    _limit_to_curve(ax, result.smoothed_losses, raw if show_raw else None)
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -180,13 +181,21 @@ def _finite(values):
     return np.where(finite, values, np.nanmax(np.where(finite, values, np.nan)))
 
 
-def _limit_to_curve(ax, smoothed):
-    """Keeps the divergent tail from flattening the interesting part of the plot."""
+def _limit_to_curve(ax, smoothed, raw=None):
+    """Keeps the divergent tail from flattening the interesting part of the plot.
+
+    The top is a little above where the smoothed curve starts; the bottom is the lowest
+    loss drawn, raw or smoothed.
+    """
     finite = np.asarray(smoothed, dtype=np.float64)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
         return
     low, first = float(finite.min()), float(finite[0])
+    if raw is not None:
+        raw = np.asarray(raw, dtype=np.float64)
+        if np.isfinite(raw).any():
+            low = min(low, float(np.nanmin(np.where(np.isfinite(raw), raw, np.nan))))
     top = max(first, low) + 0.25 * abs(max(first, low) - low) + 1e-12
     span = top - low
     ax.set_ylim(low - 0.05 * span, top)

@@ -345,6 +345,50 @@ class LRFinderResult:
         max_lr = self.suggest(method, **kwargs)
         return max_lr / ratio, max_lr
 
+    # -- Schedules -------------------------------------------------------------------------
+
+    def one_cycle(self, total_steps: int, max_lr: float | None = None, **kwargs):
+        """Builds a one-cycle schedule whose peak is the suggested learning rate.
+
+        Args:
+            total_steps: The number of optimizer steps of the training (see
+                `keras_lrfind.steps_for_epochs`).
+            max_lr: The peak learning rate. Defaults to `None`: `suggest()`.
+            **kwargs: The other arguments of `keras_lrfind.OneCycle` (`pct_start`,
+                `anneal_strategy`, `div_factor`, `final_div_factor`, `three_phase`).
+
+        Returns:
+            A `keras_lrfind.OneCycle` schedule.
+
+        Example:
+
+        ```python
+        schedule = result.one_cycle(keras_lrfind.steps_for_epochs(5, data=x, batch_size=64))
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=...)
+        ```
+        """
+        from keras_lrfind.schedules import OneCycle
+
+        return OneCycle(self.suggest() if max_lr is None else max_lr, total_steps, **kwargs)
+
+    def cyclic(self, step_size_up: int, *, ratio: float = 4.0, method: str | None = None, **kwargs):
+        """Builds a cyclical schedule between the bounds of `suggest_range()`.
+
+        Args:
+            step_size_up: Steps of the rising half-cycle (Smith: 2 to 10 epochs' worth).
+            ratio: `max_lr / base_lr`, as in `suggest_range`. Defaults to `4.0`.
+            method: The suggestion method for `max_lr`. Defaults to `None` (ours).
+            **kwargs: The other arguments of `keras_lrfind.CyclicLR` (`step_size_down`,
+                `mode`, `gamma`, `scale_fn`, `scale_mode`).
+
+        Returns:
+            A `keras_lrfind.CyclicLR` schedule.
+        """
+        from keras_lrfind.schedules import CyclicLR
+
+        base_lr, max_lr = self.suggest_range(method, ratio=ratio)
+        return CyclicLR(base_lr, max_lr, step_size_up, **kwargs)
+
     # -- Plots -----------------------------------------------------------------------------
 
     def plot(self, ax=None, suggest=True, **kwargs):
