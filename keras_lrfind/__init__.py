@@ -2,9 +2,13 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from keras_lrfind import datasets, suggestions
 from keras_lrfind.callback import LRFinderCallback
 from keras_lrfind.finder import LRFinder
+from keras_lrfind.momentum import MomentumCycler
+from keras_lrfind.plotting import plot_results
 from keras_lrfind.result import LRFinderResult, LRFinderWarning
+from keras_lrfind.schedules import CycleDecay, CyclicLR, OneCycle, plot_schedule, steps_for_epochs
 
 try:
     __version__ = version("keras-lrfind")
@@ -12,9 +16,18 @@ except PackageNotFoundError:  # Running from a source tree that was never instal
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "CycleDecay",
+    "CyclicLR",
     "LRFinder",
     "LRFinderCallback",
     "LRFinderResult",
     "LRFinderWarning",
+    "MomentumCycler",
+    "OneCycle",
     "__version__",
+    "datasets",
+    "plot_results",
+    "plot_schedule",
+    "steps_for_epochs",
+    "suggestions",
 ]

@@ -1,0 +1,369 @@
+"""Momentum cycling for the one-cycle policy: `MomentumCycler`.
+
+Smith's one-cycle policy lowers momentum while the learning rate rises and
+raises it again while the learning rate anneals; PyTorch's `OneCycleLR` does it
+by default. In Keras 3 this is not a matter of setting an attribute: SGD's
+`momentum` and the Adam family's `beta_1` are Python floats read once, when the
+train step is traced, so assigning a new value during `fit` is silently
+ignored; SGD refuses a `keras.Variable`, and an Adam given a `beta_1` variable
+cannot reload its saved optimizer.
+
+How `MomentumCycler` makes the momentum take effect, with public API only:
+
+- In `on_train_begin` it replaces the optimizer's hyperparameter with a
+  `_ScheduledMomentum`: a `float` subclass whose float value is the original
+  hyperparameter (so `momentum != 0`, `get_config()` and a `.keras` file saved
+  mid-training see the user's number), but which, when the traced train step
+  turns it into a tensor (`ops.cast`, `1 - beta_1`, `beta_1 * x`), yields the
+  one-cycle momentum computed in the graph from `optimizer.iterations`. The
+  value is therefore exact at every step, also with `steps_per_execution > 1`
+  and under XLA, at no per-batch cost. It is not a variable, so
+  `optimizer.variables` (the checkpoint layout) never changes. It then rebuilds
+  the train function (`model.make_train_function(force=True)`) so the step is
+  traced with it.
+- In `on_train_end` it puts the original float object back and rebuilds the
+  train function again, so the optimizer, its config and later `fit` calls are
+  exactly as before.
+
+Tensor conversion goes through TensorFlow's `__tf_tensor__` protocol, so the
+callback requires the TensorFlow backend and says so otherwise.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from keras_lrfind.schedules import (
+    _ANNEALS,
+    OneCycle,
+    _check_bool,
+    _check_number,
+    _check_one_cycle,
+    _one_cycle,
+    _one_cycle_phase_ends,
+)
+
+_SUPPORTED_OPTIMIZERS = {
+    "momentum": (keras.optimizers.SGD,),
+    "beta_1": (
+        keras.optimizers.Adam,
+        keras.optimizers.AdamW,
+        keras.optimizers.Adamax,
+        keras.optimizers.Nadam,
+        keras.optimizers.Lion,
+    ),
+}
+
+
+class _ScheduledMomentum(float):
+    """A float that reads as a momentum schedule of `optimizer.iterations` in a traced step.
+
+    As a Python float it equals the optimizer's original hyperparameter, so
+    Python-side checks and serialization see the user's value. Converted to a
+    tensor, or combined with numbers and tensors by arithmetic, it becomes
+    `schedule(optimizer.iterations)`, computed in the graph. `dtype = float`
+    tells Keras' dtype inference to treat it as a weakly typed Python float.
+    """
+
+    dtype = float
+
+    def __new__(cls, original, schedule, optimizer):
+        self = super().__new__(cls, original)
+        self.original = original
+        self._schedule = schedule
+        self._optimizer = optimizer
+        return self
+
+    def _tensor(self):
+        return self._schedule(self._optimizer.iterations)
+
+    def __tf_tensor__(self, dtype=None, name=None):
+        value = self._tensor()
+        return value if dtype is None else ops.cast(value, dtype)
+
+    def __add__(self, other):
+        return ops.add(self._tensor(), other)
+
+    def __radd__(self, other):
+        return ops.add(other, self._tensor())
+
+    def __sub__(self, other):
+        return ops.subtract(self._tensor(), other)
+
+    def __rsub__(self, other):
+        return ops.subtract(other, self._tensor())
+
+    def __mul__(self, other):
+        return ops.multiply(self._tensor(), other)
+
+    def __rmul__(self, other):
+        return ops.multiply(other, self._tensor())
+
+    def __truediv__(self, other):
+        return ops.divide(self._tensor(), other)
+
+    def __rtruediv__(self, other):
+        return ops.divide(other, self._tensor())
+
+    def __pow__(self, other):
+        return ops.power(self._tensor(), other)
+
+    def __rpow__(self, other):
+        return ops.power(other, self._tensor())
+
+    def __neg__(self):
+        return ops.negative(self._tensor())
+
+    def __reduce__(self):
+        # Copies and pickles of the optimizer get the plain original value.
+        return (float, (float(self),))
+
+
+def _check_momentum(name, value):
+    _check_number(name, value)
+    if not 0 <= value < 1:
+        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={float(value)!r}.")
+    return float(value)
+
+
+def _check_backend(backend):
+    if backend != "tensorflow":
+        raise RuntimeError(
+            "`MomentumCycler` needs the TensorFlow backend: it feeds the cycled momentum "
+            "into the traced train step through TensorFlow's tensor conversion. "
+            f"Received: backend={backend!r}. Set `KERAS_BACKEND=tensorflow`, or train "
+            "without momentum cycling."
+        )
+
+
+def _momentum_attribute(optimizer):
+    """The name of the optimizer's momentum hyperparameter, after checking it can be cycled."""
+    attribute = next(
+        (name for name, classes in _SUPPORTED_OPTIMIZERS.items() if isinstance(optimizer, classes)),
+        None,
+    )
+    if attribute is None:
+        supported = ", ".join(c.__name__ for cs in _SUPPORTED_OPTIMIZERS.values() for c in cs)
+        raise TypeError(
+            "`MomentumCycler` cycles SGD's `momentum` or the Adam family's `beta_1`, and "
+            f"the model's optimizer has neither. Received: optimizer of type "
+            f"{type(optimizer).__name__}. Compile the model with one of: {supported}."
+        )
+    value = getattr(optimizer, attribute)
+    if isinstance(value, _ScheduledMomentum):  # Left behind by an interrupted `fit`.
+        value = value.original
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(
+            f"`MomentumCycler` can only cycle a Python float `{attribute}`. Received: "
+            f"{type(optimizer).__name__} with {attribute} of type {type(value).__name__}. "
+            f"Build the optimizer with a float `{attribute}`."
+        )
+    if attribute == "momentum" and value == 0:
+        raise ValueError(
+            "`MomentumCycler` needs an SGD optimizer built with momentum, but this one was "
+            "built with momentum=0.0 and so has no momentum slot to cycle. "
+            f"Received: momentum={value!r}. Compile with e.g. "
+            "`keras.optimizers.SGD(learning_rate, momentum=0.9)`."
+        )
+    return attribute, value
+
+
+class MomentumCycler(keras.callbacks.Callback):
+    """Cycles the optimizer's momentum opposite to a one-cycle learning rate.
+
+    The one-cycle policy (Smith, 2018) lowers momentum from `max_momentum` to
+    `base_momentum` while the learning rate warms up, and raises it back while
+    the learning rate anneals, which stabilizes the high-learning-rate phase.
+    This callback does it for SGD's `momentum` and for `beta_1` of Adam, AdamW,
+    Adamax, Nadam and Lion (also inside a `LossScaleOptimizer`), step for step as
+    PyTorch's `OneCycleLR(cycle_momentum=True)`, with the same phase boundaries
+    as `OneCycle`. Build it with `MomentumCycler.from_one_cycle(schedule)` to
+    copy those boundaries from the learning-rate schedule.
+
+    The momentum at step `k` is computed in the graph from
+    `optimizer.iterations`, like the learning rate of a schedule, so it is exact
+    at every step (also with `steps_per_execution > 1` and `jit_compile=True`),
+    stays in step with `OneCycle` across several `fit` calls, and holds
+    `max_momentum` past `total_steps - 1`. During `fit` the optimizer's
+    hyperparameter is a float subclass that equals the original value but turns
+    into the scheduled tensor in the train step (see the module docstring for
+    why: Keras bakes the plain float into the traced step). `on_train_end` puts
+    the original float back and rebuilds the train function, so
+    `optimizer.get_config()`, `optimizer.variables` and later `fit` calls are
+    unchanged. If `fit` is interrupted by an exception, `on_train_end` does not
+    run: the optimizer then still reports its original value, and the next
+    `fit` with a `MomentumCycler` takes over cleanly, but call
+    `model.make_train_function(force=True)` before training on without one.
+
+    The momentum, as Python (`anneal` is the cosine or linear anneal of `OneCycle`):
+
+    ```python
+    warmup_end = pct_start * total_steps - 1
+    if three_phase:
+        phases = [(warmup_end, max_momentum, base_momentum),
+                  (2 * pct_start * total_steps - 2, base_momentum, max_momentum),
+                  (total_steps - 1, max_momentum, max_momentum)]
+    else:
+        phases = [(warmup_end, max_momentum, base_momentum),
+                  (total_steps - 1, base_momentum, max_momentum)]
+
+    def momentum(step):
+        step = min(step, total_steps - 1)
+        phase_start = 0.0
+        for i, (phase_end, momentum_from, momentum_to) in enumerate(phases):
+            if step <= phase_end or i == len(phases) - 1:
+                progress = (step - phase_start) / (phase_end - phase_start)
+                return anneal(momentum_from, momentum_to, progress)
+            phase_start = phase_end
+    ```
+
+    Args:
+        total_steps: The number of optimizer steps in the cycle, as in `OneCycle`; at
+            least 2.
+        max_momentum: The momentum at the start and the end of the cycle, in [0, 1).
+            Defaults to `0.95`.
+        base_momentum: The momentum when the learning rate peaks, in [0, 1) and at most
+            `max_momentum`. Defaults to `0.85`.
+        pct_start: The fraction of `total_steps` spent warming up, strictly between 0
+            and 1. Defaults to `0.3`.
+        anneal_strategy: `"cos"` or `"linear"`. Defaults to `"cos"`.
+        three_phase: Whether to use `OneCycle`'s three-phase shape. Defaults to `False`.
+
+    Raises:
+        TypeError: If an argument has the wrong type; in `on_train_begin`, if the
+            optimizer is not one of the supported classes or its hyperparameter is not
+            a Python float.
+        ValueError: If a momentum is outside [0, 1), `base_momentum > max_momentum`, or
+            an argument shared with `OneCycle` is invalid; in `on_train_begin`, if the
+            optimizer is an SGD without momentum.
+        RuntimeError: In `on_train_begin`, if the Keras backend is not TensorFlow.
+
+    Example:
+
+    ```python
+    import keras
+    import numpy as np
+    from keras_lrfind import MomentumCycler, OneCycle, steps_for_epochs
+
+    x, y = np.random.rand(64, 4), np.random.rand(64, 1)
+    schedule = OneCycle(max_lr=1e-2, total_steps=steps_for_epochs(3, data=x, batch_size=16))
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9), loss="mse")
+    model.fit(x, y, batch_size=16, epochs=3,
+              callbacks=[MomentumCycler.from_one_cycle(schedule)])
+    ```
+    """
+
+    def __init__(
+        self,
+        total_steps: int,
+        max_momentum: float = 0.95,
+        base_momentum: float = 0.85,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        three_phase: bool = False,
+    ):
+        super().__init__()
+        total_steps, pct_start = _check_one_cycle(
+            total_steps, pct_start, anneal_strategy, three_phase
+        )
+        max_momentum = _check_momentum("max_momentum", max_momentum)
+        base_momentum = _check_momentum("base_momentum", base_momentum)
+        if base_momentum > max_momentum:
+            raise ValueError(
+                "`base_momentum` must be less than or equal to `max_momentum` (momentum "
+                "dips while the learning rate peaks). "
+                f"Received: base_momentum={base_momentum!r}, max_momentum={max_momentum!r}."
+            )
+        self.total_steps = total_steps
+        self.max_momentum = max_momentum
+        self.base_momentum = base_momentum
+        self.pct_start = pct_start
+        self.anneal_strategy = anneal_strategy
+        self.three_phase = _check_bool("three_phase", three_phase)
+        self._optimizer = None
+        self._attribute = None
+        self._original = None
+
+    @classmethod
+    def from_one_cycle(
+        cls, schedule: OneCycle, max_momentum: float = 0.95, base_momentum: float = 0.85
+    ) -> MomentumCycler:
+        """A `MomentumCycler` with the phase boundaries of a `OneCycle` schedule.
+
+        Args:
+            schedule: The `OneCycle` schedule whose `total_steps`, `pct_start`,
+                `anneal_strategy` and `three_phase` to copy.
+            max_momentum: The momentum at the start and the end of the cycle.
+                Defaults to `0.95`.
+            base_momentum: The momentum when the learning rate peaks. Defaults to `0.85`.
+
+        Returns:
+            A new `MomentumCycler`.
+
+        Raises:
+            TypeError: If `schedule` is not a `OneCycle`.
+            ValueError: If a momentum is invalid (see the class).
+
+        Example:
+
+        ```python
+        schedule = OneCycle(max_lr=1e-2, total_steps=1000)
+        cycler = MomentumCycler.from_one_cycle(schedule, max_momentum=0.95)
+        ```
+        """
+        if not isinstance(schedule, OneCycle):
+            raise TypeError(
+                "`schedule` must be a `keras_lrfind.OneCycle`. "
+                f"Received: schedule of type {type(schedule).__name__}."
+            )
+        return cls(
+            total_steps=schedule.total_steps,
+            max_momentum=max_momentum,
+            base_momentum=base_momentum,
+            pct_start=schedule.pct_start,
+            anneal_strategy=schedule.anneal_strategy,
+            three_phase=schedule.three_phase,
+        )
+
+    def momentum_at(self, step):
+        """The momentum at optimizer step `step`, as a float32 tensor.
+
+        Args:
+            step: A Python number or a scalar or array tensor of any integer or float
+                dtype.
+
+        Returns:
+            The momentum, a float32 tensor of the shape of `step`.
+        """
+        if self.three_phase:
+            values = [
+                (self.max_momentum, self.base_momentum),
+                (self.base_momentum, self.max_momentum),
+                (self.max_momentum, self.max_momentum),
+            ]
+        else:
+            values = [
+                (self.max_momentum, self.base_momentum),
+                (self.base_momentum, self.max_momentum),
+            ]
+        phase_ends = _one_cycle_phase_ends(self.total_steps, self.pct_start, self.three_phase)
+        return _one_cycle(step, phase_ends, values, _ANNEALS[self.anneal_strategy])
+
+    def on_train_begin(self, logs=None):
+        optimizer = self.model.optimizer
+        # A LossScaleOptimizer applies the updates through its inner optimizer.
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+        attribute, original = _momentum_attribute(optimizer)
+        _check_backend(keras.backend.backend())
+        self._optimizer, self._attribute, self._original = optimizer, attribute, original
+        setattr(optimizer, attribute, _ScheduledMomentum(original, self.momentum_at, optimizer))
+        self.model.make_train_function(force=True)
+
+    def on_train_end(self, logs=None):
+        if self._optimizer is None:
+            return
+        setattr(self._optimizer, self._attribute, self._original)
+        self._optimizer = self._attribute = self._original = None
+        self.model.make_train_function(force=True)
