@@ -6,55 +6,9 @@ import math
 
 import keras
 
+from keras_lrfind import _data
 from keras_lrfind.callback import LRFinderCallback, default_num_steps
 from keras_lrfind.result import LRFinderResult
-
-# Keras's `fit` batches NumPy input by 32 when no batch size is given.
-_KERAS_DEFAULT_BATCH_SIZE = 32
-
-
-def _steps_per_epoch(x, batch_size: int | None) -> int | None:
-    """The number of batches one pass over `x` yields, or `None` when it is unknown.
-
-    Raises `ValueError` for empty data, so that nothing is touched before the error.
-    """
-    if hasattr(x, "cardinality"):  # tf.data.Dataset
-        cardinality = int(x.cardinality())
-        if cardinality == 0:
-            raise ValueError(
-                "The dataset `x` is empty: it yields no batches. Check the pipeline "
-                "(for example a `take(0)`, or a `batch()` with `drop_remainder=True` "
-                "larger than the data)."
-            )
-        return cardinality if cardinality > 0 else None
-    if isinstance(x, keras.utils.PyDataset):
-        try:
-            length = len(x)
-        except (TypeError, NotImplementedError):
-            return None
-        if length == 0:
-            raise ValueError("The `PyDataset` `x` is empty: `len(x)` is 0.")
-        return length
-    leaves = _array_leaves(x)
-    if leaves:
-        num_samples = len(leaves[0])
-        if num_samples == 0:
-            raise ValueError(
-                f"`x` is empty: it has 0 samples (shape {tuple(leaves[0].shape)}). "
-                "Pass at least one batch of data."
-            )
-        return math.ceil(num_samples / (batch_size or _KERAS_DEFAULT_BATCH_SIZE))
-    return None  # Generators and other iterators: the length is unknown.
-
-
-def _array_leaves(x) -> list:
-    """The arrays of array-like input (NumPy, tensors, nested), or `[]` for other input."""
-    if x is None or hasattr(x, "cardinality") or isinstance(x, keras.utils.PyDataset):
-        return []
-    leaves = keras.tree.flatten(x)
-    if leaves and all(hasattr(leaf, "shape") and hasattr(leaf, "__len__") for leaf in leaves):
-        return leaves
-    return []
 
 
 class LRFinder:
@@ -161,7 +115,7 @@ class LRFinder:
                 "`model.compile(optimizer=..., loss=...)` first, with the optimizer and loss "
                 "you will train with."
             )
-        steps_per_epoch = _steps_per_epoch(x, batch_size)
+        steps_per_epoch = _data.steps_per_epoch(x, batch_size)
         if num_steps is None:
             if steps_per_epoch is None:
                 raise ValueError(
@@ -189,7 +143,7 @@ class LRFinder:
                 steps_per_epoch=fit_steps,
                 sample_weight=sample_weight,
                 class_weight=class_weight,
-                shuffle=shuffle if _array_leaves(x) else False,
+                shuffle=shuffle if _data.array_leaves(x) else False,
                 verbose=verbose,
                 callbacks=[callback, *(callbacks or [])],
             )

@@ -18,7 +18,6 @@ wrap those functions. `steps_for_epochs` turns epochs into the
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from numbers import Integral, Real
 
@@ -26,10 +25,11 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_lrfind import _data
+
 _ANNEAL_STRATEGIES = ("cos", "linear")
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 _SCALE_MODES = ("cycle", "iterations")
-_KERAS_DEFAULT_BATCH_SIZE = 32
 
 
 # --- Validation ---------------------------------------------------------------------------------
@@ -696,55 +696,32 @@ def steps_for_epochs(
 
 
 def _steps_per_epoch_of(data, batch_size):
-    tensorflow = sys.modules.get("tensorflow")
-    is_dataset = tensorflow is not None and isinstance(data, tensorflow.data.Dataset)
-    if is_dataset or isinstance(data, keras.utils.PyDataset):
+    """Counts one epoch of `data` (see `_data.steps_per_epoch`), refusing what it cannot count."""
+    if _data.is_dataset(data):
         if batch_size is not None:
             raise ValueError(
                 "`batch_size` must be `None` when `data` is a dataset: a dataset yields "
                 "whole batches, so its batch size is set when it is built. "
                 f"Received: batch_size={batch_size!r} with data of type {type(data).__name__}."
             )
-        if is_dataset:
-            count = int(data.cardinality())
-            if count < 0:
-                kind = (
-                    "infinite" if count == int(tensorflow.data.INFINITE_CARDINALITY) else "unknown"
-                )
-                raise ValueError(
-                    f"Cannot count the steps of a `tf.data.Dataset` whose length is {kind}. "
-                    "Pass `steps_per_epoch` (as you would to `fit`), or declare the length "
-                    "with `dataset.apply(tf.data.experimental.assert_cardinality(n))`. "
-                    f"Received: data with cardinality {count}."
-                )
-        else:
-            count = data.num_batches
-            if count is None:
-                raise ValueError(
-                    "Cannot count the steps of an infinite `keras.utils.PyDataset` "
-                    "(`num_batches` is None). Pass `steps_per_epoch` instead. "
-                    f"Received: data of type {type(data).__name__}."
-                )
-        if count < 1:
-            raise ValueError(
-                "`data` must yield at least one batch per epoch. "
-                f"Received: data of type {type(data).__name__} with {count} batches."
-            )
-        return int(count)
-    leaves = keras.tree.flatten(data)
-    if not leaves or not all(hasattr(leaf, "shape") and len(leaf.shape) > 0 for leaf in leaves):
+    elif not _data.array_leaves(data):
         raise TypeError(
             "`data` must be a NumPy array (or a list, tuple or dict of arrays), a "
             "`tf.data.Dataset` or a `keras.utils.PyDataset`; for a generator, pass "
             f"`steps_per_epoch`. Received: data of type {type(data).__name__}."
         )
-    num_samples = int(leaves[0].shape[0])
-    if batch_size is None:
-        batch_size = _KERAS_DEFAULT_BATCH_SIZE
-    batch_size = _check_integer("batch_size", batch_size, minimum=1)
-    if num_samples < 1:
-        raise ValueError(f"`data` must hold at least one sample. Received: {num_samples} samples.")
-    return math.ceil(num_samples / batch_size)
+    else:
+        if batch_size is not None:
+            _check_integer("batch_size", batch_size, minimum=1)
+    count = _data.steps_per_epoch(data, batch_size)
+    if count is None:
+        raise ValueError(
+            f"Cannot count the steps of a {type(data).__name__} whose length is infinite or "
+            "unknown. Pass `steps_per_epoch` (as you would to `fit`), or for a "
+            "`tf.data.Dataset` declare the length with "
+            "`dataset.apply(tf.data.experimental.assert_cardinality(n))`."
+        )
+    return count
 
 
 def plot_schedule(schedule, total_steps: int, ax=None, momentum=None):

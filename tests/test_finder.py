@@ -422,7 +422,7 @@ class TestLRFinderErrors:
         """Empty arrays are refused before training."""
         model, before = linear_model_and_state()
         x = np.zeros((0, 3), "float32")
-        with pytest.raises(ValueError, match=r"`x` is empty: it has 0 samples"):
+        with pytest.raises(ValueError, match=r"data is empty: it has 0 samples"):
             keras_lrfind.LRFinder(model).find(x, np.zeros((0, 1), "float32"), verbose=0)
         assert_same_state(before, full_state(model))
 
@@ -431,7 +431,7 @@ class TestLRFinderErrors:
         x, y = linear_data
         dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH_SIZE).take(0)
         model, before = linear_model_and_state()
-        with pytest.raises(ValueError, match=r"dataset `x` is empty"):
+        with pytest.raises(ValueError, match=r"data is empty: this _TakeDataset yields no batches"):
             keras_lrfind.LRFinder(model).find(dataset, verbose=0)
         assert_same_state(before, full_state(model))
 

@@ -764,7 +764,7 @@ class TestStepsForEpochs:
                 (2,),
                 {"data": np.zeros((0, 1))},
                 ValueError,
-                "`data` must hold at least one sample. Received: 0 samples.",
+                "The data is empty: it has 0 samples (shape (0, 1)).",
             ),
             (
                 (2,),
@@ -784,7 +784,7 @@ class TestStepsForEpochs:
                 (2,),
                 {"data": InfiniteBatches()},
                 ValueError,
-                "Cannot count the steps of an infinite `keras.utils.PyDataset`",
+                "Cannot count the steps of a InfiniteBatches whose length is infinite or unknown.",
             ),
         ],
     )
@@ -794,17 +794,15 @@ class TestStepsForEpochs:
             steps_for_epochs(*args, **kwargs)
 
     @pytest.mark.parametrize(
-        ("dataset", "kind"),
-        [
-            (tf.data.Dataset.range(3).repeat(), "infinite"),
-            (tf.data.Dataset.range(10).filter(lambda v: v > 3), "unknown"),
-        ],
+        "dataset",
+        [tf.data.Dataset.range(3).repeat(), tf.data.Dataset.range(10).filter(lambda v: v > 3)],
     )
-    def test_rejects_datasets_of_unknown_length(self, dataset, kind):
+    def test_rejects_datasets_of_unknown_length(self, dataset):
         """An infinite or unknown cardinality is refused with how to give the length."""
         message = (
-            f"Cannot count the steps of a `tf.data.Dataset` whose length is {kind}. Pass "
-            "`steps_per_epoch` (as you would to `fit`), or declare the length with "
+            f"Cannot count the steps of a {type(dataset).__name__} whose length is infinite or "
+            "unknown. Pass `steps_per_epoch` (as you would to `fit`), or for a "
+            "`tf.data.Dataset` declare the length with "
             "`dataset.apply(tf.data.experimental.assert_cardinality(n))`."
         )
         with pytest.raises(ValueError, match=re.escape(message)):
@@ -812,7 +810,7 @@ class TestStepsForEpochs:
 
     def test_rejects_empty_datasets(self):
         """A dataset with no batch is refused."""
-        message = "`data` must yield at least one batch per epoch. Received: data of type"
+        message = "The data is empty: this _RangeDataset yields no batches."
         with pytest.raises(ValueError, match=re.escape(message)):
             steps_for_epochs(1, data=tf.data.Dataset.range(0))
 
