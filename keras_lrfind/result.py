@@ -42,6 +42,12 @@ def _as_float_array(values, name: str) -> np.ndarray:
     return array
 
 
+def _call_method(name, learning_rates, smoothed, raw):
+    """Runs a suggestion method on the curve it reads: raw losses or fastai's smoothed."""
+    losses = raw if name in _suggestions.RAW_LOSS_METHODS else smoothed
+    return _suggestions.METHODS[name](learning_rates, losses)
+
+
 @dataclasses.dataclass(eq=False)
 class LRFinderResult:
     """The curve recorded by a learning-rate range test.
@@ -251,15 +257,15 @@ class LRFinderResult:
     ) -> float:
         """Returns a learning rate to train with.
 
-        The default method suggests the maximum learning rate of a one-cycle schedule
-        (`result.one_cycle(...)`); see `keras_lrfind.suggestions.lrfind` for how it works
-        and what it was measured against. The fastai methods are available by name.
+        The default method, `"onecycle"`, suggests the maximum learning rate of a one-cycle
+        schedule (`result.one_cycle(...)`); see `keras_lrfind.suggestions.onecycle` for how
+        it works and what it was measured against. The fastai methods are available by name.
         Before suggesting, the first `skip_start` and last `skip_end` points are dropped
         and the curve is cut at its first NaN, as fastai does.
 
         Args:
-            method: `None` for our default, or one of `"valley"`, `"slide"`, `"minimum"`,
-                `"steep"`. Defaults to `None`.
+            method: `None` for the default (`"onecycle"`), or one of fastai's `"valley"`,
+                `"slide"`, `"minimum"`, `"steep"`. Defaults to `None`.
             skip_start: Points dropped at the start. Defaults to `None`: a tenth of the
                 planned steps (fastai's `num_it // 10`).
             skip_end: Points dropped at the end. Defaults to `None`: 5, as fastai.
@@ -281,11 +287,9 @@ class LRFinderResult:
             )
         learning_rates, smoothed, raw = self._curve(skip_start, skip_end)
         if warn:
-            for message in _suggestions.check_curve(
-                learning_rates, smoothed, raw, self.stop_reason
-            ):
+            for message in _suggestions.check_curve(learning_rates, raw, self.stop_reason):
                 warnings.warn(message, LRFinderWarning, stacklevel=2)
-        return _suggestions.METHODS[name](learning_rates, smoothed)
+        return _call_method(name, learning_rates, smoothed, raw)
 
     def suggestions(
         self,
@@ -308,7 +312,7 @@ class LRFinderResult:
             A dict of method name to learning rate (or `None`).
         """
         names = methods if methods is not None else list(_suggestions.METHODS)
-        learning_rates, smoothed, _ = self._curve(skip_start, skip_end)
+        learning_rates, smoothed, raw = self._curve(skip_start, skip_end)
         out = {}
         for name in names:
             if name not in _suggestions.METHODS:
@@ -317,7 +321,7 @@ class LRFinderResult:
                     f"{sorted(_suggestions.METHODS)}."
                 )
             try:
-                out[name] = _suggestions.METHODS[name](learning_rates, smoothed)
+                out[name] = _call_method(name, learning_rates, smoothed, raw)
             except ValueError:
                 out[name] = None
         return out

@@ -95,3 +95,119 @@ class TestPublicAPI:
         from importlib.metadata import version
 
         assert keras_lrfind.__version__ == version("keras-lrfind")
+
+
+def curve_result(num_steps=100, stop_reason="diverged", end=0.0):
+    """A range-test result over 1e-6..10**end with a valley at 1e-2 and a divergent tail."""
+    learning_rates = np.logspace(-6, end, num_steps)
+    x = np.log10(learning_rates)
+    losses = 2.3 - 1.6 * np.exp(-(((x + 2) / 0.6) ** 2)) + 0.02 * np.sin(7 * x)
+    losses = np.where(x > -0.8, losses + 10 * (x + 0.8) ** 2, losses)
+    average, smoothed = 0.0, []
+    for i, loss in enumerate(losses):
+        average = 0.98 * average + 0.02 * loss
+        smoothed.append(average / (1 - 0.98 ** (i + 1)))
+    return LRFinderResult(
+        learning_rates=learning_rates,
+        losses=losses,
+        smoothed_losses=smoothed,
+        stop_reason=stop_reason,
+        start_lr=float(learning_rates[0]),
+        end_lr=float(learning_rates[-1]),
+        num_steps=num_steps,
+    )
+
+
+class TestSuggestions:
+    def test_default_is_onecycle_on_the_trimmed_raw_losses(self):
+        """`suggest()` runs `onecycle` on the raw losses, trimmed as fastai trims."""
+        result = curve_result()
+        expected = keras_lrfind.suggestions.onecycle(
+            result.learning_rates[10:95], result.losses[10:95]
+        )
+        assert result.suggest() == expected
+        assert 1e-3 < expected < 1e-1
+
+    @pytest.mark.parametrize("name", ["valley", "slide", "minimum", "steep"])
+    def test_fastai_methods_read_the_trimmed_smoothed_curve(self, name):
+        """Each fastai method gets the smoothed curve minus the first 10 and last 5 points."""
+        result = curve_result()
+        method = keras_lrfind.suggestions.FASTAI_METHODS[name]
+        expected = method(result.learning_rates[10:95], result.smoothed_losses[10:95])
+        assert result.suggest(name) == expected
+        assert result.suggestions()[name] == expected
+
+    def test_skip_arguments(self):
+        """`skip_start`/`skip_end` change the trimmed range."""
+        result = curve_result()
+        expected = keras_lrfind.suggestions.minimum(
+            result.learning_rates[3:98], result.smoothed_losses[3:98]
+        )
+        assert result.suggest("minimum", skip_start=3, skip_end=2) == expected
+
+    def test_suggestions_lists_every_method_default_first(self):
+        """`suggestions()` maps every method to a float, ours first."""
+        suggestions = curve_result().suggestions()
+        assert list(suggestions) == ["onecycle", "valley", "slide", "minimum", "steep"]
+        assert all(isinstance(lr, float) for lr in suggestions.values())
+
+    def test_unknown_method(self):
+        """An unknown method name is refused with the known ones."""
+        with pytest.raises(ValueError, match=r"method='fast'.*'minimum'"):
+            curve_result().suggest("fast")
+
+    def test_too_few_points_is_a_value_error_with_counts(self):
+        """Fewer points than a method needs raises with the counts."""
+        result = curve_result(num_steps=20)
+        with pytest.raises(ValueError, match=r"`slide` with lr_diff=15 needs at least 16 points"):
+            result.suggest("slide", warn=False)
+        assert result.suggestions()["slide"] is None
+
+    def test_warns_when_the_sweep_never_diverged(self):
+        """A completed sweep that stops while the loss still falls warns."""
+        result = curve_result(stop_reason="completed", end=-2.5)
+        with pytest.warns(keras_lrfind.LRFinderWarning, match="without the loss rising again"):
+            result.suggest()
+
+    def test_healthy_curve_does_not_warn(self):
+        """A curve with a valley and a divergent tail gives no warning."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            curve_result().suggest()
+
+    def test_suggest_range_follows_smith(self):
+        """`suggest_range()` is (max_lr / 4, max_lr) by default, the ratio configurable."""
+        result = curve_result()
+        max_lr = result.suggest()
+        assert result.suggest_range() == (max_lr / 4, max_lr)
+        assert result.suggest_range(ratio=3.0) == (max_lr / 3, max_lr)
+        with pytest.raises(ValueError, match=r"`ratio` must be.*ratio=1"):
+            result.suggest_range(ratio=1)
+
+    def test_bad_skip(self):
+        """A negative skip is refused."""
+        with pytest.raises(ValueError, match=r"`skip_start` must be a non-negative integer"):
+            curve_result().suggest(skip_start=-1)
+
+
+class TestScheduleBuilders:
+    def test_one_cycle_peaks_at_the_suggestion(self):
+        """`one_cycle(total_steps)` is a OneCycle with max_lr = suggest()."""
+        result = curve_result()
+        schedule = result.one_cycle(200, pct_start=0.25)
+        assert isinstance(schedule, keras_lrfind.OneCycle)
+        assert schedule.get_config()["max_lr"] == pytest.approx(result.suggest())
+        assert schedule.get_config()["total_steps"] == 200
+        assert schedule.get_config()["pct_start"] == 0.25
+        assert result.one_cycle(100, max_lr=0.5).get_config()["max_lr"] == 0.5
+
+    def test_cyclic_spans_the_suggested_range(self):
+        """`cyclic(step_size_up)` cycles between the bounds of `suggest_range()`."""
+        result = curve_result()
+        schedule = result.cyclic(50, mode="triangular2")
+        base_lr, max_lr = result.suggest_range()
+        config = schedule.get_config()
+        assert (config["base_lr"], config["max_lr"]) == pytest.approx((base_lr, max_lr))
+        assert (config["step_size_up"], config["mode"]) == (50, "triangular2")

@@ -18,7 +18,18 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from keras_lrfind import suggestions
-from keras_lrfind.suggestions import METHODS, MIN_POINTS, minimum, slide, steep, trim, valley
+from keras_lrfind.suggestions import (
+    FASTAI_METHODS,
+    METHODS,
+    MIN_POINTS,
+    check_curve,
+    minimum,
+    onecycle,
+    slide,
+    steep,
+    trim,
+    valley,
+)
 
 NAN = float("nan")
 INF = float("inf")
@@ -487,8 +498,8 @@ class TestTrim:
 
 _ALL_METHODS = pytest.mark.parametrize(
     "method",
-    [valley, functools.partial(slide, lr_diff=1), minimum, steep],
-    ids=["valley", "slide", "minimum", "steep"],
+    [onecycle, valley, functools.partial(slide, lr_diff=1), minimum, steep],
+    ids=["onecycle", "valley", "slide", "minimum", "steep"],
 )
 
 
@@ -549,7 +560,7 @@ class TestValidation:
         ):
             method([0.1, 0.2], ["a", "b"])
 
-    @pytest.mark.parametrize("name", ["valley", "slide", "minimum", "steep"])
+    @pytest.mark.parametrize("name", ["onecycle", "valley", "slide", "minimum", "steep"])
     def test_min_points_is_exact(self, name):
         """Each method accepts `MIN_POINTS[name]` points and rejects one fewer."""
         count = MIN_POINTS[name]
@@ -564,8 +575,15 @@ class TestValidation:
 
 class TestModule:
     def test_methods(self):
-        """`METHODS` maps the four fastai names to their functions."""
-        assert METHODS == {"valley": valley, "slide": slide, "minimum": minimum, "steep": steep}
+        """`FASTAI_METHODS` maps fastai's four names; `METHODS` adds ours, first."""
+        assert FASTAI_METHODS == {
+            "valley": valley,
+            "slide": slide,
+            "minimum": minimum,
+            "steep": steep,
+        }
+        assert list(METHODS) == ["onecycle", "valley", "slide", "minimum", "steep"]
+        assert METHODS["onecycle"] is onecycle
 
     def test_min_points_names(self):
         """`MIN_POINTS` covers exactly the methods in `METHODS`."""
@@ -578,7 +596,7 @@ class TestModule:
         assert result.failed == 0
 
     def test_returns_python_float(self):
-        """Every method returns a built-in float, not a NumPy scalar."""
+        """Every method returns a built-in float, not a NumPy scalar (ours included)."""
         lrs = _lrs(20)
         losses = np.linspace(3.0, 1.0, 20)
         for method in METHODS.values():
@@ -602,7 +620,7 @@ class TestProperties:
         """On any finite curve every method returns a swept lr (or a tenth of one)."""
         learning_rates, losses = curve
         count = len(losses)
-        for name, method in METHODS.items():
+        for name, method in FASTAI_METHODS.items():
             if name == "slide":
                 lr_diff = min(15, count - 1)
                 result = slide(learning_rates, losses, lr_diff=lr_diff)
@@ -636,3 +654,127 @@ class TestProperties:
             expected = method(learning_rates[:position], losses[:position])
             assert result == expected
             assert learning_rates[0] / 10 <= result <= learning_rates[position - 1]
+
+
+def _dip(depth, learning_rates=None, centre=-2.0, width=0.3):
+    """A loss of 1 with a Gaussian dip of `depth` at lr = 10**centre (log-symmetric)."""
+    if learning_rates is None:
+        learning_rates = np.logspace(-4, 0, 81)  # 20 per decade, symmetric around 1e-2.
+    x = np.log10(learning_rates)
+    return learning_rates, 1.0 - depth * np.exp(-(((x - centre) / width) ** 2))
+
+
+class TestOnecycle:
+    @pytest.mark.parametrize(
+        ("depth", "divisor"), [(0.8, 1.5), (0.6, 1.5), (0.05, 10.0), (0.01, 10.0)]
+    )
+    def test_symmetric_valley(self, depth, divisor):
+        """A symmetric valley at 1e-2 gives 1e-2 / clip(0.5 / depth, 1.5, 10)."""
+        learning_rates, losses = _dip(depth)
+        assert onecycle(learning_rates, losses) == pytest.approx(1e-2 / divisor, rel=1e-9)
+
+    @pytest.mark.parametrize(("depth", "divisor"), [(0.25, 2.0), (0.1, 5.0)])
+    def test_margin_between_the_clips(self, depth, divisor):
+        """Between the clips the margin is 0.5 / depth (a wide valley, barely smoothed)."""
+        learning_rates, losses = _dip(depth, np.logspace(-5, 1, 121), width=0.8)
+        # Smoothing shaves about 3% off the depth of a valley this wide.
+        assert onecycle(learning_rates, losses) == pytest.approx(1e-2 / divisor, rel=0.05)
+
+    def test_scale_free(self):
+        """Multiplying the loss by any positive constant leaves the answer unchanged."""
+        learning_rates, losses = _dip(0.3, centre=-1.7)
+        expected = onecycle(learning_rates, losses)
+        for factor in (1e-4, 0.37, 100.0, 1e5):
+            assert onecycle(learning_rates, losses * factor) == pytest.approx(expected)
+
+    def test_ignores_a_second_dip_in_the_divergent_tail(self):
+        """A deeper dip after the loss climbed back does not move the suggestion."""
+        learning_rates, losses = _dip(0.6)
+        x = np.log10(learning_rates)
+        tail = np.where(x > -1.0, 1.5 - 1.2 * np.exp(-(((x + 0.4) / 0.1) ** 2)), losses)
+        assert tail.min() < losses.min()  # The same curve, with a deeper dip later.
+        assert onecycle(learning_rates, tail) == pytest.approx(onecycle(learning_rates, losses))
+
+    def test_centre_of_a_flat_valley(self):
+        """On a flat-bottomed valley the answer is its centre (over 1.5), not an edge."""
+        learning_rates = np.logspace(-4, 0, 81)
+        x = np.log10(learning_rates)
+        losses = np.where(np.abs(x + 2) <= 0.5, 0.2, 1.0)  # Floor from 10**-2.5 to 10**-1.5.
+        losses = losses + 1e-9 * (x + 2) ** 2  # Ties broken towards the centre.
+        assert onecycle(learning_rates, losses) == pytest.approx(1e-2 / 1.5, rel=0.05)
+
+    def test_noise_spikes_are_ignored(self):
+        """Single-batch spikes (the median filter) barely move the answer."""
+        learning_rates, losses = _dip(0.6)
+        spiky = losses.copy()
+        spiky[::7] += 5.0
+        assert onecycle(learning_rates, spiky) == pytest.approx(
+            onecycle(learning_rates, losses), rel=0.1
+        )
+
+    def test_nan_tail_is_cut(self):
+        """A NaN tail gives the answer of the finite part."""
+        learning_rates, losses = _dip(0.6)
+        with_nan = losses.copy()
+        with_nan[70:] = NAN
+        assert onecycle(learning_rates, with_nan) == onecycle(learning_rates[:70], losses[:70])
+
+    def test_never_below_the_first_learning_rate(self):
+        """A curve falling from the very first point cannot suggest below the sweep."""
+        learning_rates = np.logspace(-3, 0, 40)
+        losses = np.linspace(0.5, 2.0, 40)  # Rising: the bottom is the first point.
+        assert onecycle(learning_rates, losses) == learning_rates[0]
+
+    @settings(max_examples=30, deadline=None)
+    @given(_curves(min_size=5, max_size=300))
+    def test_bounds_on_random_curves(self, curve):
+        """On any finite curve the answer is finite and in [lr[0], lr[-1] / 1.5]."""
+        learning_rates, losses = curve
+        result = onecycle(learning_rates, losses)
+        assert math.isfinite(result)
+        assert learning_rates[0] <= result <= learning_rates[-1] / 1.5 or (
+            result == learning_rates[0]
+        )
+
+
+class TestCheckCurve:
+    def test_healthy_curve(self):
+        """A valley that rises again, with mild noise, gives no warning."""
+        learning_rates, losses = _dip(0.6)
+        noisy = losses + 0.02 * np.random.default_rng(0).normal(size=len(losses))
+        assert check_curve(learning_rates, noisy, "diverged") == []
+        assert check_curve(learning_rates, noisy, "completed") == []
+
+    def test_too_few_points(self):
+        """Fewer than 20 points is unreliable, with the count."""
+        learning_rates, losses = _dip(0.6, np.logspace(-4, 0, 12))
+        (message,) = check_curve(learning_rates, losses)
+        assert "Only 12 points remain" in message
+
+    def test_never_decreased(self):
+        """A rising curve says the loss never decreased."""
+        learning_rates = np.logspace(-4, 0, 50)
+        (message,) = check_curve(learning_rates, np.linspace(1.0, 3.0, 50), "diverged")
+        assert message.startswith("The loss never decreased")
+
+    def test_never_diverged(self):
+        """A completed sweep still falling at the end says end_lr was too low."""
+        learning_rates = np.logspace(-4, -2, 50)
+        losses = np.linspace(2.0, 1.0, 50)
+        (message,) = check_curve(learning_rates, losses, "completed")
+        assert "ended without the loss rising again (end_lr=0.01)" in message
+        assert check_curve(learning_rates, losses, "diverged") == []
+
+    def test_too_noisy(self):
+        """Noise twice the drop makes the curve unreadable."""
+        learning_rates, losses = _dip(0.1)
+        noisy = losses + 0.2 * np.random.default_rng(1).normal(size=len(losses))
+        messages = check_curve(learning_rates, noisy, "diverged")
+        assert any(message.startswith("The range-test curve is too noisy") for message in messages)
+
+    def test_nan_tail_is_cut(self):
+        """Points after a NaN do not count."""
+        learning_rates, losses = _dip(0.6)
+        losses[15:] = NAN
+        (message,) = check_curve(learning_rates, losses, "non_finite_loss")
+        assert "Only 15 points remain" in message
