@@ -140,6 +140,18 @@ def _learning_rate_object(optimizer):
     return _learning_rate_object(inner) if inner is not None else optimizer._learning_rate
 
 
+def _fast_assign(variable):
+    """`variable.assign`, minus Keras' per-call checks where the backend allows it.
+
+    The range test writes three variables per batch (the learning rate and the loss
+    tracker's total and count). On TensorFlow the backend variable's own `assign` costs
+    about half of Keras' (measured in `benchmarks/overhead.py`); other backends keep
+    Keras' `assign`.
+    """
+    backend_variable = variable.value
+    return backend_variable.assign if hasattr(backend_variable, "assign") else variable.assign
+
+
 class _StateSnapshot:
     """A copy of every variable of a model, its optimizer and its metrics.
 
@@ -270,7 +282,12 @@ class LRFinderCallback(keras.callbacks.Callback):
         self._stop_reason = None
         self._recorded = {"lr": [], "loss": [], "smoothed": [], "validation": []}
         self._result = None
-        self._loss_tracker = next((m for m in model.metrics if m.name == "loss"), None)
+        loss_tracker = next((m for m in model.metrics if m.name == "loss"), None)
+        self._tracker_resets = (
+            [(_fast_assign(v), np.zeros(v.shape, dtype=v.dtype)) for v in loss_tracker.variables]
+            if loss_tracker is not None
+            else []
+        )
 
         pending = {
             "model": model,
@@ -290,8 +307,12 @@ class LRFinderCallback(keras.callbacks.Callback):
             )
             model.make_train_function(force=True)
             self._lr_variable = None
+            self._assign_lr = None
         else:
             self._lr_variable = optimizer.learning_rate
+            self._assign_lr = _fast_assign(self._lr_variable)
+            dtype = self._lr_variable.dtype
+            self._lr_values = [np.asarray(lr, dtype=dtype) for lr in self._learning_rates]
 
     def _planned_steps(self, model) -> int:
         """Checks the model and the run, and returns the number of sweep steps."""
@@ -336,10 +357,10 @@ class LRFinderCallback(keras.callbacks.Callback):
             return
         if keras.backend.backend() == "jax":
             self.model  # noqa: B018 -- syncs JAX state so the writes below reach the step.
-        if self._lr_variable is not None:
-            self._lr_variable.assign(self._learning_rates[self._step])
-        if self._loss_tracker is not None:
-            self._loss_tracker.reset_state()
+        if self._assign_lr is not None:
+            self._assign_lr(self._lr_values[self._step])
+        for assign, zero in self._tracker_resets:  # The loss tracker's total and count.
+            assign(zero)
 
     def on_train_batch_end(self, batch, logs=None):
         if self._step >= self._planned:
