@@ -666,14 +666,14 @@ def _dip(depth, learning_rates=None, centre=-2.0, width=0.3):
 
 class TestOnecycle:
     @pytest.mark.parametrize(
-        ("depth", "divisor"), [(0.8, 1.5), (0.6, 1.5), (0.05, 10.0), (0.01, 10.0)]
+        ("depth", "divisor"), [(0.9, 1.0), (0.8, 1.0), (0.05, 5.0), (0.01, 5.0)]
     )
     def test_symmetric_valley(self, depth, divisor):
-        """A symmetric valley at 1e-2 gives 1e-2 / clip(0.5 / depth, 1.5, 10)."""
+        """A symmetric valley at 1e-2 gives 1e-2 / clip(0.5 / depth, 1, 5)."""
         learning_rates, losses = _dip(depth)
         assert onecycle(learning_rates, losses) == pytest.approx(1e-2 / divisor, rel=1e-9)
 
-    @pytest.mark.parametrize(("depth", "divisor"), [(0.25, 2.0), (0.1, 5.0)])
+    @pytest.mark.parametrize(("depth", "divisor"), [(0.4, 1.25), (0.25, 2.0), (0.15, 10 / 3)])
     def test_margin_between_the_clips(self, depth, divisor):
         """Between the clips the margin is 0.5 / depth (a wide valley, barely smoothed)."""
         learning_rates, losses = _dip(depth, np.logspace(-5, 1, 121), width=0.8)
@@ -696,12 +696,12 @@ class TestOnecycle:
         assert onecycle(learning_rates, tail) == pytest.approx(onecycle(learning_rates, losses))
 
     def test_centre_of_a_flat_valley(self):
-        """On a flat-bottomed valley the answer is its centre (over 1.5), not an edge."""
+        """On a flat-bottomed valley the answer is its centre, not an edge."""
         learning_rates = np.logspace(-4, 0, 81)
         x = np.log10(learning_rates)
         losses = np.where(np.abs(x + 2) <= 0.5, 0.2, 1.0)  # Floor from 10**-2.5 to 10**-1.5.
         losses = losses + 1e-9 * (x + 2) ** 2  # Ties broken towards the centre.
-        assert onecycle(learning_rates, losses) == pytest.approx(1e-2 / 1.5, rel=0.05)
+        assert onecycle(learning_rates, losses) == pytest.approx(1e-2, rel=0.05)
 
     def test_noise_spikes_are_ignored(self):
         """Single-batch spikes (the median filter) barely move the answer."""
@@ -728,13 +728,11 @@ class TestOnecycle:
     @settings(max_examples=30, deadline=None)
     @given(_curves(min_size=5, max_size=300))
     def test_bounds_on_random_curves(self, curve):
-        """On any finite curve the answer is finite and in [lr[0], lr[-1] / 1.5]."""
+        """On any finite curve the answer is finite and inside the swept range."""
         learning_rates, losses = curve
         result = onecycle(learning_rates, losses)
         assert math.isfinite(result)
-        assert learning_rates[0] <= result <= learning_rates[-1] / 1.5 or (
-            result == learning_rates[0]
-        )
+        assert learning_rates[0] <= result <= learning_rates[-1]
 
 
 class TestCheckCurve:
