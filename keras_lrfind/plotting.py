@@ -44,25 +44,44 @@ def plot_result(
     Returns:
         The `Axes` drawn on.
     """
+    from keras_lrfind import suggestions as methods
+
     ax = _new_axes(ax)
+    raw = result.validation_losses if result.validation_losses is not None else result.losses
     if show_raw:
-        raw = result.validation_losses if result.validation_losses is not None else result.losses
         ax.plot(result.learning_rates, raw, color="0.75", linewidth=0.8, label="loss")
     ax.plot(
-        result.learning_rates, result.smoothed_losses, color="C0", linewidth=1.8, label="smoothed"
+        result.learning_rates,
+        result.smoothed_losses,
+        color="C0",
+        linewidth=1.8,
+        label="smoothed (fastai)",
     )
+    curves = {"smoothed": (result.learning_rates, _finite(result.smoothed_losses))}
+    finite = _finite_prefix(raw)
+    if finite >= methods.MIN_POINTS["onecycle"]:
+        lag_free = methods.smooth_without_lag(result.learning_rates[:finite], raw[:finite])
+        ax.plot(
+            result.learning_rates[:finite],
+            lag_free,
+            color="C0",
+            linestyle="--",
+            linewidth=1.2,
+            label="smoothed without lag",
+        )
+        curves["raw"] = (result.learning_rates[:finite], lag_free)
     if suggest:
         names = None if suggest is True else list(suggest)
         suggestions = result.suggestions(skip_start=skip_start, skip_end=skip_end, methods=names)
         for index, (name, lr) in enumerate(suggestions.items()):
             if lr is None:
                 continue
-            loss = np.interp(
-                np.log(lr), np.log(result.learning_rates), _finite(result.smoothed_losses)
-            )
+            # Each marker sits on the curve its method reads.
+            reads_raw = name in methods.RAW_LOSS_METHODS and "raw" in curves
+            xs, ys = curves["raw" if reads_raw else "smoothed"]
             ax.plot(
                 [lr],
-                [loss],
+                [np.interp(np.log(lr), np.log(xs), ys)],
                 marker="o",
                 linestyle="none",
                 markersize=8,
@@ -73,7 +92,6 @@ def plot_result(
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("validation loss" if result.validation_losses is not None else "loss")
     ax.set_title(title if title is not None else f"LR range test ({result.stop_reason})")
-    raw = result.validation_losses if result.validation_losses is not None else result.losses
     _limit_to_curve(ax, result.smoothed_losses, raw if show_raw else None)
     ax.legend(loc="best", fontsize="small")
     return ax
@@ -171,6 +189,12 @@ def figure_png(draw) -> bytes:
     buffer = io.BytesIO()
     ax.figure.savefig(buffer, format="png", dpi=90)
     return buffer.getvalue()
+
+
+def _finite_prefix(values) -> int:
+    """The number of values before the first non-finite one."""
+    bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=np.float64)))
+    return int(bad[0]) if bad.size else len(values)
 
 
 def _finite(values):

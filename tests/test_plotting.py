@@ -36,13 +36,17 @@ def close_figures():
 
 class TestPlotResult:
     def test_draws_raw_smoothed_and_one_marker_per_suggestion(self):
-        """Raw and smoothed curves are drawn, plus one labelled marker per method."""
+        """Raw, smoothed and lag-free curves are drawn, plus one labelled marker per method."""
+        from keras_lrfind.suggestions import smooth_without_lag
+
         result = synthetic_result()
         ax = result.plot()
-        raw, smoothed, *markers = ax.lines
+        raw, smoothed, lag_free, *markers = ax.lines
         np.testing.assert_array_equal(raw.get_xdata(), result.learning_rates)
         np.testing.assert_array_equal(raw.get_ydata(), result.losses)
         np.testing.assert_array_equal(smoothed.get_ydata(), result.smoothed_losses)
+        expected = smooth_without_lag(result.learning_rates, result.losses)
+        np.testing.assert_allclose(lag_free.get_ydata(), expected)
         suggestions = result.suggestions()
         assert len(markers) == len(suggestions)
         for marker, (name, lr) in zip(markers, suggestions.items(), strict=True):
@@ -50,20 +54,23 @@ class TestPlotResult:
             assert marker.get_label() == f"{name}: {lr:.2e}"
         assert ax.get_xscale() == "log"
         legend = [text.get_text() for text in ax.get_legend().get_texts()]
-        assert legend[:2] == ["loss", "smoothed"]
+        assert legend[:3] == ["loss", "smoothed (fastai)", "smoothed without lag"]
 
     def test_uses_the_given_axes_and_selected_methods(self):
         """A given Axes is drawn on and returned; `suggest=[...]` marks only those."""
         _, ax = plt.subplots()
         returned = synthetic_result().plot(ax, suggest=["minimum"])
         assert returned is ax
-        assert len(ax.lines) == 3
-        assert ax.lines[2].get_label().startswith("minimum: ")
+        assert len(ax.lines) == 4
+        assert ax.lines[3].get_label().startswith("minimum: ")
 
     def test_no_suggestions(self):
         """`suggest=False` draws only the curves."""
         ax = synthetic_result().plot(suggest=False, show_raw=False)
-        assert len(ax.lines) == 1
+        assert [line.get_label() for line in ax.lines] == [
+            "smoothed (fastai)",
+            "smoothed without lag",
+        ]
 
     def test_jupyter_png(self):
         """In Jupyter a result renders as a PNG of its plot."""
