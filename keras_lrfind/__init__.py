@@ -9,6 +9,7 @@ from keras_lrfind.momentum import MomentumCycler
 from keras_lrfind.plotting import plot_results
 from keras_lrfind.result import LRFinderResult, LRFinderWarning
 from keras_lrfind.schedules import CycleDecay, CyclicLR, OneCycle, plot_schedule, steps_for_epochs
+from keras_lrfind.suggestions import scale_for_batch_size
 
 try:
     __version__ = version("keras-lrfind")
@@ -28,6 +29,7 @@ __all__ = [
     "datasets",
     "plot_results",
     "plot_schedule",
+    "scale_for_batch_size",
     "steps_for_epochs",
     "suggestions",
 ]

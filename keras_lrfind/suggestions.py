@@ -562,6 +562,62 @@ def _prepare(method, learning_rates, losses, min_points, detail=""):
     return learning_rates, losses32
 
 
+# -- Batch size ------------------------------------------------------------------------------
+
+BATCH_SIZE_RULES = ("linear", "sqrt")
+
+
+def scale_for_batch_size(learning_rate, from_batch_size, to_batch_size, rule="linear"):
+    """Scales a learning rate found at one batch size for training at another.
+
+    A range test run with batch size `from_batch_size` suggests a learning rate for that
+    batch size. Two rules carry it to another batch size, both named after where they
+    come from:
+
+    - `"linear"`: `learning_rate * to_batch_size / from_batch_size` (Goyal et al. 2017,
+      "Accurate, Large Minibatch SGD"): the usual rule for SGD with momentum, with a
+      warm-up, which one-cycle provides.
+    - `"sqrt"`: `learning_rate * sqrt(to_batch_size / from_batch_size)` (Krizhevsky 2014,
+      Hoffer et al. 2017): keeps the gradient noise constant; often better for Adam-type
+      optimizers.
+
+    Both are heuristics that break down far from the tested batch size: the most reliable
+    answer is a range test at the training batch size.
+
+    Args:
+        learning_rate: The learning rate found at `from_batch_size`, positive.
+        from_batch_size: The batch size of the range test, a positive integer.
+        to_batch_size: The batch size of the training, a positive integer.
+        rule: `"linear"` or `"sqrt"`. Defaults to `"linear"`.
+
+    Returns:
+        The scaled learning rate.
+
+    Example:
+
+    >>> scale_for_batch_size(0.01, 64, 256)
+    0.04
+    >>> scale_for_batch_size(0.01, 64, 256, rule="sqrt")
+    0.02
+    """
+    if (
+        not isinstance(learning_rate, Real)
+        or not math.isfinite(learning_rate)
+        or (learning_rate <= 0)
+    ):
+        raise ValueError(
+            "`learning_rate` must be a positive, finite number. "
+            f"Received: learning_rate={learning_rate!r}."
+        )
+    for name, value in (("from_batch_size", from_batch_size), ("to_batch_size", to_batch_size)):
+        if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}.")
+    if rule not in BATCH_SIZE_RULES:
+        raise ValueError(f"`rule` must be one of {BATCH_SIZE_RULES}. Received: rule={rule!r}.")
+    ratio = to_batch_size / from_batch_size
+    return float(learning_rate * (ratio if rule == "linear" else math.sqrt(ratio)))
+
+
 # -- Telling the user when not to trust a curve ----------------------------------------------
 
 MIN_TRUSTED_POINTS = 20

@@ -776,3 +776,36 @@ class TestCheckCurve:
         losses[15:] = NAN
         (message,) = check_curve(learning_rates, losses, "non_finite_loss")
         assert "Only 15 points remain" in message
+
+
+class TestScaleForBatchSize:
+    @pytest.mark.parametrize(
+        ("rule", "to_batch_size", "expected"),
+        [
+            ("linear", 256, 0.04),
+            ("linear", 16, 0.0025),
+            ("sqrt", 256, 0.02),
+            ("sqrt", 16, 0.005),
+            ("linear", 64, 0.01),
+        ],
+    )
+    def test_rules(self, rule, to_batch_size, expected):
+        """Linear multiplies by the batch ratio, sqrt by its square root (hand-worked)."""
+        assert suggestions.scale_for_batch_size(0.01, 64, to_batch_size, rule) == pytest.approx(
+            expected
+        )
+
+    @pytest.mark.parametrize(
+        ("args", "match"),
+        [
+            ((0.0, 64, 128), r"`learning_rate` must be a positive.*learning_rate=0.0"),
+            ((math.nan, 64, 128), r"`learning_rate` must be a positive"),
+            ((0.1, 0, 128), r"`from_batch_size` must be a positive integer.*from_batch_size=0"),
+            ((0.1, 64, 12.5), r"`to_batch_size` must be a positive integer.*to_batch_size=12.5"),
+            ((0.1, 64, 128, "cubic"), r"`rule` must be one of.*rule='cubic'"),
+        ],
+    )
+    def test_bad_arguments(self, args, match):
+        """Each bad argument is named with its value."""
+        with pytest.raises(ValueError, match=match):
+            suggestions.scale_for_batch_size(*args)
