@@ -5,12 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test test-tensorflow lint bench bench-quick clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -20,7 +20,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The suite runs on every Keras backend: TensorFlow (with the notebooks), then JAX and PyTorch.
 test: lint
+	$(BIN)/python -m pytest --nbmake tests notebooks
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -m "not distributed" -q tests
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -m "not distributed" -q tests
+
+test-tensorflow: lint
 	$(BIN)/python -m pytest --nbmake tests notebooks
 
 bench: $(STAMP)

@@ -9,6 +9,7 @@ import warnings
 import keras
 import numpy as np
 
+from keras_lrfind import _distribution
 from keras_lrfind.result import LRFinderResult, LRFinderWarning
 
 # fastai's `lr_find` records 100 steps; fewer points make suggestions unreliable.
@@ -157,7 +158,10 @@ class _StateSnapshot:
 
     Restoring assigns the saved values back into the same variable objects, so the
     optimizer slots, `iterations`, the learning-rate variable, metric totals and random
-    seed states all come back bit for bit.
+    seed states all come back bit for bit. Under a `tf.distribute` strategy every replica's
+    copy is saved and restored, as replicas may differ (BatchNormalization's moving
+    statistics, metric totals): assigning the variable itself would give them all the
+    first replica's value (or, for metrics, an equal share of the total).
     """
 
     def __init__(self, model):
@@ -172,10 +176,24 @@ class _StateSnapshot:
                 seen.add(id(variable))
                 self.variables.append(variable)
         self.values = [np.array(v.numpy(), copy=True) for v in self.variables]
+        self.replica_values = []
+        for variable in self.variables:
+            replicas = _distribution.replica_variables(variable)
+            self.replica_values.append(
+                None
+                if replicas is None
+                else [(copy, np.array(copy.numpy(), copy=True)) for copy in replicas]
+            )
 
     def restore(self):
-        for variable, value in zip(self.variables, self.values, strict=True):
-            variable.assign(value)
+        for variable, value, replica_values in zip(
+            self.variables, self.values, self.replica_values, strict=True
+        ):
+            if replica_values is None:
+                variable.assign(value)
+            else:
+                for copy, copy_value in replica_values:
+                    copy.assign(copy_value)
 
 
 class LRFinderCallback(keras.callbacks.Callback):
@@ -199,6 +217,14 @@ class LRFinderCallback(keras.callbacks.Callback):
     with keras_lrfind.LRFinderCallback() as cb:
         model.fit(train_ds, epochs=1, callbacks=[cb])
     ```
+
+    Under mixed precision (`mixed_float16`), the `LossScaleOptimizer` that Keras wraps around
+    the optimizer skips any step whose scaled gradients overflow, and lowers its loss scale.
+    A skipped step still records its batch's (finite) loss and uses up its point of the
+    sweep: the curve keeps one point per batch, and the next batch trains at the next rate.
+    With a schedule-built optimizer the callback advances `iterations` past a skipped step
+    to keep the in-graph sweep on that rule (so Adam's bias correction counts it); the
+    restore puts `iterations` and the loss scale back.
 
     During the test `logs["loss"]` (and so the progress bar and `History`) shows each
     batch's own loss. The callback needs `steps_per_execution=1` (Keras calls batch hooks
@@ -270,6 +296,7 @@ class LRFinderCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         model = self.model
         planned = self._planned_steps(model)
+        _distribution.check_loss_scaling(model)
         optimizer = model.optimizer
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
@@ -298,18 +325,23 @@ class LRFinderCallback(keras.callbacks.Callback):
         self._pending = pending
         if _uses_schedule(optimizer):
             pending["schedule"] = _learning_rate_object(optimizer)
+            self._first_iteration = int(optimizer.iterations.numpy())
             optimizer.learning_rate = _SweepSchedule(
                 self.start_lr,
                 self.end_lr,
                 planned,
                 self.mode,
-                int(optimizer.iterations.numpy()),
+                self._first_iteration,
             )
             model.make_train_function(force=True)
             self._lr_variable = None
             self._assign_lr = None
+            # A loss scaler skips steps with non-finite gradients without advancing
+            # `iterations`, which the sweep schedule reads; see `on_train_batch_end`.
+            self._counts_skipped_steps = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
         else:
             self._lr_variable = optimizer.learning_rate
+            self._counts_skipped_steps = False
             self._assign_lr = _fast_assign(self._lr_variable)
             dtype = self._lr_variable.dtype
             self._lr_values = [np.asarray(lr, dtype=dtype) for lr in self._learning_rates]
@@ -373,6 +405,8 @@ class LRFinderCallback(keras.callbacks.Callback):
         step = self._step
         self._recorded["lr"].append(float(self._learning_rates[step]))
         self._recorded["loss"].append(loss)
+        if self._counts_skipped_steps:
+            self._count_skipped_step(step)
 
         if self.smoothing:
             self._average = self.smoothing * self._average + (1 - self.smoothing) * curve_loss
@@ -391,6 +425,19 @@ class LRFinderCallback(keras.callbacks.Callback):
         self._best = min(self._best, smoothed)
         if self._stop_reason is not None:
             self.model.stop_training = True
+
+    def _count_skipped_step(self, step):
+        """Keeps the sweep schedule at one rate per batch when the loss scaler skips a step.
+
+        A skipped step applies no update and leaves `iterations` where it was, so the
+        in-graph sweep would give the next batch this batch's rate again. Advancing
+        `iterations` by hand keeps the rule of the float path: every batch, applied or
+        skipped, uses up its own point of the sweep.
+        """
+        iterations = self.model.optimizer.iterations  # On JAX, `self.model` syncs state.
+        expected = self._first_iteration + step + 1
+        if int(iterations.numpy()) < expected:
+            iterations.assign(expected)
 
     def _validation_loss(self) -> float:
         total, count = 0.0, 0

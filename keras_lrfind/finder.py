@@ -6,7 +6,7 @@ import math
 
 import keras
 
-from keras_lrfind import _data
+from keras_lrfind import _data, _distribution
 from keras_lrfind.callback import LRFinderCallback, default_num_steps
 from keras_lrfind.result import LRFinderResult
 
@@ -94,8 +94,11 @@ class LRFinder:
             The `LRFinderResult`, also kept as `finder.result`.
 
         Raises:
-            ValueError: For a bad argument, empty data, or unknown length without
-                `num_steps`; the model is untouched.
+            ValueError: For a bad argument, empty data, unknown length without
+                `num_steps`, or a distribution Keras cannot run the test under (a
+                `tf.distribute.MultiWorkerMirroredStrategy` with several workers, loss
+                scaling under a `tf.distribute` strategy with several replicas); the model
+                is untouched.
             RuntimeError: If the model is not compiled.
         """
         callback = LRFinderCallback(
@@ -115,6 +118,8 @@ class LRFinder:
                 "`model.compile(optimizer=..., loss=...)` first, with the optimizer and loss "
                 "you will train with."
             )
+        _distribution.check_fit_runs(model)
+        _distribution.check_loss_scaling(model)
         steps_per_epoch = _data.steps_per_epoch(x, batch_size)
         if num_steps is None:
             if steps_per_epoch is None:
@@ -151,6 +156,10 @@ class LRFinder:
             callback.restore()
             if original_steps_per_execution != 1:
                 model.steps_per_execution = original_steps_per_execution
-                model.make_train_function(force=True)
+                # The next `fit` builds the train function for it. Building it here would
+                # raise on PyTorch, which refuses `steps_per_execution > 1`. (Keeping the
+                # old function object to put back is no option: on JAX a live reference to
+                # it makes the rebuilt step reuse its stale trace.)
+                model.train_function = None
         self.result = callback.result
         return self.result

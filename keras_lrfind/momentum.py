@@ -10,28 +10,42 @@ cannot reload its saved optimizer.
 
 How `MomentumCycler` makes the momentum take effect, with public API only:
 
-- In `on_train_begin` it replaces the optimizer's hyperparameter with a
-  `_ScheduledMomentum`: a `float` subclass whose float value is the original
-  hyperparameter (so `momentum != 0`, `get_config()` and a `.keras` file saved
-  mid-training see the user's number), but which, when the traced train step
-  turns it into a tensor (`ops.cast`, `1 - beta_1`, `beta_1 * x`), yields the
-  one-cycle momentum computed in the graph from `optimizer.iterations`. The
-  value is therefore exact at every step, also with `steps_per_execution > 1`
-  and under XLA, at no per-batch cost. It is not a variable, so
-  `optimizer.variables` (the checkpoint layout) never changes. It then rebuilds
-  the train function (`model.make_train_function(force=True)`) so the step is
-  traced with it.
-- In `on_train_end` it puts the original float object back and rebuilds the
-  train function again, so the optimizer, its config and later `fit` calls are
-  exactly as before.
-
-Tensor conversion goes through TensorFlow's `__tf_tensor__` protocol, so the
-callback requires the TensorFlow backend and says so otherwise.
+- On TensorFlow and JAX, which trace the train step once, `on_train_begin`
+  replaces the optimizer's hyperparameter with a `_ScheduledMomentum`: a
+  `float` subclass whose float value is the original hyperparameter (so
+  `momentum != 0`, `get_config()` and a `.keras` file saved mid-training see
+  the user's number), but which, when the traced train step turns it into a
+  tensor (`ops.cast`, `1 - beta_1`, `beta_1 * x`), yields the one-cycle
+  momentum computed in the graph from `optimizer.iterations`. The value is
+  therefore exact at every step, also with `steps_per_execution > 1` and under
+  XLA, at no per-batch cost. It is not a variable, so `optimizer.variables`
+  (the checkpoint layout) never changes. It then rebuilds the train function
+  (`model.make_train_function(force=True)`) so the step is traced with it.
+  Tensor conversion goes through TensorFlow's `__tf_tensor__` and JAX's
+  `__jax_array__` protocols. JAX honours `__jax_array__` only when a dtype is
+  given (`ops.cast`); arithmetic with Python numbers (`1 - beta_1`) reaches the
+  float's own operators. But a variable or array on the left of an operator
+  (`u_product * beta_1`) converts it without a dtype, and JAX then bakes the
+  float value in as a constant. Nadam's update does exactly that, so Nadam is
+  refused on JAX rather than trained with a half-cycled momentum.
+- On PyTorch the train step runs eagerly and the optimizers hand the Python
+  float straight to `torch._foreach_*` kernels, which read its C value and
+  ignore any subclass. There `on_train_begin` wraps the model's train function
+  so each step sets the hyperparameter to that step's momentum (a plain value
+  from `optimizer.iterations`) and puts the original float back in a `finally`
+  block. PyTorch allows only `steps_per_execution=1`, so every step is seen.
+  Under `jit_compile=True` (torch.compile) the steps stay exact, but torch.compile
+  specializes the compiled update on the float: it recompiles it for each new value
+  until its recompile limit (8 in torch 2.13), then runs that update uncompiled.
+- In `on_train_end` it puts the original float object (TensorFlow, JAX) or the
+  original train function (PyTorch) back, so the optimizer, its config and
+  later `fit` calls are exactly as before.
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_lrfind.schedules import (
@@ -44,6 +58,7 @@ from keras_lrfind.schedules import (
     _one_cycle_phase_ends,
 )
 
+_BACKENDS = ("tensorflow", "jax", "torch")
 _SUPPORTED_OPTIMIZERS = {
     "momentum": (keras.optimizers.SGD,),
     "beta_1": (
@@ -81,6 +96,10 @@ class _ScheduledMomentum(float):
     def __tf_tensor__(self, dtype=None, name=None):
         value = self._tensor()
         return value if dtype is None else ops.cast(value, dtype)
+
+    def __jax_array__(self):
+        # `jnp.asarray(x, dtype)` calls this; `jnp.asarray(x)` takes the float value.
+        return self._tensor()
 
     def __add__(self, other):
         return ops.add(self._tensor(), other)
@@ -127,13 +146,22 @@ def _check_momentum(name, value):
     return float(value)
 
 
-def _check_backend(backend):
-    if backend != "tensorflow":
+def _check_backend(backend, optimizer):
+    """Raises if this backend cannot cycle this optimizer's momentum (see the module docstring)."""
+    if backend not in _BACKENDS:
         raise RuntimeError(
-            "`MomentumCycler` needs the TensorFlow backend: it feeds the cycled momentum "
-            "into the traced train step through TensorFlow's tensor conversion. "
-            f"Received: backend={backend!r}. Set `KERAS_BACKEND=tensorflow`, or train "
-            "without momentum cycling."
+            "`MomentumCycler` needs the TensorFlow, JAX or PyTorch backend: it feeds the "
+            "cycled momentum into the train step through their tensor conversion or eager "
+            f"step. Received: backend={backend!r}. Set `KERAS_BACKEND` to one of "
+            f"{', '.join(_BACKENDS)}, or train without momentum cycling."
+        )
+    if backend == "jax" and isinstance(optimizer, keras.optimizers.Nadam):
+        raise TypeError(
+            "`MomentumCycler` cannot cycle Nadam's `beta_1` on the JAX backend: Nadam "
+            "multiplies a variable by `beta_1`, and JAX compiles a Python float met that "
+            "way into the step as a constant, so part of the update would keep the "
+            "original value. Received: optimizer of type Nadam, backend='jax'. Use Adam, "
+            "AdamW, Adamax or Lion, or the TensorFlow or PyTorch backend."
         )
 
 
@@ -178,18 +206,20 @@ class MomentumCycler(keras.callbacks.Callback):
     This callback does it for SGD's `momentum` and for `beta_1` of Adam, AdamW,
     Adamax, Nadam and Lion (also inside a `LossScaleOptimizer`), step for step as
     PyTorch's `OneCycleLR(cycle_momentum=True)`, with the same phase boundaries
-    as `OneCycle`. Build it with `MomentumCycler.from_one_cycle(schedule)` to
-    copy those boundaries from the learning-rate schedule.
+    as `OneCycle`, on the TensorFlow, JAX and PyTorch backends (Nadam not on
+    JAX). Build it with `MomentumCycler.from_one_cycle(schedule)` to copy those
+    boundaries from the learning-rate schedule.
 
-    The momentum at step `k` is computed in the graph from
-    `optimizer.iterations`, like the learning rate of a schedule, so it is exact
-    at every step (also with `steps_per_execution > 1` and `jit_compile=True`),
-    stays in step with `OneCycle` across several `fit` calls, and holds
-    `max_momentum` past `total_steps - 1`. During `fit` the optimizer's
+    The momentum at step `k` is computed from `optimizer.iterations`, like the
+    learning rate of a schedule, so it is exact at every step (also with
+    `steps_per_execution > 1` and `jit_compile=True`), stays in step with
+    `OneCycle` across several `fit` calls, and holds `max_momentum` past
+    `total_steps - 1`. On TensorFlow and JAX, during `fit` the optimizer's
     hyperparameter is a float subclass that equals the original value but turns
-    into the scheduled tensor in the train step (see the module docstring for
-    why: Keras bakes the plain float into the traced step). `on_train_end` puts
-    the original float back and rebuilds the train function, so
+    into the scheduled tensor in the traced train step; on PyTorch each step
+    sets the hyperparameter to its momentum and back (see the module docstring
+    for why: Keras bakes the plain float into the traced step). `on_train_end`
+    puts the original float and train function back, so
     `optimizer.get_config()`, `optimizer.variables` and later `fit` calls are
     unchanged. If `fit` is interrupted by an exception, `on_train_end` does not
     run: the optimizer then still reports its original value, and the next
@@ -237,7 +267,10 @@ class MomentumCycler(keras.callbacks.Callback):
         ValueError: If a momentum is outside [0, 1), `base_momentum > max_momentum`, or
             an argument shared with `OneCycle` is invalid; in `on_train_begin`, if the
             optimizer is an SGD without momentum.
-        RuntimeError: In `on_train_begin`, if the Keras backend is not TensorFlow.
+        TypeError: In `on_train_begin`, for Nadam on the JAX backend (see the module
+            docstring).
+        RuntimeError: In `on_train_begin`, if the Keras backend is not TensorFlow, JAX
+            or PyTorch.
 
     Example:
 
@@ -285,6 +318,7 @@ class MomentumCycler(keras.callbacks.Callback):
         self._optimizer = None
         self._attribute = None
         self._original = None
+        self._train_function = None  # PyTorch: the model's own train function.
 
     @classmethod
     def from_one_cycle(
@@ -352,18 +386,48 @@ class MomentumCycler(keras.callbacks.Callback):
         return _one_cycle(step, phase_ends, values, _ANNEALS[self.anneal_strategy])
 
     def on_train_begin(self, logs=None):
-        optimizer = self.model.optimizer
+        model = self.model
         # A LossScaleOptimizer applies the updates through its inner optimizer.
-        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+        optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
         attribute, original = _momentum_attribute(optimizer)
-        _check_backend(keras.backend.backend())
+        backend = keras.backend.backend()
+        _check_backend(backend, optimizer)
         self._optimizer, self._attribute, self._original = optimizer, attribute, original
+        if backend == "torch":
+            train_function = model.train_function
+            # After an interrupted `fit` the last cycler's wrapper may still be in place.
+            while hasattr(train_function, "uncycled"):
+                train_function = train_function.uncycled
+            self._train_function = train_function
+            model.train_function = self._cycled_train_function(train_function)
+            return
         setattr(optimizer, attribute, _ScheduledMomentum(original, self.momentum_at, optimizer))
-        self.model.make_train_function(force=True)
+        model.make_train_function(force=True)
+
+    def _cycled_train_function(self, train_function):
+        """PyTorch: a train function that runs each step with that step's momentum."""
+        optimizer, attribute, original = self._optimizer, self._attribute, self._original
+        # The same float32 values the traced schedule gives, once for all steps.
+        momenta = keras.ops.convert_to_numpy(self.momentum_at(np.arange(self.total_steps)))
+        last_step = self.total_steps - 1
+
+        def cycled_train_function(data):
+            step = min(int(optimizer.iterations), last_step)
+            setattr(optimizer, attribute, float(momenta[step]))
+            try:
+                return train_function(data)
+            finally:
+                setattr(optimizer, attribute, original)
+
+        cycled_train_function.uncycled = train_function
+        return cycled_train_function
 
     def on_train_end(self, logs=None):
         if self._optimizer is None:
             return
         setattr(self._optimizer, self._attribute, self._original)
         self._optimizer = self._attribute = self._original = None
-        self.model.make_train_function(force=True)
+        if keras.backend.backend() == "torch":
+            self.model.train_function, self._train_function = self._train_function, None
+        else:
+            self.model.make_train_function(force=True)

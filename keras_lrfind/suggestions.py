@@ -470,6 +470,7 @@ def onecycle(
     while high < len(smoothed) - 1 and smoothed[high + 1] <= floor:
         high += 1
     centre = math.exp(float(np.mean(np.log(learning_rates[low : high + 1]))))
+    centre = min(max(centre, learning_rates[low]), learning_rates[high])  # Rounding.
     fraction = drop / abs(start) if start != 0 else 0.0
     divisor = min(max(target_drop / max(fraction, 1e-12), min_divisor), max_divisor)
     return float(max(centre / divisor, learning_rates[0]))

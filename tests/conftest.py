@@ -11,6 +11,17 @@ matplotlib.use("Agg")  # Tests draw off-screen; the library itself never picks a
 
 BATCH_SIZE = 8
 NUM_SAMPLES = 256
+BACKEND = keras.backend.backend()
+
+# torch.compile (`jit_compile=True` on PyTorch) imports a deprecated torch.jit API of its own.
+TORCH_COMPILE_WARNING = pytest.mark.filterwarnings(
+    "ignore:`torch.jit.script_method` is deprecated:DeprecationWarning"
+)
+
+
+def skip_on_backends(*backends, reason):
+    """Skips a test (or class) on the named Keras backends, saying why."""
+    return pytest.mark.skipif(BACKEND in backends, reason=f"{BACKEND} backend: {reason}")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import re
 import keras
 import numpy as np
 import pytest
+from conftest import BACKEND, TORCH_COMPILE_WARNING, skip_on_backends
 
 from keras_lrfind.momentum import MomentumCycler, _check_backend
 from keras_lrfind.schedules import OneCycle
@@ -234,12 +235,27 @@ class TestMomentumCycler:
         ]
         assert_weights(model, numpy_adam(initial, 0.01, beta_1s))
 
+    @skip_on_backends(
+        "torch", reason="Keras' PyTorch trainer refuses steps_per_execution > 1 and has no XLA"
+    )
     def test_exact_with_steps_per_execution_and_xla(self):
         """Several steps per call under XLA still get each step's own momentum."""
         cycler = MomentumCycler(total_steps=8, three_phase=True)
         model = make_model(
             keras.optimizers.SGD(0.05, momentum=0.9), steps_per_execution=3, jit_compile=True
         )
+        initial = model.get_weights()
+        fit(model, epochs=2, callbacks=[cycler])
+        momenta = [torch_momentum(step, 8, three_phase=True) for step in range(8)]
+        assert_weights(model, numpy_sgd(initial, [0.05] * 8, momenta))
+
+    @TORCH_COMPILE_WARNING
+    @skip_on_backends("tensorflow", "jax", reason="torch.compile is PyTorch's jit_compile")
+    def test_exact_with_torch_compile(self):
+        """Under torch.compile each step still gets its own momentum (torch specializes the
+        compiled update on the float, so it recompiles for new values up to its limit)."""
+        cycler = MomentumCycler(total_steps=8, three_phase=True)
+        model = make_model(keras.optimizers.SGD(0.05, momentum=0.9), jit_compile=True)
         initial = model.get_weights()
         fit(model, epochs=2, callbacks=[cycler])
         momenta = [torch_momentum(step, 8, three_phase=True) for step in range(8)]
@@ -267,12 +283,15 @@ class TestMomentumCycler:
     )
     def test_each_optimizer_trains_with_the_cycled_value(self, optimizer_class, value):
         """A constant cycle at `value` trains exactly as the optimizer built with it, not 0.9."""
+        if optimizer_class is keras.optimizers.Nadam and BACKEND == "jax":
+            pytest.skip("Nadam is refused on JAX (test_rejects_nadam_on_jax)")
+        # Two epochs: on PyTorch's initial weights Lion's signs first differ at step 5.
         cycled = make_model(optimizer_with_beta_1(optimizer_class, 0.9))
-        fit(cycled, 1, [MomentumCycler(total_steps=4, max_momentum=value, base_momentum=value)])
+        fit(cycled, 2, [MomentumCycler(total_steps=4, max_momentum=value, base_momentum=value)])
         built_with_value = make_model(optimizer_with_beta_1(optimizer_class, value))
-        fit(built_with_value, 1)
+        fit(built_with_value, 2)
         built_with_default = make_model(optimizer_with_beta_1(optimizer_class, 0.9))
-        fit(built_with_default, 1)
+        fit(built_with_default, 2)
         for actual, expected in zip(
             cycled.get_weights(), built_with_value.get_weights(), strict=True
         ):
@@ -363,15 +382,42 @@ class TestMomentumCycler:
             fit(model, epochs=1, callbacks=[MomentumCycler(total_steps=4)])
 
     def test_rejects_other_backends(self):
-        """Backends other than TensorFlow are refused with how to switch."""
+        """Backends other than TensorFlow, JAX and PyTorch are refused with how to switch."""
         message = (
-            "`MomentumCycler` needs the TensorFlow backend: it feeds the cycled momentum into "
-            "the traced train step through TensorFlow's tensor conversion. Received: "
-            "backend='jax'. Set `KERAS_BACKEND=tensorflow`"
+            "`MomentumCycler` needs the TensorFlow, JAX or PyTorch backend: it feeds the "
+            "cycled momentum into the train step through their tensor conversion or eager "
+            "step. Received: backend='numpy'. Set `KERAS_BACKEND` to one of tensorflow, jax, "
+            "torch, or train without momentum cycling."
         )
+        optimizer = keras.optimizers.SGD(0.01, momentum=0.9)
         with pytest.raises(RuntimeError, match=re.escape(message)):
-            _check_backend("jax")
-        _check_backend("tensorflow")
+            _check_backend("numpy", optimizer)
+        for backend in ("tensorflow", "jax", "torch"):
+            _check_backend(backend, optimizer)
+
+    def test_rejects_nadam_on_jax(self):
+        """Nadam on JAX is refused, naming the backend and why; other backends cycle it."""
+        message = (
+            "`MomentumCycler` cannot cycle Nadam's `beta_1` on the JAX backend: Nadam "
+            "multiplies a variable by `beta_1`, and JAX compiles a Python float met that way "
+            "into the step as a constant, so part of the update would keep the original "
+            "value. Received: optimizer of type Nadam, backend='jax'. Use Adam, AdamW, "
+            "Adamax or Lion, or the TensorFlow or PyTorch backend."
+        )
+        with pytest.raises(TypeError, match=re.escape(message)):
+            _check_backend("jax", keras.optimizers.Nadam(0.01))
+        _check_backend("tensorflow", keras.optimizers.Nadam(0.01))
+        _check_backend("torch", keras.optimizers.Nadam(0.01))
+        _check_backend("jax", keras.optimizers.Adam(0.01))
+
+    @skip_on_backends("tensorflow", "torch", reason="the Nadam refusal is JAX's")
+    def test_nadam_is_refused_before_anything_changes_on_jax(self):
+        """On JAX, fit with a Nadam model raises in on_train_begin and leaves beta_1 alone."""
+        optimizer = keras.optimizers.Nadam(0.01, beta_1=0.9)
+        model = make_model(optimizer)
+        with pytest.raises(TypeError, match="cannot cycle Nadam's `beta_1` on the JAX backend"):
+            fit(model, epochs=1, callbacks=[MomentumCycler(total_steps=4)])
+        assert type(optimizer.beta_1) is float
 
     @pytest.mark.parametrize(
         ("kwargs", "error", "message"),
