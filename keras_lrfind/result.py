@@ -236,13 +236,8 @@ class LRFinderResult:
         """The trimmed, NaN-cut `(learning_rates, smoothed, raw)` the suggestions read."""
         skip_start = self.num_steps // 10 if skip_start is None else skip_start
         skip_end = 5 if skip_end is None else skip_end
-        for name, value in (("skip_start", skip_start), ("skip_end", skip_end)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(
-                    f"`{name}` must be a non-negative integer. Received: {name}={value!r}."
-                )
         raw = self.validation_losses if self.validation_losses is not None else self.losses
-        learning_rates, smoothed = _suggestions.trim(
+        learning_rates, smoothed = _suggestions.trim(  # Also checks the skips.
             self.learning_rates, self.smoothed_losses, skip_start, skip_end
         )
         return learning_rates, smoothed, raw[skip_start : skip_start + len(smoothed)]

@@ -188,7 +188,9 @@ class TestSuggestions:
 
     def test_bad_skip(self):
         """A negative skip is refused."""
-        with pytest.raises(ValueError, match=r"`skip_start` must be a non-negative integer"):
+        with pytest.raises(
+            ValueError, match=r"`skip_start` must be non-negative. Received: skip_start=-1"
+        ):
             curve_result().suggest(skip_start=-1)
 
 
