@@ -1,0 +1,226 @@
+"""The argument checks every public entry point uses: one place, one message shape.
+
+Each check raises `TypeError` for a value of the wrong type and `ValueError` for a
+value of the right type that is out of range, with the STYLE.md message shape
+"`name` must be EXPECTED. Received: name=VALUE." followed by the fix when one is
+given, and returns the value converted to the plain Python type the caller stores
+(`float`, `int`, `bool`, a float64 array). Bools are never numbers here, and NaN
+or infinity never passes where a finite number is needed.
+
+Example:
+
+>>> positive_float("max_lr", 0.1)
+0.1
+>>> positive_float("max_lr", "0.1")
+Traceback (most recent call last):
+...
+TypeError: `max_lr` must be a Python number. Received: max_lr='0.1' of type str.
+>>> integer("total_steps", 1, minimum=2)
+Traceback (most recent call last):
+...
+ValueError: `total_steps` must be at least 2. Received: total_steps=1.
+"""
+
+from __future__ import annotations
+
+import math
+import reprlib
+from collections.abc import Collection
+from numbers import Integral, Real
+
+import numpy as np
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+
+
+def shown(value) -> str:
+    """`repr(value)`, shortened for long strings, arrays and containers."""
+    return _REPR.repr(value)
+
+
+def _with_fix(message: str, fix: str) -> str:
+    return f"{message} {fix}" if fix else message
+
+
+def type_error(name: str, value, expected: str, fix: str = "") -> TypeError:
+    """A `TypeError` saying what `name` must be, with its value and type."""
+    return TypeError(
+        _with_fix(
+            f"`{name}` must be {expected}. "
+            f"Received: {name}={shown(value)} of type {type(value).__name__}.",
+            fix,
+        )
+    )
+
+
+def value_error(name: str, value, expected: str, fix: str = "") -> ValueError:
+    """A `ValueError` saying what `name` must be, with its value (already formatted or not)."""
+    return ValueError(_with_fix(f"`{name}` must be {expected}. Received: {name}={value}.", fix))
+
+
+# --- Predicates ---------------------------------------------------------------------------------
+
+
+def is_number(value) -> bool:
+    """Whether `value` is a real number (NumPy's included) and not a bool."""
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+def is_integer(value) -> bool:
+    """Whether `value` is an integer (NumPy's included) and not a bool."""
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+# --- Types --------------------------------------------------------------------------------------
+
+
+def check_type(name: str, value, types, expected: str, fix: str = ""):
+    """Returns `value` if it is an instance of `types`, else raises a `TypeError`."""
+    if not isinstance(value, types):
+        raise type_error(name, value, expected, fix)
+    return value
+
+
+def boolean(name: str, value) -> bool:
+    """Checks that `value` is `True` or `False` (NumPy's bool too) and returns a `bool`."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise type_error(name, value, "`True` or `False`")
+    return bool(value)
+
+
+def string(name: str, value, expected: str = "a string") -> str:
+    """Checks that `value` is a `str`."""
+    return check_type(name, value, str, expected)
+
+
+def number(name: str, value, expected: str = "a Python number") -> float:
+    """Checks that `value` is a real number (not a bool) and returns it as a float."""
+    if not is_number(value):
+        raise type_error(name, value, expected)
+    return float(value)
+
+
+# --- Numbers ------------------------------------------------------------------------------------
+
+
+def positive_float(
+    name: str, value, *, expected: str = "a positive finite number", fix: str = ""
+) -> float:
+    """Checks that `value` is a finite number `> 0` and returns it as a float."""
+    value = number(name, value)
+    if not (math.isfinite(value) and value > 0):
+        raise value_error(name, repr(value), expected, fix)
+    return value
+
+
+def non_negative_float(
+    name: str, value, *, expected: str = "a non-negative finite number", fix: str = ""
+) -> float:
+    """Checks that `value` is a finite number `>= 0` and returns it as a float."""
+    value = number(name, value)
+    if not (math.isfinite(value) and value >= 0):
+        raise value_error(name, repr(value), expected, fix)
+    return value
+
+
+def fraction(
+    name: str,
+    value,
+    *,
+    include_zero: bool = False,
+    include_one: bool = False,
+    fix: str = "",
+) -> float:
+    """Checks that `value` lies between 0 and 1 (ends excluded unless included) as a float.
+
+    NaN never passes. The expected range is written as "strictly between 0 and 1"
+    or in interval notation, e.g. "in [0, 1)".
+    """
+    value = number(name, value)
+    above = value >= 0 if include_zero else value > 0
+    below = value <= 1 if include_one else value < 1
+    if not (above and below):
+        if include_zero or include_one:
+            low, high = "[" if include_zero else "(", "]" if include_one else ")"
+            expected = f"in {low}0, 1{high}"
+        else:
+            expected = "strictly between 0 and 1"
+        raise value_error(name, repr(value), expected, fix)
+    return value
+
+
+def integer(
+    name: str,
+    value,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    expected: str = "an integer",
+    fix: str = "",
+) -> int:
+    """Checks that `value` is an integer (not a bool) within the bounds; returns an `int`."""
+    if not is_integer(value):
+        raise type_error(name, value, expected, fix)
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise value_error(name, value, f"at least {minimum}", fix)
+    if maximum is not None and value > maximum:
+        raise value_error(name, value, f"at most {maximum}", fix)
+    return value
+
+
+def positive_int(name: str, value, *, fix: str = "") -> int:
+    """Checks that `value` is an integer `>= 1` and returns it as an `int`."""
+    if not is_integer(value):
+        raise type_error(name, value, "a positive integer", fix)
+    if value < 1:
+        raise value_error(name, int(value), "a positive integer", fix)
+    return int(value)
+
+
+def non_negative_int(name: str, value, *, fix: str = "") -> int:
+    """Checks that `value` is an integer `>= 0` and returns it as an `int`."""
+    if not is_integer(value):
+        raise type_error(name, value, "a non-negative integer", fix)
+    if value < 0:
+        raise value_error(name, int(value), "a non-negative integer", fix)
+    return int(value)
+
+
+# --- Choices and arrays -------------------------------------------------------------------------
+
+
+def one_of(name: str, value, choices: Collection, fix: str = ""):
+    """Checks that `value` is one of `choices` and returns it.
+
+    A value of a type no choice has (an unhashable list, say) is refused with the
+    same `ValueError`: the list of choices is the fix either way.
+    """
+    try:
+        known = bool(value in choices)
+    except (TypeError, ValueError):  # unhashable, or an array whose truth is ambiguous
+        known = False
+    if not known:
+        options = ", ".join(repr(choice) for choice in choices)
+        raise value_error(name, shown(value), f"one of {options}", fix)
+    return value
+
+
+def as_float_array(name: str, values) -> np.ndarray:
+    """Converts `values` to a 1-D float64 NumPy array.
+
+    Raises a `TypeError` if `values` is not numeric, a `ValueError` if it is not 1-D.
+    Non-finite values pass: whether they are allowed is the caller's decision.
+    """
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"`{name}` must be a 1-D array-like of real numbers. "
+            f"Received: {name}={shown(values)} ({error})."
+        ) from None
+    if array.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-D. Received: an array of shape {array.shape}.")
+    return array
