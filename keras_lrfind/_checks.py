@@ -23,8 +23,10 @@ ValueError: `total_steps` must be at least 2. Received: total_steps=1.
 
 from __future__ import annotations
 
+import functools
 import math
 import reprlib
+import warnings
 from collections.abc import Collection
 from numbers import Integral, Real
 
@@ -224,3 +226,46 @@ def as_float_array(name: str, values) -> np.ndarray:
     if array.ndim != 1:
         raise ValueError(f"`{name}` must be 1-D. Received: an array of shape {array.shape}.")
     return array
+
+
+# --- Renamed names ------------------------------------------------------------------------------
+
+
+def warn_renamed(old: str, new: str, *, stacklevel: int = 3) -> None:
+    """Warns with a `DeprecationWarning` that `old` is now called `new`.
+
+    `stacklevel=3` points at the caller of the function that calls this one: the
+    user's line that still spells the old name.
+    """
+    warnings.warn(
+        f"{old} was renamed {new}. The old name still works in this release and will be "
+        f"removed in the next one: use {new}.",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def renamed(function, old: str, new: str):
+    """A deprecated alias of `function` that warns (see `warn_renamed`), then calls it.
+
+    Example:
+
+    >>> import warnings
+    >>> def plot_curve(x):
+    ...     return x
+    >>> plot_result = renamed(plot_curve, "`plot_result`", "`plot_curve`")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     plot_result(1)
+    1
+    >>> caught[0].category.__name__, str(caught[0].message).split(".")[0]
+    ('DeprecationWarning', '`plot_result` was renamed `plot_curve`')
+    """
+
+    @functools.wraps(function)
+    def alias(*args, **kwargs):
+        warn_renamed(old, new)
+        return function(*args, **kwargs)
+
+    alias.__doc__ = f"Deprecated: {old} was renamed {new}. See {new}."
+    return alias
