@@ -10,3 +10,184 @@ Checked on Keras 3.15.1, TensorFlow 2.21, jax 0.10.2 and torch 2.13.
 """
 
 from __future__ import annotations
+
+import sys
+
+import keras
+import numpy as np
+
+# -- Versions ---------------------------------------------------------------------------------
+
+
+def keras_version() -> tuple[int, ...]:
+    """The running Keras release as a tuple of ints, e.g. `(3, 15, 1)`."""
+    parts = []
+    for part in keras.version().split(".")[:3]:
+        digits = "".join(c for c in part if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+# Keras bugs the range test refuses to run into, each with the first Keras release that fixes
+# it (None: present in every release checked, up to 3.15.1). tests/test_distribution.py
+# reproduces each one ("Keras still fails ..."); when such a test fails on a new Keras, the
+# bug is fixed: write that release here and the refusal stops on it.
+_KERAS_BUG_FIXED_IN: dict[str, tuple[int, ...] | None] = {
+    # `LossScaleOptimizer` decides to skip a step from the first replica's gradients only.
+    "loss_scale_checks_first_replica_only": None,
+    # `model.fit` fails under `MultiWorkerMirroredStrategy` with several workers.
+    "fit_fails_with_several_workers": None,
+}
+
+
+def has_keras_bug(name: str) -> bool:
+    """Whether the running Keras has the bug `name` of `_KERAS_BUG_FIXED_IN`."""
+    fixed_in = _KERAS_BUG_FIXED_IN[name]
+    return fixed_in is None or keras_version() < fixed_in
+
+
+# -- Optimizer ---------------------------------------------------------------------------------
+
+
+def learning_rate_schedule(optimizer):
+    """The `LearningRateSchedule` (or callable) an optimizer was built with.
+
+    Why: for a schedule-built optimizer the public `optimizer.learning_rate` returns the
+    schedule's current value, not the schedule; the object, which the range test swaps out
+    and must put back, is only in the private `_learning_rate`. `LossScaleOptimizer`
+    forwards its learning rate to `inner_optimizer`. Checked on Keras 3.8 to 3.15.1.
+    """
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is not None:
+        return learning_rate_schedule(inner)
+    if not hasattr(optimizer, "_learning_rate"):
+        raise RuntimeError(
+            f"keras_lrfind cannot read the learning-rate schedule of {type(optimizer).__name__} "
+            f"in Keras {keras.version()}: `optimizer._learning_rate` is gone. Please report "
+            "this; meanwhile build the optimizer with a float learning rate for the test."
+        )
+    return optimizer._learning_rate
+
+
+def fast_assign(variable):
+    """`variable.assign`, minus Keras' per-call checks where the backend allows it.
+
+    Why: the range test writes three variables per batch (the learning rate and the loss
+    tracker's total and count). On TensorFlow, the `tf.Variable` behind a Keras variable
+    (the public `variable.value`) assigns in about half the time of Keras' `assign`
+    (measured in `benchmarks/overhead.py`). It skips Keras' dtype and shape checks, so the
+    caller passes values of the variable's own dtype and shape. Other backends keep Keras'
+    `assign`. Checked on Keras 3.15.1 with TensorFlow 2.21, jax 0.10.2, torch 2.13.
+    """
+    backend_variable = variable.value
+    return backend_variable.assign if hasattr(backend_variable, "assign") else variable.assign
+
+
+# -- Trainer -----------------------------------------------------------------------------------
+
+
+def is_compiled(model) -> bool:
+    """Whether `model.compile()` ran: Keras' trainer sets `compiled`, which it does not
+    document. Checked on Keras 3.8 to 3.15.1."""
+    return bool(getattr(model, "compiled", False)) and model.optimizer is not None
+
+
+def batch_loss_resets(model) -> list:
+    """`(assign, zero)` pairs that empty the trainer's loss tracker before a batch.
+
+    Why: `logs["loss"]` in batch hooks is the running mean of the trainer's loss tracker, a
+    `keras.metrics.Mean` named `"loss"` (the private `Trainer._loss_tracker`, listed in the
+    public `model.metrics`), since the epoch began. Zeroing its `total` and `count` before
+    each batch makes it the batch's own loss, on every backend (resetting all metrics
+    would cost more and reset the user's compiled metrics too). A model whose
+    `train_step` keeps no tracker named "loss" gets no resets. Checked on Keras 3.8 to
+    3.15.1, all three backends.
+    """
+    tracker = next((metric for metric in model.metrics if metric.name == "loss"), None)
+    if tracker is None:
+        return []
+    return [(fast_assign(v), np.zeros(v.shape, dtype=v.dtype)) for v in tracker.variables]
+
+
+def sync_model_state(callback) -> None:
+    """Makes the model's variables current inside a training loop (JAX only).
+
+    Why: Keras' JAX trainer keeps the training state outside the model's variables during
+    `fit` and writes it back only when something reads the public `Callback.model`
+    property, which calls the trainer's `jax_state_sync()`. A batch hook that writes a
+    variable (the learning rate, the loss tracker) must read `callback.model` first, or
+    the write is lost. Other backends need nothing. Checked on Keras 3.15.1, jax 0.10.2.
+    """
+    if keras.backend.backend() == "jax":
+        callback.model  # noqa: B018 -- read for its side effect: the state sync.
+
+
+def set_steps_per_execution(model, steps_per_execution: int) -> None:
+    """Changes `steps_per_execution` of a compiled model.
+
+    Why: Keras has no setter for it; `compile()` stores it as a plain attribute that the
+    trainer reads when it builds its train function, so the function is rebuilt next.
+    Checked on Keras 3.8 to 3.15.1.
+    """
+    model.steps_per_execution = steps_per_execution
+
+
+def forget_train_function(model) -> None:
+    """Drops the model's compiled train step so that the next `fit` builds a new one.
+
+    Why: building it at once with `make_train_function(force=True)` raises on PyTorch when
+    `steps_per_execution > 1`, and keeping the old function object to put back is no
+    option: on JAX a live reference to it makes the rebuilt step reuse its stale trace.
+    `fit` builds the function when `model.train_function` is `None` (undocumented).
+    Checked on Keras 3.15.1, all three backends.
+    """
+    model.train_function = None
+
+
+# -- tf.distribute -----------------------------------------------------------------------------
+
+
+def _tensorflow():
+    """The `tensorflow` module when the TensorFlow backend runs, else `None`."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    return sys.modules.get("tensorflow")
+
+
+def replica_variables(variable) -> list | None:
+    """The per-replica copies of a variable made under a `tf.distribute` strategy.
+
+    Returns `None` for any other variable. Under `MultiWorkerMirroredStrategy` these are the
+    copies on this worker's devices.
+
+    Why: restoring a mirrored variable through Keras assigns one value to every replica,
+    but replicas may differ (BatchNormalization's moving statistics, metric totals). The
+    copies are the `values` of the `tf.distribute.DistributedValues` behind the Keras
+    variable (`variable.value`), an attribute TensorFlow does not document. Checked on
+    Keras 3.15.1 with TensorFlow 2.21.
+    """
+    tensorflow = _tensorflow()
+    if tensorflow is None:
+        return None
+    value = variable.value
+    if isinstance(value, tensorflow.distribute.DistributedValues):
+        return list(value.values)
+    return None
+
+
+def multi_worker_strategy(model):
+    """The model's `tf.distribute.MultiWorkerMirroredStrategy`, or `None`."""
+    tensorflow = _tensorflow()
+    if tensorflow is None:
+        return None
+    strategy = model.distribute_strategy
+    if isinstance(strategy, tensorflow.distribute.MultiWorkerMirroredStrategy):
+        return strategy
+    return None
+
+
+def num_replicas(model) -> int:
+    """The number of replicas of the model's `tf.distribute` strategy (1 without one)."""
+    if _tensorflow() is None:
+        return 1
+    return model.distribute_strategy.num_replicas_in_sync
