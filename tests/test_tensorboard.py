@@ -1,0 +1,181 @@
+"""Tests for the TensorBoard output: read back with TensorBoard's own data provider."""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from keras_lrfind import LRFinderResult, suggestions
+from keras_lrfind.tensorboard import write_result
+
+START_LR, END_LR = 1e-4, 1.0
+
+
+class Run:
+    """One TensorBoard run read back as the TensorBoard server reads it.
+
+    `MultiplexerDataProvider` is what feeds TensorBoard's dashboards, so a value found
+    here under the scalars, images or text plugin is what a user sees there.
+    """
+
+    def __init__(self, log_dir, run="."):
+        from tensorboard import context
+        from tensorboard.backend.event_processing import data_provider
+        from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
+
+        multiplexer = pem.EventMultiplexer(
+            tensor_size_guidance={"scalars": 0, "images": 0, "text": 0}  # 0: keep all.
+        )
+        multiplexer.AddRunsFromDirectory(str(log_dir))
+        multiplexer.Reload()
+        self._provider = data_provider.MultiplexerDataProvider(multiplexer, str(log_dir))
+        self._context = context.RequestContext()
+        self._run = run
+
+    def tags(self, plugin):
+        """The tags a plugin (`"scalars"`, `"images"` or `"text"`) finds in the run."""
+        listing = {
+            "scalars": self._provider.list_scalars,
+            "images": self._provider.list_blob_sequences,
+            "text": self._provider.list_tensors,
+        }[plugin]
+        return set(listing(self._context, experiment_id="", plugin_name=plugin).get(self._run, {}))
+
+    def scalars(self, tag):
+        """`(steps, values)` of a scalar series, in step order."""
+        data = self._provider.read_scalars(
+            self._context, experiment_id="", plugin_name="scalars", downsample=10**6
+        )[self._run][tag]
+        return [d.step for d in data], np.array([d.value for d in data])
+
+    def images(self, tag):
+        """`[(step, [blob, ...])]`: the image plugin's blobs are width, height, PNG."""
+        data = self._provider.read_blob_sequences(
+            self._context, experiment_id="", plugin_name="images", downsample=10**6
+        )[self._run][tag]
+        return [
+            (
+                d.step,
+                [self._provider.read_blob(self._context, blob_key=b.blob_key) for b in d.values],
+            )
+            for d in data
+        ]
+
+    def texts(self, tag):
+        """`[(step, text)]` of a text series."""
+        data = self._provider.read_tensors(
+            self._context, experiment_id="", plugin_name="text", downsample=10**6
+        )[self._run][tag]
+        return [(d.step, d.numpy.item().decode()) for d in data]
+
+
+def make_result(**overrides):
+    """A short diverging curve with hand-picked values and a NaN last loss."""
+    learning_rates = START_LR * (END_LR / START_LR) ** (np.arange(30) / 29)
+    losses = np.concatenate([np.linspace(2.0, 0.5, 25), [0.8, 1.5, 3.0, 9.0, math.nan]])
+    values = dict(
+        learning_rates=learning_rates,
+        losses=losses,
+        smoothed_losses=losses * 1.01,
+        stop_reason="non_finite_loss",
+        start_lr=START_LR,
+        end_lr=END_LR,
+        num_steps=30,
+    )
+    values.update(overrides)
+    return LRFinderResult(**values)
+
+
+def assert_series(run, tag, expected):
+    """A scalar series has one point per step 0, 1, ... holding `expected` as float32."""
+    steps, values = run.scalars(tag)
+    assert steps == list(range(len(expected)))
+    np.testing.assert_array_equal(values, np.asarray(expected, dtype=np.float32))
+
+
+class TestWriteResult:
+    def test_scalars_are_the_curves_by_sweep_step(self, tmp_path):
+        """Learning rate, loss and smoothed loss are scalars at steps 0..n-1, NaN kept."""
+        result = make_result()
+        write_result(result, tmp_path)
+        run = Run(tmp_path)
+        assert run.tags("scalars") == {
+            "lr_find/learning_rate",
+            "lr_find/loss",
+            "lr_find/smoothed_loss",
+        }
+        assert_series(run, "lr_find/learning_rate", result.learning_rates)
+        assert_series(run, "lr_find/loss", result.losses)
+        assert_series(run, "lr_find/smoothed_loss", result.smoothed_losses)
+        assert math.isnan(run.scalars("lr_find/loss")[1][-1])
+
+    def test_validation_loss_is_written_when_recorded(self, tmp_path):
+        """A result with validation losses gets a fourth series, `lr_find/validation_loss`."""
+        validation = np.linspace(3.0, 1.0, 30)
+        write_result(make_result(validation_losses=validation), tmp_path)
+        assert_series(Run(tmp_path), "lr_find/validation_loss", validation)
+
+    def test_plot_is_a_png_of_the_result_plot(self, tmp_path):
+        """The image is `result.plot()` at 100 dpi: a PNG of the figure's size, last step."""
+        result = make_result()
+        write_result(result, tmp_path)
+        run = Run(tmp_path)
+        assert run.tags("images") == {"lr_find/plot"}
+        [(step, (width, height, png))] = run.images("lr_find/plot")
+        assert step == result.num_recorded - 1
+        figure_inches = result.plot().figure.get_size_inches()
+        expected_width, expected_height = np.rint(figure_inches * 100).astype(int)
+        assert (int(width), int(height)) == (expected_width, expected_height)
+        pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+        assert pixels.shape[:2] == (expected_height, expected_width)
+        assert pixels.std() > 0  # Something was drawn.
+
+    def test_suggestions_text_lists_every_method(self, tmp_path):
+        """The text names the run and every method with its learning rate, default marked."""
+        result = make_result()
+        write_result(result, tmp_path)
+        [(step, text)] = Run(tmp_path).texts("lr_find/suggestions")
+        assert step == result.num_recorded - 1
+        assert "30 of 30 steps" in text and "stopped: non_finite_loss" in text
+        found = result.suggestions()
+        assert list(found) == list(suggestions.METHODS)
+        for name, lr in found.items():
+            label = f"{name} (default)" if name == suggestions.DEFAULT_METHOD else name
+            assert f"| {label} | {lr:.3g} |" in text
+
+    def test_methods_that_cannot_read_the_curve_say_so(self, tmp_path):
+        """On a curve too short for any method, every row says "cannot read this curve"."""
+        result = make_result(
+            learning_rates=[1e-3, 1e-2, 1e-1],
+            losses=[1.0, 0.9, 0.8],
+            smoothed_losses=[1.0, 0.95, 0.9],
+            stop_reason="data_exhausted",
+            num_steps=3,
+        )
+        write_result(result, tmp_path)
+        [(_, text)] = Run(tmp_path).texts("lr_find/suggestions")
+        rows = [line for line in text.splitlines() if line.startswith("| ") and "|---" not in line]
+        assert len(rows) == 1 + len(suggestions.METHODS)  # The header and one row per method.
+        assert all(row.endswith("| cannot read this curve |") for row in rows[1:])
+
+    def test_missing_tensorboard_names_the_extra(self, tmp_path, monkeypatch):
+        """Without the `tensorboard` package the error names the extra; nothing is written."""
+        monkeypatch.setitem(sys.modules, "tensorboard", None)  # `import tensorboard` fails.
+        with pytest.raises(ImportError, match=r"pip install keras-lrfind\[tensorboard\]"):
+            write_result(make_result(), tmp_path / "logs")
+        assert not (tmp_path / "logs").exists()
+
+    def test_log_dir_must_be_a_path(self):
+        """`log_dir` of another type is a TypeError that shows the value."""
+        with pytest.raises(TypeError, match=r"`log_dir` must be a directory path .* log_dir=3"):
+            write_result(make_result(), 3)
+
+    def test_result_must_be_a_result(self, tmp_path):
+        """Anything but an `LRFinderResult` is a TypeError."""
+        with pytest.raises(TypeError, match=r"`result` must be an `LRFinderResult`"):
+            write_result({"learning_rates": [1e-3]}, tmp_path)
