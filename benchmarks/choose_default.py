@@ -29,7 +29,7 @@ def _method(target_drop, min_divisor, max_divisor):
     from keras_lrfind import suggestions
 
     def suggest(result):
-        learning_rates, _, raw = result._curve(None, None)
+        learning_rates, _, raw = result.curve()
         return suggestions.onecycle(
             learning_rates,
             raw,

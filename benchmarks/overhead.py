@@ -522,7 +522,6 @@ def hook_costs(settings: Settings, step_us: float, log: Callable[[str], None]) -
     import tensorflow as tf
 
     import keras_lrfind
-    from keras_lrfind.callback import _StateSnapshot  # What `on_train_begin` takes.
 
     calls = settings.hook_calls
     dataset = make_dataset(settings.num_steps)
@@ -590,19 +589,25 @@ def hook_costs(settings: Settings, step_us: float, log: Callable[[str], None]) -
     in_loop = in_loop_us(model, dataset, operations, settings.in_loop_fits)
     callback.restore()
 
-    snapshot = _StateSnapshot(model)
+    def begin_and_restore():  # `on_train_begin` takes the snapshot, `restore` writes it back.
+        callback.on_train_begin()
+        callback.restore()
+
     one_off = per_call_us(
-        {"snapshot": lambda: _StateSnapshot(model), "restore": snapshot.restore},
+        {"snapshot": callback.on_train_begin, "both": begin_and_restore},
         max(calls // 50, 10),
         blocks=5,
     )
-    count = len(snapshot.variables)
+    one_off["restore"] = one_off.pop("both") - one_off["snapshot"]
+    callback.restore()
+    metric_variables = [v for metric in model.metrics for v in metric.variables]
+    count = len({id(v) for v in model.variables + model.optimizer.variables + metric_variables})
     rows: list[tuple[str, float, float | None, float | None]] = [
         (label, isolated[label], *in_loop[label]) for label in operations
     ]
     rows += [
         (
-            f"one-off: snapshot of {count} variables (`_StateSnapshot`)",
+            f"one-off: `on_train_begin`, snapshot of {count} variables",
             one_off["snapshot"],
             None,
             None,

@@ -1,39 +1,17 @@
-"""What the range test needs to know about `tf.distribute` strategies.
+"""Distribution strategies the range test cannot run under, refused before anything runs.
 
 The Keras distribution API on JAX (`keras.distribution.DataParallel`) keeps one global array
 per variable and needs nothing here. A `tf.distribute` strategy keeps one copy of each
-variable per replica, and the copies of some variables (BatchNormalization's moving
-statistics, metric totals) differ from replica to replica. Two combinations do not work in
-this Keras, each for a Keras bug: they are refused with an error naming them.
+variable per replica (`_state.StateSnapshot` saves each copy). Two combinations do not work
+in Keras up to 3.15.1, each for a Keras bug: they are refused with an error naming them, as
+long as the running Keras has the bug (`_compat.has_keras_bug`).
 """
 
 from __future__ import annotations
 
-import sys
-
 import keras
 
-
-def _tensorflow():
-    """The `tensorflow` module when the TensorFlow backend runs, else `None`."""
-    if keras.backend.backend() != "tensorflow":
-        return None
-    return sys.modules.get("tensorflow")
-
-
-def replica_variables(variable) -> list | None:
-    """The per-replica copies of a variable made under a `tf.distribute` strategy.
-
-    Returns `None` for any other variable. Under `MultiWorkerMirroredStrategy` these are the
-    copies on this worker's devices.
-    """
-    tensorflow = _tensorflow()
-    if tensorflow is None:
-        return None
-    value = variable.value
-    if isinstance(value, tensorflow.distribute.DistributedValues):
-        return list(value.values)
-    return None
+from keras_lrfind import _compat
 
 
 def _num_workers(strategy) -> int:
@@ -50,11 +28,8 @@ def check_fit_runs(model) -> None:
         ValueError: For `tf.distribute.MultiWorkerMirroredStrategy` with more than one
             worker, under which Keras 3's `model.fit` fails.
     """
-    tensorflow = _tensorflow()
-    if tensorflow is None:
-        return
-    strategy = model.distribute_strategy
-    if not isinstance(strategy, tensorflow.distribute.MultiWorkerMirroredStrategy):
+    strategy = _compat.multi_worker_strategy(model)
+    if strategy is None or not _compat.has_keras_bug("fit_fails_with_several_workers"):
         return
     num_workers = _num_workers(strategy)
     if num_workers > 1:
@@ -82,14 +57,10 @@ def check_loss_scaling(model) -> None:
         ValueError: For a `LossScaleOptimizer` (the `mixed_float16` policy) under a
             `tf.distribute` strategy with more than one replica in sync.
     """
-    tensorflow = _tensorflow()
-    if tensorflow is None:
-        return
     if not isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer):
         return
-    strategy = model.distribute_strategy
-    num_replicas = strategy.num_replicas_in_sync
-    if num_replicas > 1:
+    num_replicas = _compat.num_replicas(model)
+    if num_replicas > 1 and _compat.has_keras_bug("loss_scale_checks_first_replica_only"):
         raise ValueError(
             "The range test does not support loss scaling (a `LossScaleOptimizer`, as the "
             "`mixed_float16` policy uses) under a `tf.distribute` strategy with more than one "
@@ -97,7 +68,7 @@ def check_loss_scaling(model) -> None:
             "replica's gradients for overflow, so a step that overflows on another replica "
             "writes inf into the weights instead of being skipped, and the curve ends in NaN "
             f"early. Received: optimizer={type(model.optimizer).__name__} under "
-            f"{type(strategy).__name__} with {num_replicas} replicas. Run the range test on "
-            "one device with the same global batch size, or use the `mixed_bfloat16` policy, "
-            "which needs no loss scaling."
+            f"{type(model.distribute_strategy).__name__} with {num_replicas} replicas. Run the "
+            "range test on one device with the same global batch size, or use the "
+            "`mixed_bfloat16` policy, which needs no loss scaling."
         )

@@ -3,200 +3,41 @@
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 
 import keras
 import numpy as np
 
-from keras_lrfind import _distribution
+from keras_lrfind import _compat, _distribution
+from keras_lrfind._state import StateSnapshot
+from keras_lrfind._sweep import Recording, Sweep, SweepFields, step_mode_argument
 from keras_lrfind.result import LRFinderResult, LRFinderWarning
 
-# fastai's `lr_find` records 100 steps; fewer points make suggestions unreliable.
-MIN_STEPS = 100
-# A default sweep spans one epoch, but never more than this many steps on a huge dataset.
-MAX_STEPS = 1000
-MODES = ("exponential", "linear")
 
-
-def sweep_learning_rates(start_lr: float, end_lr: float, num_steps: int, mode: str) -> np.ndarray:
-    """Returns the learning rate of each step of a range test.
-
-    Step `i` of `num_steps` uses, in exponential mode (pytorch-lr-finder's formula, which
-    ends exactly at `end_lr`):
-
-    ```python
-    start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
-    ```
-
-    and in linear mode `start_lr + (end_lr - start_lr) * i / (num_steps - 1)`.
+def check_model(model, *, before_fit: bool = False) -> None:
+    """Raises unless a range test can run on `model`; touches nothing.
 
     Args:
-        start_lr: The learning rate of step 0.
-        end_lr: The learning rate of the last step.
-        num_steps: The number of steps, at least 2.
-        mode: `"exponential"` or `"linear"`.
+        model: The model the test will train.
+        before_fit: Whether `fit` has not started yet (then strategies under which `fit`
+            itself fails are refused too).
 
-    Returns:
-        A float64 array of `num_steps` learning rates.
+    Raises:
+        RuntimeError: If the model is not compiled.
+        ValueError: For a distribution Keras cannot run the test under.
     """
-    _check_sweep_arguments(start_lr, end_lr, num_steps, mode, 0.0, 4.0)
-    fraction = np.arange(num_steps, dtype=np.float64) / (num_steps - 1)
-    if mode == "exponential":
-        return start_lr * (end_lr / start_lr) ** fraction
-    return start_lr + (end_lr - start_lr) * fraction
-
-
-def default_num_steps(steps_per_epoch: int) -> int:
-    """The default sweep length: one epoch, clipped to [`MIN_STEPS`, `MAX_STEPS`]."""
-    return int(min(max(steps_per_epoch, MIN_STEPS), MAX_STEPS))
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _check_sweep_arguments(start_lr, end_lr, num_steps, mode, smoothing, diverge_threshold):
-    """Raises a clear error for the first bad sweep argument, before anything is touched."""
-    for name, value in (("start_lr", start_lr), ("end_lr", end_lr)):
-        if not _is_real(value):
-            raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}.")
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(
-                f"`{name}` must be a positive, finite learning rate. Received: {name}={value!r}."
-            )
-    if end_lr <= start_lr:
-        raise ValueError(
-            "`end_lr` must be greater than `start_lr`. "
-            f"Received: start_lr={start_lr!r}, end_lr={end_lr!r}."
+    if not _compat.is_compiled(model):
+        raise RuntimeError(
+            "The model must be compiled before the range test: call "
+            "`model.compile(optimizer=..., loss=...)` first, with the optimizer and loss "
+            "you will train with."
         )
-    if num_steps is not None:
-        if not isinstance(num_steps, numbers.Integral) or isinstance(num_steps, bool):
-            raise TypeError(f"`num_steps` must be an integer. Received: num_steps={num_steps!r}.")
-        if num_steps < 2:
-            raise ValueError(
-                "`num_steps` must be at least 2 (a sweep needs a first and a last step); "
-                f"{MIN_STEPS} or more give reliable suggestions. Received: num_steps={num_steps}."
-            )
-    if mode not in MODES:
-        raise ValueError(f"`mode` must be one of {MODES}. Received: mode={mode!r}.")
-    if not _is_real(smoothing) or not 0 <= smoothing < 1:
-        raise ValueError(
-            "`smoothing` must be in [0, 1) (0 disables smoothing; fastai uses 0.98). "
-            f"Received: smoothing={smoothing!r}."
-        )
-    if not _is_real(diverge_threshold) or not diverge_threshold > 1:
-        raise ValueError(
-            "`diverge_threshold` must be greater than 1 (the sweep stops when the smoothed "
-            "loss exceeds this many times the best one; fastai uses 4). "
-            f"Received: diverge_threshold={diverge_threshold!r}."
-        )
+    if before_fit:
+        _distribution.check_fit_runs(model)
+    _distribution.check_loss_scaling(model)
 
 
-@keras.saving.register_keras_serializable(package="keras_lrfind")
-class _SweepSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """The sweep as an in-graph schedule, for optimizers built with a schedule.
-
-    Such optimizers refuse a float learning rate, so the range test swaps their schedule
-    for this one (and back). Its value is computed from the optimizer's own step counter,
-    so it is right at every step whatever the backend or compilation.
-    """
-
-    def __init__(self, start_lr, end_lr, num_steps, mode, first_step):
-        self.start_lr = float(start_lr)
-        self.end_lr = float(end_lr)
-        self.num_steps = int(num_steps)
-        self.mode = mode
-        self.first_step = int(first_step)
-
-    def __call__(self, step):
-        index = keras.ops.cast(step, "float32") - float(self.first_step)
-        fraction = keras.ops.clip(index / float(self.num_steps - 1), 0.0, 1.0)
-        if self.mode == "exponential":
-            return self.start_lr * keras.ops.exp(math.log(self.end_lr / self.start_lr) * fraction)
-        return self.start_lr + (self.end_lr - self.start_lr) * fraction
-
-    def get_config(self):
-        return {
-            "start_lr": self.start_lr,
-            "end_lr": self.end_lr,
-            "num_steps": self.num_steps,
-            "mode": self.mode,
-            "first_step": self.first_step,
-        }
-
-
-def _uses_schedule(optimizer) -> bool:
-    """Whether the optimizer was built with a schedule (its learning rate is no variable)."""
-    return not isinstance(optimizer.learning_rate, keras.Variable)
-
-
-def _learning_rate_object(optimizer):
-    """The schedule object an optimizer was built with.
-
-    Keras exposes it only through the private `_learning_rate`; `LossScaleOptimizer`
-    forwards to its inner optimizer.
-    """
-    inner = getattr(optimizer, "inner_optimizer", None)
-    return _learning_rate_object(inner) if inner is not None else optimizer._learning_rate
-
-
-def _fast_assign(variable):
-    """`variable.assign`, minus Keras' per-call checks where the backend allows it.
-
-    The range test writes three variables per batch (the learning rate and the loss
-    tracker's total and count). On TensorFlow the backend variable's own `assign` costs
-    about half of Keras' (measured in `benchmarks/overhead.py`); other backends keep
-    Keras' `assign`.
-    """
-    backend_variable = variable.value
-    return backend_variable.assign if hasattr(backend_variable, "assign") else variable.assign
-
-
-class _StateSnapshot:
-    """A copy of every variable of a model, its optimizer and its metrics.
-
-    Restoring assigns the saved values back into the same variable objects, so the
-    optimizer slots, `iterations`, the learning-rate variable, metric totals and random
-    seed states all come back bit for bit. Under a `tf.distribute` strategy every replica's
-    copy is saved and restored, as replicas may differ (BatchNormalization's moving
-    statistics, metric totals): assigning the variable itself would give them all the
-    first replica's value (or, for metrics, an equal share of the total).
-    """
-
-    def __init__(self, model):
-        seen = set()
-        self.variables = []
-        for variable in (
-            list(model.variables)
-            + list(model.optimizer.variables)
-            + [v for metric in model.metrics for v in metric.variables]
-        ):
-            if id(variable) not in seen:
-                seen.add(id(variable))
-                self.variables.append(variable)
-        self.values = [np.array(v.numpy(), copy=True) for v in self.variables]
-        self.replica_values = []
-        for variable in self.variables:
-            replicas = _distribution.replica_variables(variable)
-            self.replica_values.append(
-                None
-                if replicas is None
-                else [(copy, np.array(copy.numpy(), copy=True)) for copy in replicas]
-            )
-
-    def restore(self):
-        for variable, value, replica_values in zip(
-            self.variables, self.values, self.replica_values, strict=True
-        ):
-            if replica_values is None:
-                variable.assign(value)
-            else:
-                for copy, copy_value in replica_values:
-                    copy.assign(copy_value)
-
-
-class LRFinderCallback(keras.callbacks.Callback):
+class LRFinderCallback(SweepFields, keras.callbacks.Callback):
     """Runs the learning-rate range test inside your own `model.fit` call.
 
     The learning rate grows from `start_lr` to `end_lr` over `num_steps` optimizer steps,
@@ -211,12 +52,8 @@ class LRFinderCallback(keras.callbacks.Callback):
     curve.
 
     When `fit` may be interrupted (Ctrl-C, an exception), use the callback as a context
-    manager, or use `LRFinder`, which always restores:
-
-    ```python
-    with keras_lrfind.LRFinderCallback() as cb:
-        model.fit(train_ds, epochs=1, callbacks=[cb])
-    ```
+    manager (`with LRFinderCallback() as cb: model.fit(..., callbacks=[cb])`), or use
+    `LRFinder`, which always restores.
 
     Under mixed precision (`mixed_float16`), the `LossScaleOptimizer` that Keras wraps around
     the optimizer skips any step whose scaled gradients overflow, and lowers its loss scale.
@@ -234,10 +71,9 @@ class LRFinderCallback(keras.callbacks.Callback):
         start_lr: The learning rate of the first step. Defaults to `1e-7`.
         end_lr: The learning rate of the last step. Defaults to `10.0`.
         num_steps: The number of steps of the sweep. Defaults to `None`: one epoch, but at
-            least `MIN_STEPS` (100, continued into the next epochs, so `fit` must run that
-            many steps) and at most `MAX_STEPS` (1000). Required when the epoch length is
-            unknown.
-        mode: `"exponential"` or `"linear"` growth. Defaults to `"exponential"`.
+            least 100 (continued into the next epochs, so `fit` must run that many steps)
+            and at most 1000. Required when the epoch length is unknown.
+        step_mode: `"exponential"` or `"linear"` growth. Defaults to `"exponential"`.
         smoothing: The factor of the debiased exponential moving average of the loss; `0`
             disables smoothing. Defaults to `0.98`.
         diverge_threshold: Stop when the smoothed loss exceeds this many times the best
@@ -253,14 +89,23 @@ class LRFinderCallback(keras.callbacks.Callback):
         validation_batch_size: The batch size for `validation_data` arrays. Defaults to
             `None` (one batch).
         verbose: `1` prints a one-line summary when the test ends. Defaults to `0`.
+        mode: Deprecated name of `step_mode`. Defaults to `None`.
 
     Example:
 
-    ```python
-    cb = keras_lrfind.LRFinderCallback()
-    model.fit(x_train, y_train, epochs=1, callbacks=[cb])
-    print(cb.result.best_lr)
-    ```
+    >>> import keras
+    >>> import numpy as np
+    >>> import keras_lrfind
+    >>> keras.utils.set_random_seed(0)
+    >>> x = np.random.normal(size=(800, 4)).astype("float32")
+    >>> y = (x.sum(axis=1) > 0).astype("int32")
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    >>> model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    >>> callback = keras_lrfind.LRFinderCallback()
+    >>> history = model.fit(x, y, batch_size=8, callbacks=[callback], verbose=0)
+    >>> callback.result.stop_reason
+    'diverged'
+    >>> learning_rate = callback.result.suggest()  # The maximum rate of a one-cycle schedule.
     """
 
     def __init__(
@@ -269,70 +114,56 @@ class LRFinderCallback(keras.callbacks.Callback):
         end_lr: float = 10.0,
         num_steps: int | None = None,
         *,
-        mode: str = "exponential",
+        step_mode: str = "exponential",
         smoothing: float = 0.98,
         diverge_threshold: float = 4.0,
         restore: bool = True,
         validation_data=None,
         validation_batch_size: int | None = None,
         verbose: int = 0,
+        mode: str | None = None,
     ):
         super().__init__()
-        _check_sweep_arguments(start_lr, end_lr, num_steps, mode, smoothing, diverge_threshold)
-        self.start_lr = float(start_lr)
-        self.end_lr = float(end_lr)
-        self.num_steps = num_steps
-        self.mode = mode
-        self.smoothing = float(smoothing)
-        self.diverge_threshold = float(diverge_threshold)
+        step_mode = step_mode_argument(step_mode, mode)
+        self._sweep = Sweep(start_lr, end_lr, num_steps, step_mode, smoothing, diverge_threshold)
         self.restore_state = bool(restore)
         self.verbose = verbose
-        self._validation_batches = _validation_batches(validation_data, validation_batch_size)
+        self._validation_batches = validation_batches(validation_data, validation_batch_size)
         self._result = None
         self._pending = None  # What `restore()` still has to undo.
+
+    @classmethod
+    def _for_sweep(cls, sweep: Sweep, **options) -> LRFinderCallback:
+        """A callback running `sweep`, an already validated `Sweep` (used by `LRFinder`)."""
+        callback = cls(**options)
+        callback._sweep = sweep
+        return callback
 
     # -- The run -------------------------------------------------------------------------
 
     def on_train_begin(self, logs=None):
         model = self.model
-        planned = self._planned_steps(model)
-        _distribution.check_loss_scaling(model)
+        check_model(model)
+        sweep = self._planned_sweep(model)
         optimizer = model.optimizer
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
 
-        self._learning_rates = sweep_learning_rates(self.start_lr, self.end_lr, planned, self.mode)
-        self._planned = planned
-        self._step = 0
-        self._average = 0.0
-        self._best = math.inf
-        self._stop_reason = None
-        self._recorded = {"lr": [], "loss": [], "smoothed": [], "validation": []}
+        self._run = sweep
+        self._recording = Recording(sweep)
         self._result = None
-        loss_tracker = next((m for m in model.metrics if m.name == "loss"), None)
-        self._tracker_resets = (
-            [(_fast_assign(v), np.zeros(v.shape, dtype=v.dtype)) for v in loss_tracker.variables]
-            if loss_tracker is not None
-            else []
-        )
-
+        self._tracker_resets = _compat.batch_loss_resets(model)
         pending = {
             "model": model,
             "stop_training": model.stop_training,
-            "snapshot": _StateSnapshot(model),
+            "snapshot": StateSnapshot(model),
             "schedule": None,
         }
         self._pending = pending
-        if _uses_schedule(optimizer):
-            pending["schedule"] = _learning_rate_object(optimizer)
+        if not isinstance(optimizer.learning_rate, keras.Variable):  # Built with a schedule.
+            pending["schedule"] = _compat.learning_rate_schedule(optimizer)
             self._first_iteration = int(optimizer.iterations.numpy())
-            optimizer.learning_rate = _SweepSchedule(
-                self.start_lr,
-                self.end_lr,
-                planned,
-                self.mode,
-                self._first_iteration,
-            )
+            optimizer.learning_rate = sweep.schedule(self._first_iteration)
             model.make_train_function(force=True)
             self._lr_variable = None
             self._assign_lr = None
@@ -341,18 +172,12 @@ class LRFinderCallback(keras.callbacks.Callback):
             self._counts_skipped_steps = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
         else:
             self._lr_variable = optimizer.learning_rate
+            self._lr_dtype = np.dtype(self._lr_variable.dtype)
+            self._assign_lr = _compat.fast_assign(self._lr_variable)
             self._counts_skipped_steps = False
-            self._assign_lr = _fast_assign(self._lr_variable)
-            dtype = self._lr_variable.dtype
-            self._lr_values = [np.asarray(lr, dtype=dtype) for lr in self._learning_rates]
 
-    def _planned_steps(self, model) -> int:
-        """Checks the model and the run, and returns the number of sweep steps."""
-        if getattr(model, "optimizer", None) is None:
-            raise RuntimeError(
-                "The model must be compiled with an optimizer and a loss before the range "
-                "test. Call `model.compile(optimizer=..., loss=...)` first."
-            )
+    def _planned_sweep(self, model) -> Sweep:
+        """Checks the run, and returns the sweep with its length resolved."""
         steps_per_execution = getattr(model, "steps_per_execution", 1)
         if steps_per_execution != 1:
             raise ValueError(
@@ -364,16 +189,12 @@ class LRFinderCallback(keras.callbacks.Callback):
             )
         steps_per_epoch = self.params.get("steps")
         epochs = self.params.get("epochs", 1)
-        if self.num_steps is not None:
-            planned = self.num_steps
-        elif steps_per_epoch is None:
-            raise ValueError(
-                "The epoch length is unknown (a generator or an infinite dataset), so "
-                "`num_steps` is required. Received: num_steps=None. Pass "
-                f"`LRFinderCallback(num_steps=...)`, e.g. num_steps={MIN_STEPS}."
-            )
-        else:
-            planned = default_num_steps(steps_per_epoch)
+        sweep = self._sweep.with_default_length(
+            steps_per_epoch,
+            data="The epoch length",
+            fix="`LRFinderCallback(num_steps=...)`",
+        )
+        planned = sweep.num_steps
         if steps_per_epoch is not None and steps_per_epoch * epochs < planned:
             needed = math.ceil(planned / steps_per_epoch)
             raise ValueError(
@@ -382,48 +203,26 @@ class LRFinderCallback(keras.callbacks.Callback):
                 f"Pass `epochs={needed}` to `fit` (the test stops training once done), or "
                 "`num_steps` to accept a shorter sweep."
             )
-        return planned
+        return sweep
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self._step >= self._planned:
+        if self._recording.stop_reason is not None:
             return
-        if keras.backend.backend() == "jax":
-            self.model  # noqa: B018 -- syncs JAX state so the writes below reach the step.
+        _compat.sync_model_state(self)
+        self._learning_rate = self._run.learning_rate(len(self._recording.losses))
         if self._assign_lr is not None:
-            self._assign_lr(self._lr_values[self._step])
+            self._assign_lr(np.asarray(self._learning_rate, dtype=self._lr_dtype))
         for assign, zero in self._tracker_resets:  # The loss tracker's total and count.
             assign(zero)
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._step >= self._planned:
+        recording = self._recording
+        if recording.stop_reason is not None:
             return
-        loss = float(logs["loss"])
-        curve_loss = loss
-        if self._validation_batches is not None:
-            curve_loss = self._validation_loss()
-            self._recorded["validation"].append(curve_loss)
-        step = self._step
-        self._recorded["lr"].append(float(self._learning_rates[step]))
-        self._recorded["loss"].append(loss)
         if self._counts_skipped_steps:
-            self._count_skipped_step(step)
-
-        if self.smoothing:
-            self._average = self.smoothing * self._average + (1 - self.smoothing) * curve_loss
-            smoothed = self._average / (1 - self.smoothing ** (step + 1))
-        else:
-            smoothed = curve_loss
-        self._recorded["smoothed"].append(smoothed)
-        self._step += 1
-
-        if not math.isfinite(curve_loss) or not math.isfinite(smoothed):
-            self._stop_reason = "non_finite_loss"
-        elif smoothed - self._best > (self.diverge_threshold - 1) * abs(self._best):
-            self._stop_reason = "diverged"
-        elif self._step >= self._planned:
-            self._stop_reason = "completed"
-        self._best = min(self._best, smoothed)
-        if self._stop_reason is not None:
+            self._count_skipped_step(len(recording.losses))
+        validation_loss = None if self._validation_batches is None else self._validation_loss()
+        if recording.add(self._learning_rate, float(logs["loss"]), validation_loss):
             self.model.stop_training = True
 
     def _count_skipped_step(self, step):
@@ -451,27 +250,23 @@ class LRFinderCallback(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self._pending is None:
             return
-        self._result = LRFinderResult(
-            learning_rates=self._recorded["lr"],
-            losses=self._recorded["loss"],
-            smoothed_losses=self._recorded["smoothed"],
+        recording = self._recording
+        self._result = LRFinderResult._from_sweep(
+            self._run,
+            learning_rates=recording.learning_rates,
+            losses=recording.losses,
+            smoothed_losses=recording.smoothed_losses,
             validation_losses=(
-                self._recorded["validation"] if self._validation_batches is not None else None
+                recording.validation_losses if self._validation_batches is not None else None
             ),
-            stop_reason=self._stop_reason or "data_exhausted",
-            start_lr=self.start_lr,
-            end_lr=self.end_lr,
-            num_steps=self._planned,
-            mode=self.mode,
-            smoothing=self.smoothing,
-            diverge_threshold=self.diverge_threshold,
+            stop_reason=recording.stop_reason or "data_exhausted",
         )
         self.restore()
         if self._result.stop_reason == "data_exhausted":
+            last = recording.learning_rates[-1] if recording.learning_rates else self.start_lr
             warnings.warn(
-                f"The range test ran {self._result.num_recorded} of {self._planned} steps "
-                "before the data or `fit` ended: the curve stops at "
-                f"lr={self._result.learning_rates[-1] if self._step else self.start_lr:.3g}.",
+                f"The range test ran {self._result.num_recorded} of {self._run.num_steps} "
+                f"steps before the data or `fit` ended: the curve stops at lr={last:.3g}.",
                 LRFinderWarning,
                 stacklevel=2,
             )
@@ -491,13 +286,11 @@ class LRFinderCallback(keras.callbacks.Callback):
         if pending is None:
             return
         model = pending["model"]
-        snapshot = pending["snapshot"]
         if self.restore_state:
-            snapshot.restore()
+            pending["snapshot"].restore()
         elif self._lr_variable is not None:
             # Keep the trained weights, but not the sweep's last learning rate.
-            index = next(i for i, v in enumerate(snapshot.variables) if v is self._lr_variable)
-            self._lr_variable.assign(snapshot.values[index])
+            pending["snapshot"].restore(only=self._lr_variable)
         if pending["schedule"] is not None:
             model.optimizer.learning_rate = pending["schedule"]
             model.make_train_function(force=True)
@@ -521,7 +314,7 @@ class LRFinderCallback(keras.callbacks.Callback):
         return self._result
 
 
-def _validation_batches(validation_data, batch_size):
+def validation_batches(validation_data, batch_size):
     """Turns `validation_data` into a fixed list of `(x, y)` NumPy batches."""
     if validation_data is None:
         return None

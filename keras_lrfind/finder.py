@@ -6,8 +6,9 @@ import math
 
 import keras
 
-from keras_lrfind import _data, _distribution
-from keras_lrfind.callback import LRFinderCallback, default_num_steps
+from keras_lrfind import _compat, _data
+from keras_lrfind._sweep import Sweep, step_mode_argument
+from keras_lrfind.callback import LRFinderCallback, check_model
 from keras_lrfind.result import LRFinderResult
 
 
@@ -27,11 +28,19 @@ class LRFinder:
 
     Example:
 
-    ```python
-    finder = keras_lrfind.LRFinder(model)
-    result = finder.find(x_train, y_train, batch_size=64)
-    print(result.best_lr)
-    ```
+    >>> import keras
+    >>> import numpy as np
+    >>> import keras_lrfind
+    >>> keras.utils.set_random_seed(0)
+    >>> x = np.random.normal(size=(1000, 8)).astype("float32")
+    >>> y = x @ np.linspace(-1.0, 1.0, 8, dtype="float32")
+    >>> model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.Adam(), loss="mse")
+    >>> result = keras_lrfind.LRFinder(model).find(x, y, batch_size=10, verbose=0)
+    >>> result.stop_reason, result.num_recorded < result.num_steps
+    ('diverged', True)
+    >>> max_lr = result.suggest()  # The maximum rate of a one-cycle schedule.
+    >>> schedule = result.one_cycle(total_steps=5 * 100)  # 5 epochs of 100 batches.
     """
 
     def __init__(self, model: keras.Model):
@@ -52,7 +61,7 @@ class LRFinder:
         start_lr: float = 1e-7,
         end_lr: float = 10.0,
         num_steps: int | None = None,
-        mode: str = "exponential",
+        step_mode: str = "exponential",
         smoothing: float = 0.98,
         diverge_threshold: float = 4.0,
         validation_data=None,
@@ -62,6 +71,7 @@ class LRFinder:
         shuffle: bool = True,
         verbose="auto",
         callbacks=None,
+        mode: str | None = None,
     ) -> LRFinderResult:
         """Runs the range test and returns its curve.
 
@@ -76,7 +86,7 @@ class LRFinder:
             num_steps: The number of steps. Defaults to `None`: one epoch, at least 100
                 steps (a short epoch is continued into the next ones) and at most 1000.
                 Required when the data's length is unknown.
-            mode: `"exponential"` or `"linear"` growth. Defaults to `"exponential"`.
+            step_mode: `"exponential"` or `"linear"` growth. Defaults to `"exponential"`.
             smoothing: The debiased moving-average factor; `0` disables. Defaults to `0.98`.
             diverge_threshold: Stop when the smoothed loss exceeds this many times the best.
                 Defaults to `4.0`.
@@ -89,6 +99,7 @@ class LRFinder:
                 expected to shuffle themselves). Defaults to `True`.
             verbose: Passed to `fit`. Defaults to `"auto"`.
             callbacks: Extra callbacks for `fit`. Defaults to `None`.
+            mode: Deprecated name of `step_mode`. Defaults to `None`.
 
         Returns:
             The `LRFinderResult`, also kept as `finder.result`.
@@ -101,44 +112,34 @@ class LRFinder:
                 is untouched.
             RuntimeError: If the model is not compiled.
         """
-        callback = LRFinderCallback(
+        sweep = Sweep(
             start_lr,
             end_lr,
             num_steps,
-            mode=mode,
-            smoothing=smoothing,
-            diverge_threshold=diverge_threshold,
+            step_mode_argument(step_mode, mode),
+            smoothing,
+            diverge_threshold,
+        )
+        model = self.model
+        check_model(model, before_fit=True)
+        steps_per_epoch = _data.steps_per_epoch(x, batch_size)
+        sweep = sweep.with_default_length(
+            steps_per_epoch, data="The length of `x`", fix="`find(x, num_steps=...)`"
+        )
+        callback = LRFinderCallback._for_sweep(
+            sweep,
             validation_data=validation_data,
             validation_batch_size=validation_batch_size,
         )
-        model = self.model
-        if not getattr(model, "compiled", False) or model.optimizer is None:
-            raise RuntimeError(
-                "The model must be compiled before the range test: call "
-                "`model.compile(optimizer=..., loss=...)` first, with the optimizer and loss "
-                "you will train with."
-            )
-        _distribution.check_fit_runs(model)
-        _distribution.check_loss_scaling(model)
-        steps_per_epoch = _data.steps_per_epoch(x, batch_size)
-        if num_steps is None:
-            if steps_per_epoch is None:
-                raise ValueError(
-                    "The length of `x` is unknown (a generator or an infinite dataset), so "
-                    "`num_steps` is required. Received: num_steps=None. Pass e.g. "
-                    "`find(x, num_steps=100)`."
-                )
-            num_steps = default_num_steps(steps_per_epoch)
-        callback.num_steps = num_steps
         if steps_per_epoch is None:
-            epochs, fit_steps = 1, num_steps
+            epochs, fit_steps = 1, sweep.num_steps
         else:
-            epochs, fit_steps = math.ceil(num_steps / steps_per_epoch), None
+            epochs, fit_steps = math.ceil(sweep.num_steps / steps_per_epoch), None
 
         original_steps_per_execution = model.steps_per_execution
         try:
             if original_steps_per_execution != 1:
-                model.steps_per_execution = 1
+                _compat.set_steps_per_execution(model, 1)
                 model.make_train_function(force=True)
             model.fit(
                 x,
@@ -155,11 +156,7 @@ class LRFinder:
         finally:
             callback.restore()
             if original_steps_per_execution != 1:
-                model.steps_per_execution = original_steps_per_execution
-                # The next `fit` builds the train function for it. Building it here would
-                # raise on PyTorch, which refuses `steps_per_execution > 1`. (Keeping the
-                # old function object to put back is no option: on JAX a live reference to
-                # it makes the rebuilt step reuse its stale trace.)
-                model.train_function = None
+                _compat.set_steps_per_execution(model, original_steps_per_execution)
+                _compat.forget_train_function(model)  # The next `fit` builds it.
         self.result = callback.result
         return self.result

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 import os
 import warnings
@@ -11,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from keras_lrfind import _checks, _curve, _result_file
 from keras_lrfind import suggestions as _suggestions
+from keras_lrfind._sweep import Sweep, SweepFields, step_mode_argument
 
 # Why a sweep ended. Kept as plain strings so results stay JSON-friendly.
 STOP_REASONS = (
@@ -20,8 +20,6 @@ STOP_REASONS = (
     "non_finite_loss",  # a batch loss was NaN or infinite.
     "data_exhausted",  # the data ran out (or `fit` ended) before the planned steps.
 )
-
-_FORMAT = "keras_lrfind.LRFinderResult"
 
 
 class LRFinderWarning(UserWarning):
@@ -32,24 +30,15 @@ class LRFinderWarning(UserWarning):
     """
 
 
-_FORMAT_VERSION = 1
+def _deprecated_alias(old: str, new: str) -> property:
+    def read(self):
+        _checks.warn_renamed(f"`{old}`", f"`{new}`")
+        return getattr(self, new)
+
+    return property(read, doc=f"Deprecated: `{new}`.")
 
 
-def _as_float_array(values, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim != 1:
-        raise ValueError(f"`{name}` must be one-dimensional. Received shape {array.shape}.")
-    return array
-
-
-def _call_method(name, learning_rates, smoothed, raw):
-    """Runs a suggestion method on the curve it reads: raw losses or fastai's smoothed."""
-    losses = raw if name in _suggestions.RAW_LOSS_METHODS else smoothed
-    return _suggestions.METHODS[name](learning_rates, losses)
-
-
-@dataclasses.dataclass(eq=False)
-class LRFinderResult:
+class LRFinderResult(SweepFields):
     """The curve recorded by a learning-rate range test.
 
     Each index `i` is one optimizer step: `learning_rates[i]` is the learning rate that step
@@ -60,7 +49,8 @@ class LRFinderResult:
     curve follows it instead of the training loss.
 
     Results are plain data: save them with `to_json()`, load them with `from_json()`, and
-    compare, plot or re-suggest without the model.
+    compare, plot or re-suggest without the model. The sweep's settings are read-only
+    attributes of the same names as the arguments.
 
     Args:
         learning_rates: The learning rate of each recorded step.
@@ -70,44 +60,91 @@ class LRFinderResult:
         start_lr: The first learning rate of the planned sweep.
         end_lr: The last learning rate of the planned sweep.
         num_steps: The number of planned steps.
-        mode: `"exponential"` or `"linear"` growth.
-        smoothing: The moving-average factor; `0` means no smoothing.
+        step_mode: `"exponential"` or `"linear"` growth. Defaults to `"exponential"`.
+        smoothing: The moving-average factor; `0` means no smoothing. Defaults to `0.98`.
         diverge_threshold: The smoothed-loss ratio over the best that stops the sweep.
-        validation_losses: The validation loss after each step, or `None`.
+            Defaults to `4.0`.
+        validation_losses: The validation loss after each step, or `None`. Defaults to
+            `None`.
+        mode: Deprecated name of `step_mode`. Defaults to `None`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_lrfind
+    >>> learning_rates = np.logspace(-5, 0, 100)
+    >>> x = np.log10(learning_rates)
+    >>> losses = 2 - np.exp(-((x + 2.5) ** 2)) + np.where(x > -1, 20 * (x + 1) ** 2, 0)
+    >>> result = keras_lrfind.LRFinderResult(
+    ...     learning_rates, losses, losses, "diverged", 1e-5, 1.0, 100, smoothing=0
+    ... )
+    >>> f"{result.lr_at_min_loss:.1e}", f"{result.suggest():.1e}"
+    ('3.1e-03', '1.4e-03')
     """
 
-    learning_rates: np.ndarray
-    losses: np.ndarray
-    smoothed_losses: np.ndarray
-    stop_reason: str
-    start_lr: float
-    end_lr: float
-    num_steps: int
-    mode: str = "exponential"
-    smoothing: float = 0.98
-    diverge_threshold: float = 4.0
-    validation_losses: np.ndarray | None = None
+    def __init__(
+        self,
+        learning_rates,
+        losses,
+        smoothed_losses,
+        stop_reason: str,
+        start_lr: float,
+        end_lr: float,
+        num_steps: int,
+        step_mode: str = "exponential",
+        smoothing: float = 0.98,
+        diverge_threshold: float = 4.0,
+        validation_losses=None,
+        *,
+        mode: str | None = None,
+    ):
+        step_mode = step_mode_argument(step_mode, mode)
+        sweep = Sweep(start_lr, end_lr, num_steps, step_mode, smoothing, diverge_threshold)
+        self._set(sweep, learning_rates, losses, smoothed_losses, stop_reason, validation_losses)
 
-    def __post_init__(self):
-        self.learning_rates = _as_float_array(self.learning_rates, "learning_rates")
-        self.losses = _as_float_array(self.losses, "losses")
-        self.smoothed_losses = _as_float_array(self.smoothed_losses, "smoothed_losses")
+    @classmethod
+    def _from_sweep(
+        cls,
+        sweep: Sweep,
+        *,
+        learning_rates,
+        losses,
+        smoothed_losses,
+        stop_reason: str,
+        validation_losses=None,
+    ) -> LRFinderResult:
+        """A result of `sweep`, an already validated `Sweep` (the callback's, a file's)."""
+        result = cls.__new__(cls)
+        result._set(sweep, learning_rates, losses, smoothed_losses, stop_reason, validation_losses)
+        return result
+
+    def _set(self, sweep, learning_rates, losses, smoothed_losses, stop_reason, validation_losses):
+        if sweep.num_steps is None:
+            raise ValueError(
+                "`num_steps` must be the number of planned steps. Received: num_steps=None."
+            )
+        self._sweep = sweep
         arrays = {
-            "learning_rates": self.learning_rates,
-            "losses": self.losses,
-            "smoothed_losses": self.smoothed_losses,
+            "learning_rates": learning_rates,
+            "losses": losses,
+            "smoothed_losses": smoothed_losses,
+            "validation_losses": validation_losses,
         }
-        if self.validation_losses is not None:
-            self.validation_losses = _as_float_array(self.validation_losses, "validation_losses")
-            arrays["validation_losses"] = self.validation_losses
+        arrays = {
+            name: _checks.as_float_array(name, values)
+            for name, values in arrays.items()
+            if values is not None
+        }
         lengths = {name: len(array) for name, array in arrays.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(f"All curves must have the same length. Received lengths {lengths}.")
-        if self.stop_reason not in STOP_REASONS:
-            raise ValueError(
-                f"`stop_reason` must be one of {STOP_REASONS}. "
-                f"Received: stop_reason={self.stop_reason!r}."
-            )
+        self.learning_rates = arrays["learning_rates"]
+        self.losses = arrays["losses"]
+        self.smoothed_losses = arrays["smoothed_losses"]
+        self.validation_losses = arrays.get("validation_losses")
+        self.stop_reason = _checks.one_of("stop_reason", stop_reason, STOP_REASONS)
+
+    # -- Derived values --------------------------------------------------------------------
 
     @property
     def num_recorded(self) -> int:
@@ -115,7 +152,7 @@ class LRFinderResult:
         return len(self.learning_rates)
 
     @property
-    def best_index(self) -> int | None:
+    def min_loss_index(self) -> int | None:
         """The index of the lowest finite smoothed loss, or `None` if there is none."""
         finite = np.isfinite(self.smoothed_losses)
         if not finite.any():
@@ -123,77 +160,35 @@ class LRFinderResult:
         return int(np.argmin(np.where(finite, self.smoothed_losses, np.inf)))
 
     @property
-    def best_lr(self) -> float:
+    def lr_at_min_loss(self) -> float:
         """The learning rate at the lowest smoothed loss (NaN when no loss was finite).
 
-        This is where the loss bottomed out, not a learning rate to train with: use
-        `suggest()` for that.
+        This is where the loss bottomed out, not a learning rate to train with (training
+        there is usually too fast): `suggest()` gives that.
         """
-        index = self.best_index
+        index = self.min_loss_index
         return math.nan if index is None else float(self.learning_rates[index])
 
     @property
-    def best_loss(self) -> float:
+    def min_loss(self) -> float:
         """The lowest finite smoothed loss (NaN when no loss was finite)."""
-        index = self.best_index
+        index = self.min_loss_index
         return math.nan if index is None else float(self.smoothed_losses[index])
+
+    best_index = _deprecated_alias("best_index", "min_loss_index")
+    best_lr = _deprecated_alias("best_lr", "lr_at_min_loss")
+    best_loss = _deprecated_alias("best_loss", "min_loss")
+
+    # -- Files -----------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         """Returns the result as JSON-ready Python values (non-finite numbers become `None`)."""
-
-        def encode(array):
-            if array is None:
-                return None
-            return [float(v) if math.isfinite(v) else None for v in array.tolist()]
-
-        return {
-            "format": _FORMAT,
-            "version": _FORMAT_VERSION,
-            "start_lr": self.start_lr,
-            "end_lr": self.end_lr,
-            "num_steps": self.num_steps,
-            "mode": self.mode,
-            "smoothing": self.smoothing,
-            "diverge_threshold": self.diverge_threshold,
-            "stop_reason": self.stop_reason,
-            "learning_rates": encode(self.learning_rates),
-            "losses": encode(self.losses),
-            "smoothed_losses": encode(self.smoothed_losses),
-            "validation_losses": encode(self.validation_losses),
-        }
+        return _result_file.to_dict(self, self._sweep)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LRFinderResult:
         """Builds a result from the output of `to_dict()`."""
-        if data.get("format") != _FORMAT:
-            raise ValueError(
-                f"This is not a saved keras_lrfind result: expected format={_FORMAT!r}. "
-                f"Received: format={data.get('format')!r}."
-            )
-        if data.get("version") != _FORMAT_VERSION:
-            raise ValueError(
-                f"Unsupported result version {data.get('version')!r}; this keras_lrfind "
-                f"reads version {_FORMAT_VERSION}. Upgrade keras_lrfind to read it."
-            )
-
-        def decode(values):
-            if values is None:
-                return None
-            return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
-
-        return cls(
-            learning_rates=decode(data["learning_rates"]),
-            losses=decode(data["losses"]),
-            smoothed_losses=decode(data["smoothed_losses"]),
-            validation_losses=decode(data.get("validation_losses")),
-            stop_reason=data["stop_reason"],
-            start_lr=float(data["start_lr"]),
-            end_lr=float(data["end_lr"]),
-            num_steps=int(data["num_steps"]),
-            mode=data["mode"],
-            smoothing=float(data["smoothing"]),
-            diverge_threshold=float(data["diverge_threshold"]),
-        )
+        return cls._from_sweep(**_result_file.from_dict(data))
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
         """Serializes the result to JSON, and writes it to `path` when one is given.
@@ -207,11 +202,7 @@ class LRFinderResult:
         Returns:
             The JSON text.
         """
-        text = json.dumps(self.to_dict(), indent=1)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text)
-        return text
+        return _result_file.write_json(self.to_dict(), path)
 
     @classmethod
     def from_json(cls, source: str | os.PathLike) -> LRFinderResult:
@@ -223,24 +214,32 @@ class LRFinderResult:
         Returns:
             The `LRFinderResult`.
         """
-        if isinstance(source, str) and source.lstrip().startswith("{"):
-            text = source
-        else:
-            with open(source, encoding="utf-8") as file:
-                text = file.read()
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict(_result_file.read_json(source))
 
     # -- Suggestions ---------------------------------------------------------------------
 
-    def _curve(self, skip_start: int | None, skip_end: int | None):
-        """The trimmed, NaN-cut `(learning_rates, smoothed, raw)` the suggestions read."""
-        skip_start = self.num_steps // 10 if skip_start is None else skip_start
-        skip_end = 5 if skip_end is None else skip_end
-        raw = self.validation_losses if self.validation_losses is not None else self.losses
-        learning_rates, smoothed = _suggestions.trim(  # Also checks the skips.
-            self.learning_rates, self.smoothed_losses, skip_start, skip_end
-        )
-        return learning_rates, smoothed, raw[skip_start : skip_start + len(smoothed)]
+    def curve(
+        self, skip_start: int | None = None, skip_end: int | None = None
+    ) -> _curve.TrimmedCurve:
+        """The part of the curve the suggestion methods read.
+
+        fastai's preprocessing: the first `skip_start` and last `skip_end` points are
+        dropped, then the curve is cut at its first non-finite smoothed loss.
+
+        Args:
+            skip_start: Points dropped at the start. Defaults to `None`: a tenth of the
+                planned steps (fastai's `num_it // 10`).
+            skip_end: Points dropped at the end. Defaults to `None`: 5, as fastai.
+
+        Returns:
+            A `TrimmedCurve` `(learning_rates, smoothed_losses, losses)` of equal lengths;
+            `losses` are the raw losses (of `validation_data` when the test had it).
+
+        Raises:
+            TypeError: If a skip is not an integer.
+            ValueError: If a skip is negative.
+        """
+        return _curve.trimmed(self, skip_start, skip_end)
 
     def suggest(
         self,
@@ -274,17 +273,14 @@ class LRFinderResult:
             ValueError: For an unknown method, or when fewer points remain than the
                 method needs.
         """
-        name = _suggestions.DEFAULT_METHOD if method is None else method
-        if name not in _suggestions.METHODS:
-            raise ValueError(
-                f"Unknown suggestion method. Received: method={method!r}. Expected `None` (the "
-                f"default) or one of {sorted(_suggestions.METHODS)}."
-            )
-        learning_rates, smoothed, raw = self._curve(skip_start, skip_end)
+        name = _curve.method_name(method)
+        curve = self.curve(skip_start, skip_end)
         if warn:
-            for message in _suggestions.check_curve(learning_rates, raw, self.stop_reason):
+            for message in _suggestions.check_curve(
+                curve.learning_rates, curve.losses, self.stop_reason
+            ):
                 warnings.warn(message, LRFinderWarning, stacklevel=2)
-        return _call_method(name, learning_rates, smoothed, raw)
+        return _curve.run(name, curve)
 
     def suggestions(
         self,
@@ -295,8 +291,9 @@ class LRFinderResult:
     ) -> dict[str, float | None]:
         """Returns every method's learning rate by name, our default first.
 
-        A method that has too few points for this curve maps to `None`. No warnings are
-        issued: call `suggest()` for the default with its warnings.
+        A method that cannot read this curve, because fewer points remain than it needs
+        (`keras_lrfind.suggestions.MIN_POINTS`), maps to `None`; any other error is raised.
+        No warnings are issued: call `suggest()` for the default with its warnings.
 
         Args:
             skip_start: As in `suggest`. Defaults to `None`.
@@ -307,18 +304,10 @@ class LRFinderResult:
             A dict of method name to learning rate (or `None`).
         """
         names = methods if methods is not None else list(_suggestions.METHODS)
-        learning_rates, smoothed, raw = self._curve(skip_start, skip_end)
+        curve = self.curve(skip_start, skip_end)
         out = {}
-        for name in names:
-            if name not in _suggestions.METHODS:
-                raise ValueError(
-                    f"Unknown suggestion method. Received: {name!r}. Expected one of "
-                    f"{sorted(_suggestions.METHODS)}."
-                )
-            try:
-                out[name] = _call_method(name, learning_rates, smoothed, raw)
-            except ValueError:
-                out[name] = None
+        for name in [_curve.method_name(name, "methods") for name in names]:
+            out[name] = _curve.run(name, curve) if _curve.can_read(name, curve) else None
         return out
 
     def suggest_range(self, method: str | None = None, *, ratio: float = 4.0, **kwargs):
@@ -336,10 +325,9 @@ class LRFinderResult:
         Returns:
             A `(base_lr, max_lr)` pair of floats.
         """
-        if not isinstance(ratio, (int, float)) or not math.isfinite(ratio) or ratio <= 1:
-            raise ValueError(
-                "`ratio` must be a finite number greater than 1 (Smith uses 3 to 4). "
-                f"Received: ratio={ratio!r}."
+        if not (math.isfinite(_checks.number("ratio", ratio)) and ratio > 1):
+            raise _checks.value_error(
+                "ratio", repr(ratio), "a finite number greater than 1", "(Smith uses 3 to 4)."
             )
         max_lr = self.suggest(method, **kwargs)
         return max_lr / ratio, max_lr
@@ -391,14 +379,14 @@ class LRFinderResult:
     # -- Plots -----------------------------------------------------------------------------
 
     def plot(self, ax=None, suggest=True, **kwargs):
-        """Draws loss against learning rate with the suggestions; see `plot_result`.
+        """Draws loss against learning rate with the suggestions; see `plot_curve`.
 
         Returns:
             The matplotlib `Axes`.
         """
-        from keras_lrfind.plotting import plot_result
+        from keras_lrfind.plotting import plot_curve
 
-        return plot_result(self, ax, suggest=suggest, **kwargs)
+        return plot_curve(self, ax, suggest=suggest, **kwargs)
 
     def plot_loss_change(self, ax=None, **kwargs):
         """Draws the loss change per decade of learning rate; see `plot_loss_change`.
@@ -421,7 +409,7 @@ class LRFinderResult:
     def __repr__(self) -> str:
         return (
             f"LRFinderResult(steps={self.num_recorded}/{self.num_steps}, "
-            f"lr={self.start_lr:.3g}..{self.end_lr:.3g} ({self.mode}), "
-            f"stop_reason={self.stop_reason!r}, best_lr={self.best_lr:.3g}, "
-            f"best_loss={self.best_loss:.4g})"
+            f"lr={self.start_lr:.3g}..{self.end_lr:.3g} ({self.step_mode}), "
+            f"stop_reason={self.stop_reason!r}, lr_at_min_loss={self.lr_at_min_loss:.3g}, "
+            f"min_loss={self.min_loss:.4g})"
         )

@@ -23,7 +23,7 @@ from conftest import (
 )
 
 import keras_lrfind
-from keras_lrfind.callback import sweep_learning_rates
+from keras_lrfind._sweep import Sweep
 
 COMPUTE_DTYPES = {"mixed_float16": np.float16, "mixed_bfloat16": ml_dtypes.bfloat16}
 # A 16-bit output has 11 (float16) or 8 (bfloat16) significant bits; the MSE sums them.
@@ -146,7 +146,7 @@ class TestMixedPrecision:
             x, y, batch_size=BATCH_SIZE, shuffle=False, callbacks=[recorder], verbose=0, **QUIET
         )
         assert result.stop_reason == "completed"
-        expected = sweep_learning_rates(1e-4, 0.05, 20, "exponential")
+        expected = Sweep(1e-4, 0.05, 20).learning_rates()
         np.testing.assert_allclose(result.learning_rates, expected, rtol=1e-12)
         np.testing.assert_allclose(recorder.learning_rates, expected, rtol=1e-6)
         skipped = check_steps(recorder, result, x, y, policy)
@@ -194,7 +194,7 @@ class TestSkippedSteps:
         )
         assert result.stop_reason == "completed"
         assert np.all(np.isfinite(result.losses))
-        expected = sweep_learning_rates(1e-6, 1e-4, 12, "exponential")
+        expected = Sweep(1e-6, 1e-4, 12).learning_rates()
         np.testing.assert_allclose(result.learning_rates, expected, rtol=1e-12)
         np.testing.assert_allclose(recorder.learning_rates, expected, rtol=1e-6)
         assert check_steps(recorder, result, x, y, "mixed_float16") == list(range(7))

@@ -121,6 +121,31 @@ class TestLRFinderCallback:
                 generate(), callbacks=[keras_lrfind.LRFinderCallback()], shuffle=False, verbose=0
             )
 
+    def test_sweep_arguments_are_read_only_attributes(self):
+        """The sweep's settings read back, validated once; they cannot be changed afterwards."""
+        callback = keras_lrfind.LRFinderCallback(1e-5, 1.0, 30, step_mode="linear", smoothing=0)
+        assert (callback.start_lr, callback.end_lr, callback.num_steps) == (1e-5, 1.0, 30)
+        assert (callback.step_mode, callback.smoothing, callback.diverge_threshold) == (
+            "linear",
+            0.0,
+            4.0,
+        )
+        with pytest.raises(AttributeError):
+            callback.num_steps = 1
+
+    def test_mode_is_a_deprecated_name_of_step_mode(self, linear_data):
+        """`mode=` still sweeps linearly for one release, with a `DeprecationWarning`."""
+        x, y = linear_data
+        with pytest.warns(DeprecationWarning, match=r"`mode` was renamed `step_mode`"):
+            callback = keras_lrfind.LRFinderCallback(1e-4, 1e-2, 20, mode="linear")
+        with pytest.warns(DeprecationWarning, match=r"`mode` was renamed `step_mode`"):
+            assert callback.mode == "linear"
+        make_mlp("adam").fit(x, y, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
+        np.testing.assert_allclose(callback.result.learning_rates, np.linspace(1e-4, 1e-2, 20))
+        with pytest.raises(TypeError, match=r"Pass only `step_mode`, not also"):
+            with pytest.warns(DeprecationWarning):
+                keras_lrfind.LRFinderCallback(step_mode="linear", mode="linear")
+
     def test_verbose_prints_a_summary(self, linear_data, capsys):
         """`verbose=1` prints one summary line at the end."""
         x, y = linear_data

@@ -281,7 +281,7 @@ class TestMirroredStrategy(DistributedChecks):
 
     def test_keras_loss_scaler_checks_only_the_first_replica(self, report):
         """Keras applies a step that overflows on the second replica only; one device skips."""
-        # When this fails, Keras fixed it: drop `check_loss_scaling` in `_distribution.py`.
+        # When this fails, Keras fixed it: write the release in `_compat._KERAS_BUG_FIXED_IN`.
         loss_scaling = report["loss_scaling"]
         one_device, mirrored = loss_scaling["keras_one_device"], loss_scaling["keras_mirrored"]
         assert one_device["optimizer"] == mirrored["optimizer"] == "LossScaleOptimizer"
@@ -316,7 +316,7 @@ class TestMultiWorkerMirroredStrategy:
 
     def test_keras_fit_itself_fails(self, multi_worker_reports):
         """Plain `model.fit` fails under it in this Keras (a canary for a Keras fix)."""
-        # When this fails, Keras fixed it: drop `check_fit_runs` in `_distribution.py`.
+        # When this fails, Keras fixed it: write the release in `_compat._KERAS_BUG_FIXED_IN`.
         for report in multi_worker_reports:
             assert report["keras_fit_error"] is not None
             assert "PerReplica" in report["keras_fit_error"]

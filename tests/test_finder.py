@@ -20,7 +20,7 @@ from conftest import (
 )
 
 import keras_lrfind
-from keras_lrfind.callback import sweep_learning_rates
+from keras_lrfind._sweep import Sweep, default_num_steps
 
 # A sweep that stays finite on the linear problem, so every planned step runs.
 QUIET = dict(start_lr=1e-4, end_lr=0.05, num_steps=20, diverge_threshold=1e9)
@@ -103,8 +103,18 @@ class TestLRFinderCurve:
         """Linear mode steps evenly from start_lr to end_lr."""
         x, y = linear_data
         result = keras_lrfind.LRFinder(make_linear_model()).find(
-            x, y, batch_size=BATCH_SIZE, verbose=0, mode="linear", **QUIET
+            x, y, batch_size=BATCH_SIZE, verbose=0, step_mode="linear", **QUIET
         )
+        np.testing.assert_allclose(result.learning_rates, np.linspace(1e-4, 0.05, 20))
+        assert result.step_mode == "linear"
+
+    def test_mode_is_a_deprecated_name_of_step_mode(self, linear_data):
+        """`mode=` still works for one release, with a `DeprecationWarning`."""
+        x, y = linear_data
+        with pytest.warns(DeprecationWarning, match=r"`mode` was renamed `step_mode`"):
+            result = keras_lrfind.LRFinder(make_linear_model()).find(
+                x, y, batch_size=BATCH_SIZE, verbose=0, mode="linear", **QUIET
+            )
         np.testing.assert_allclose(result.learning_rates, np.linspace(1e-4, 0.05, 20))
 
     def test_stops_at_the_first_divergent_step(self, linear_data):
@@ -143,7 +153,7 @@ class TestLRFinderCurve:
         result = keras_lrfind.LRFinder(model).find(x, y, batch_size=BATCH_SIZE, verbose=0)
         assert result.stop_reason == "non_finite_loss"
         assert result.num_recorded == 1
-        assert math.isnan(result.best_lr)
+        assert math.isnan(result.lr_at_min_loss)
         assert_same_state(before, full_state(model))
 
     def test_default_length_continues_a_short_epoch(self, linear_data):
@@ -167,8 +177,6 @@ class TestLRFinderCurve:
 
     def test_default_length_bounds(self):
         """The default is clipped to [100, 1000] steps."""
-        from keras_lrfind.callback import default_num_steps
-
         assert [default_num_steps(n) for n in (1, 99, 100, 640, 1000, 50_000)] == [
             100,
             100,
@@ -395,7 +403,11 @@ class TestLRFinderErrors:
             ({"start_lr": -1e-3}, ValueError, r"`start_lr` must be a positive"),
             ({"end_lr": math.inf}, ValueError, r"`end_lr` must be a positive.*end_lr=inf"),
             ({"end_lr": math.nan}, ValueError, r"`end_lr` must be a positive"),
-            ({"start_lr": "1e-3"}, TypeError, r"`start_lr` must be a number"),
+            (
+                {"start_lr": "1e-3"},
+                TypeError,
+                r"`start_lr` must be a Python number. Received: start_lr='1e-3' of type str",
+            ),
             (
                 {"start_lr": 0.1, "end_lr": 0.01},
                 ValueError,
@@ -407,7 +419,12 @@ class TestLRFinderErrors:
             ({"diverge_threshold": 1.0}, ValueError, r"`diverge_threshold` must be greater"),
             ({"num_steps": 1}, ValueError, r"`num_steps` must be at least 2.*num_steps=1"),
             ({"num_steps": 10.5}, TypeError, r"`num_steps` must be an integer"),
-            ({"mode": "cosine"}, ValueError, r"`mode` must be one of.*mode='cosine'"),
+            (
+                {"step_mode": "cosine"},
+                ValueError,
+                r"`step_mode` must be one of 'exponential', 'linear'. Received: "
+                r"step_mode='cosine'",
+            ),
         ],
     )
     def test_bad_arguments_leave_the_model_untouched(self, linear_data, kwargs, error, match):
@@ -459,7 +476,7 @@ class TestLRFinderErrors:
 class TestSweepLearningRates:
     def test_exponential_ends_exactly(self):
         """The exponential sweep starts at start_lr, ends at end_lr, with a constant ratio."""
-        rates = sweep_learning_rates(1e-7, 10.0, 100, "exponential")
+        rates = Sweep(1e-7, 10.0, 100, "exponential").learning_rates()
         assert rates[0] == 1e-7 and rates[-1] == pytest.approx(10.0, rel=1e-12)
         ratios = rates[1:] / rates[:-1]
         np.testing.assert_allclose(ratios, (1e8) ** (1 / 99))

@@ -27,18 +27,64 @@ def make_result(**overrides):
 
 
 class TestLRFinderResult:
-    def test_best_is_the_lowest_finite_smoothed_loss(self):
-        """`best_lr`/`best_loss` come from the lowest finite smoothed loss, NaN ignored."""
+    def test_min_loss_is_the_lowest_finite_smoothed_loss(self):
+        """`lr_at_min_loss`/`min_loss` come from the lowest finite smoothed loss, NaN ignored."""
         result = make_result()
-        assert result.best_lr == 1e-1
-        assert result.best_loss == 0.8
+        assert result.min_loss_index == 3
+        assert result.lr_at_min_loss == 1e-1
+        assert result.min_loss == 0.8
 
-    def test_all_nan_curve_has_no_best(self):
-        """A curve with no finite loss has NaN best values."""
+    def test_all_nan_curve_has_no_minimum(self):
+        """A curve with no finite loss has NaN minimum values."""
         result = make_result(
             learning_rates=[1e-3], losses=[math.nan], smoothed_losses=[math.nan], num_steps=100
         )
-        assert math.isnan(result.best_lr) and math.isnan(result.best_loss)
+        assert result.min_loss_index is None
+        assert math.isnan(result.lr_at_min_loss) and math.isnan(result.min_loss)
+
+    @pytest.mark.parametrize(
+        ("old", "new", "expected"),
+        [
+            ("best_lr", "lr_at_min_loss", 1e-1),
+            ("best_loss", "min_loss", 0.8),
+            ("best_index", "min_loss_index", 3),
+        ],
+    )
+    def test_old_names_still_work_with_a_deprecation_warning(self, old, new, expected):
+        """`best_lr`, `best_loss` and `best_index` read the renamed values, and warn."""
+        with pytest.warns(DeprecationWarning, match=rf"`{old}` was renamed `{new}`"):
+            assert getattr(make_result(), old) == expected
+
+    def test_step_mode_and_its_deprecated_name(self):
+        """`step_mode` is stored; `mode` still works as an argument and an attribute, warning."""
+        assert make_result(step_mode="linear").step_mode == "linear"
+        with pytest.warns(DeprecationWarning, match=r"`mode` was renamed `step_mode`"):
+            result = make_result(mode="linear")
+        assert result.step_mode == "linear"
+        with pytest.warns(DeprecationWarning, match=r"`mode` was renamed `step_mode`"):
+            assert result.mode == "linear"
+
+    def test_sweep_settings_are_read_only(self):
+        """The sweep's settings cannot be changed after the fact (they were validated once)."""
+        result = make_result()
+        with pytest.raises(AttributeError):
+            result.num_steps = 3
+
+    @pytest.mark.parametrize(
+        ("overrides", "error", "match"),
+        [
+            ({"start_lr": -1.0}, ValueError, r"`start_lr` must be a positive, finite"),
+            ({"end_lr": 1e-5}, ValueError, r"`end_lr` must be greater than `start_lr`"),
+            ({"num_steps": 1}, ValueError, r"`num_steps` must be at least 2"),
+            ({"step_mode": "cosine"}, ValueError, r"`step_mode` must be one of"),
+            ({"smoothing": 1.5}, ValueError, r"`smoothing` must be in \[0, 1\)"),
+            ({"diverge_threshold": "4"}, TypeError, r"`diverge_threshold` must be a Python number"),
+        ],
+    )
+    def test_sweep_settings_are_validated(self, overrides, error, match):
+        """A result's sweep settings are checked like the range test's arguments."""
+        with pytest.raises(error, match=match):
+            make_result(**overrides)
 
     def test_json_round_trip_with_nan(self, tmp_path):
         """`to_json` writes standard JSON (NaN as null) and `from_json` reads it back."""
@@ -59,13 +105,24 @@ class TestLRFinderResult:
             np.testing.assert_array_equal(loaded.validation_losses, result.validation_losses)
             assert loaded.stop_reason == result.stop_reason
             assert (loaded.start_lr, loaded.end_lr, loaded.num_steps) == (1e-4, 1.0, 5)
+            assert (loaded.step_mode, loaded.smoothing, loaded.diverge_threshold) == (
+                "exponential",
+                0.98,
+                4.0,
+            )
+
+    def test_reads_files_that_spell_step_mode_mode(self):
+        """Files written before the rename (key `mode`) still load."""
+        data = make_result(step_mode="linear").to_dict()
+        data["mode"] = data.pop("step_mode")
+        assert LRFinderResult.from_dict(data).step_mode == "linear"
 
     def test_repr_is_readable(self):
-        """The repr names the length, range, stop reason and best point."""
+        """The repr names the length, range, stop reason and the curve's minimum."""
         text = repr(make_result())
         assert text == (
             "LRFinderResult(steps=5/5, lr=0.0001..1 (exponential), "
-            "stop_reason='non_finite_loss', best_lr=0.1, best_loss=0.8)"
+            "stop_reason='non_finite_loss', lr_at_min_loss=0.1, min_loss=0.8)"
         )
 
     def test_mismatched_lengths(self):
@@ -155,6 +212,30 @@ class TestSuggestions:
         """An unknown method name is refused with the known ones."""
         with pytest.raises(ValueError, match=r"method='fast'.*'minimum'"):
             curve_result().suggest("fast")
+
+    def test_curve_is_what_the_methods_read(self):
+        """`curve()` drops a tenth of the planned steps and 5 points, and keeps three arrays."""
+        result = curve_result()
+        learning_rates, smoothed, raw = result.curve()
+        np.testing.assert_array_equal(learning_rates, result.learning_rates[10:95])
+        np.testing.assert_array_equal(smoothed, result.smoothed_losses[10:95])
+        np.testing.assert_array_equal(raw, result.losses[10:95])
+        curve = result.curve(skip_start=3, skip_end=0)
+        np.testing.assert_array_equal(curve.learning_rates, result.learning_rates[3:])
+        np.testing.assert_array_equal(curve.losses, result.losses[3:])
+
+    def test_suggestions_raise_what_is_not_a_short_curve(self):
+        """`suggestions()` maps only "too few points" to None; a bad argument still raises."""
+        result = curve_result()
+        with pytest.raises(ValueError, match=r"Received: methods='fast'"):
+            result.suggestions(methods=["fast"])
+        with pytest.raises(TypeError, match=r"`skip_start` must be an integer"):
+            result.suggestions(skip_start=2.5)
+
+    def test_suggestions_of_a_curve_too_short_for_every_method(self):
+        """A curve that leaves no point after trimming maps every method to None."""
+        suggestions = curve_result(num_steps=12).suggestions(skip_start=7)
+        assert suggestions == dict.fromkeys(keras_lrfind.suggestions.METHODS, None)
 
     def test_too_few_points_is_a_value_error_with_counts(self):
         """Fewer points than a method needs raises with the counts."""

@@ -1,0 +1,69 @@
+"""The part of a range-test curve the suggestion methods read, and running them on it."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from keras_lrfind import suggestions as _suggestions
+
+# fastai drops the last 5 points (and the first `num_it // 10`) before suggesting.
+SKIP_END = 5
+
+
+class TrimmedCurve(NamedTuple):
+    """The part of a curve the suggestion methods read (see `LRFinderResult.curve`)."""
+
+    learning_rates: np.ndarray
+    """The learning rates, trimmed."""
+    smoothed_losses: np.ndarray
+    """fastai's smoothed losses, which fastai's methods read."""
+    losses: np.ndarray
+    """The raw losses (of `validation_data` when the test had it), which ours reads."""
+
+
+def trimmed(result, skip_start: int | None, skip_end: int | None) -> TrimmedCurve:
+    """`result`'s curve minus `skip_start` and `skip_end` points, cut at its first NaN."""
+    skip_start = result.num_steps // 10 if skip_start is None else skip_start
+    skip_end = SKIP_END if skip_end is None else skip_end
+    raw = result.validation_losses if result.validation_losses is not None else result.losses
+    learning_rates, smoothed = _suggestions.trim(  # Also checks the skips.
+        result.learning_rates, result.smoothed_losses, skip_start, skip_end
+    )
+    return TrimmedCurve(learning_rates, smoothed, raw[skip_start : skip_start + len(smoothed)])
+
+
+def method_name(method: str | None, argument: str = "method") -> str:
+    """The suggestion method `method` names (`None`: the default); raises if unknown."""
+    name = _suggestions.DEFAULT_METHOD if method is None else method
+    if name not in _suggestions.METHODS:
+        raise ValueError(
+            f"Unknown suggestion method. Received: {argument}={method!r}. Expected `None` (the "
+            f"default) or one of {sorted(_suggestions.METHODS)}."
+        )
+    return name
+
+
+def can_read(name: str, curve: TrimmedCurve) -> bool:
+    """Whether the method `name` has the points it needs (`MIN_POINTS`) in `curve`.
+
+    Each method stops at the first loss that is not finite (for fastai's methods: once cast
+    to float32, as they compute in float32); see `keras_lrfind.suggestions`.
+    """
+    if name in _suggestions.RAW_LOSS_METHODS:
+        losses = curve.losses
+    else:
+        with np.errstate(over="ignore"):
+            losses = curve.smoothed_losses.astype(np.float32)
+    bad = np.flatnonzero(~np.isfinite(losses))
+    points = int(bad[0]) if bad.size else len(losses)
+    return points >= _suggestions.MIN_POINTS[name]
+
+
+def run(name: str, curve: TrimmedCurve) -> float:
+    """Runs a suggestion method on the curve it reads: raw losses or fastai's smoothed."""
+    raw = name in _suggestions.RAW_LOSS_METHODS
+    return _suggestions.METHODS[name](
+        curve.learning_rates, curve.losses if raw else curve.smoothed_losses
+    )

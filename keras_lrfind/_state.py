@@ -1,0 +1,56 @@
+"""A snapshot of a model's whole training state, to put it back after a range test."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from keras_lrfind import _compat
+
+
+class StateSnapshot:
+    """A copy of every variable of a model, its optimizer and its metrics.
+
+    Restoring assigns the saved values back into the same variable objects, so the
+    optimizer slots, `iterations`, the learning-rate variable, metric totals and random
+    seed states all come back bit for bit. Under a `tf.distribute` strategy every replica's
+    copy is saved and restored, as replicas may differ (BatchNormalization's moving
+    statistics, metric totals): assigning the variable itself would give them all the
+    first replica's value (or, for metrics, an equal share of the total).
+
+    Args:
+        model: A compiled Keras model whose optimizer is built.
+    """
+
+    def __init__(self, model):
+        seen = set()
+        self.variables = []
+        for variable in (
+            list(model.variables)
+            + list(model.optimizer.variables)
+            + [v for metric in model.metrics for v in metric.variables]
+        ):
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                self.variables.append(variable)
+        self.values = [np.array(v.numpy(), copy=True) for v in self.variables]
+        self.replica_values = []
+        for variable in self.variables:
+            replicas = _compat.replica_variables(variable)
+            self.replica_values.append(
+                None
+                if replicas is None
+                else [(copy, np.array(copy.numpy(), copy=True)) for copy in replicas]
+            )
+
+    def restore(self, only=None) -> None:
+        """Puts the saved values back: into every variable, or only into `only`."""
+        for variable, value, replica_values in zip(
+            self.variables, self.values, self.replica_values, strict=True
+        ):
+            if only is not None and variable is not only:
+                continue
+            if replica_values is None:
+                variable.assign(value)
+            else:
+                for copy, copy_value in replica_values:
+                    copy.assign(copy_value)
