@@ -3,12 +3,14 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from keras_lrfind import datasets, suggestions
+from keras_lrfind._steps import steps_for_epochs
 from keras_lrfind.callback import LRFinderCallback
 from keras_lrfind.finder import LRFinder
 from keras_lrfind.momentum import MomentumCycler
-from keras_lrfind.plotting import plot_results
+from keras_lrfind.plotting import plot_curves, plot_results, plot_schedule
+from keras_lrfind.probes import ProbeResult, find_best_learning_rate
 from keras_lrfind.result import LRFinderResult, LRFinderWarning
-from keras_lrfind.schedules import CycleDecay, CyclicLR, OneCycle, plot_schedule, steps_for_epochs
+from keras_lrfind.schedules import CycleDecay, CyclicLR, OneCycle
 from keras_lrfind.suggestions import scale_for_batch_size
 
 try:
@@ -25,8 +27,11 @@ __all__ = [
     "LRFinderWarning",
     "MomentumCycler",
     "OneCycle",
+    "ProbeResult",
     "__version__",
     "datasets",
+    "find_best_learning_rate",
+    "plot_curves",
     "plot_results",
     "plot_schedule",
     "scale_for_batch_size",

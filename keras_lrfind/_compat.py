@@ -191,3 +191,120 @@ def num_replicas(model) -> int:
     if _tensorflow() is None:
         return 1
     return model.distribute_strategy.num_replicas_in_sync
+
+
+# -- Momentum cycling (`MomentumCycler`) --------------------------------------------------------
+
+
+class ScheduledFloat(float):
+    """A float that reads as `schedule(optimizer.iterations)` in a traced train step.
+
+    Why: SGD's `momentum` and the Adam family's `beta_1` are Python floats that Keras
+    reads when it traces the train step (TensorFlow, JAX) and bakes in as constants; SGD
+    refuses a `keras.Variable`, and an Adam given a `beta_1` variable cannot reload its
+    saved optimizer. As a Python float this equals the optimizer's original value, so
+    Python-side checks (`momentum != 0`) and `get_config()` see the user's number.
+    Converted to a tensor, through TensorFlow's `__tf_tensor__` and JAX's `__jax_array__`
+    protocols (JAX uses the protocol only when a dtype is given, as in `ops.cast`), or
+    combined with numbers and tensors by arithmetic (`1 - beta_1`), it becomes the
+    schedule's value, computed in the graph. `dtype = float` tells Keras' dtype inference
+    to treat it as a weakly typed Python float. Relies on how the optimizers use the
+    hyperparameter in their update (a variable on the left of an operator converts it
+    without a dtype on JAX, which Nadam does: `MomentumCycler` refuses that case).
+    Checked on Keras 3.15.1 with TensorFlow 2.21 and jax 0.10.2.
+    """
+
+    dtype = float
+
+    def __new__(cls, original, schedule, optimizer):
+        self = super().__new__(cls, original)
+        self.original = original
+        self._schedule = schedule
+        self._optimizer = optimizer
+        return self
+
+    def _tensor(self):
+        return self._schedule(self._optimizer.iterations)
+
+    def __tf_tensor__(self, dtype=None, name=None):
+        value = self._tensor()
+        return value if dtype is None else keras.ops.cast(value, dtype)
+
+    def __jax_array__(self):
+        # `jnp.asarray(x, dtype)` calls this; `jnp.asarray(x)` takes the float value.
+        return self._tensor()
+
+    def __add__(self, other):
+        return keras.ops.add(self._tensor(), other)
+
+    def __radd__(self, other):
+        return keras.ops.add(other, self._tensor())
+
+    def __sub__(self, other):
+        return keras.ops.subtract(self._tensor(), other)
+
+    def __rsub__(self, other):
+        return keras.ops.subtract(other, self._tensor())
+
+    def __mul__(self, other):
+        return keras.ops.multiply(self._tensor(), other)
+
+    def __rmul__(self, other):
+        return keras.ops.multiply(other, self._tensor())
+
+    def __truediv__(self, other):
+        return keras.ops.divide(self._tensor(), other)
+
+    def __rtruediv__(self, other):
+        return keras.ops.divide(other, self._tensor())
+
+    def __pow__(self, other):
+        return keras.ops.power(self._tensor(), other)
+
+    def __rpow__(self, other):
+        return keras.ops.power(other, self._tensor())
+
+    def __neg__(self):
+        return keras.ops.negative(self._tensor())
+
+    def __reduce__(self):
+        # Copies and pickles of the optimizer get the plain original value.
+        return (float, (float(self),))
+
+
+def set_attribute_during_train_steps(model, target, attribute, value_of_call):
+    """Runs every call of `model.train_function` with `target.<attribute>` set for it.
+
+    Each call sets the attribute to `value_of_call()` and puts the value it had before the
+    call back in a `finally` block, so between steps, and after an exception or Ctrl-C
+    anywhere in `fit`, the attribute holds its own value again. Returns the train function
+    it wrapped, for `restore_train_function`.
+
+    Why: Keras has no hook inside the train step, but every backend's `fit` looks up
+    `model.train_function` for each step after `on_train_begin`, so a callback can replace
+    it there (`model.train_function` is set by `make_train_function`, not documented as
+    public). A wrapper left in place by an interrupted `fit` (whose `on_train_end` never
+    ran) is taken off first. Checked on Keras 3.15.1: the TensorFlow, JAX and PyTorch
+    trainers, where the train function is called with `(iterator)`, `(state, iterator)`
+    and `(data)`.
+    """
+    train_function = model.train_function
+    while hasattr(train_function, "unwrapped"):
+        train_function = train_function.unwrapped
+    original = getattr(target, attribute)
+
+    def train_function_with_attribute(*args, **kwargs):
+        setattr(target, attribute, value_of_call())
+        try:
+            return train_function(*args, **kwargs)
+        finally:
+            setattr(target, attribute, original)
+
+    train_function_with_attribute.unwrapped = train_function
+    model.train_function = train_function_with_attribute
+    return train_function
+
+
+def restore_train_function(model, train_function) -> None:
+    """Puts back the train function `set_attribute_during_train_steps` wrapped."""
+    model.train_function = train_function

@@ -8,21 +8,25 @@ train step is traced, so assigning a new value during `fit` is silently
 ignored; SGD refuses a `keras.Variable`, and an Adam given a `beta_1` variable
 cannot reload its saved optimizer.
 
-How `MomentumCycler` makes the momentum take effect, with public API only:
+How `MomentumCycler` makes the momentum take effect (the Keras internals it
+needs live in `_compat`):
 
-- On TensorFlow and JAX, which trace the train step once, `on_train_begin`
-  replaces the optimizer's hyperparameter with a `_ScheduledMomentum`: a
-  `float` subclass whose float value is the original hyperparameter (so
-  `momentum != 0`, `get_config()` and a `.keras` file saved mid-training see
-  the user's number), but which, when the traced train step turns it into a
-  tensor (`ops.cast`, `1 - beta_1`, `beta_1 * x`), yields the one-cycle
-  momentum computed in the graph from `optimizer.iterations`. The value is
-  therefore exact at every step, also with `steps_per_execution > 1` and under
-  XLA, at no per-batch cost. It is not a variable, so `optimizer.variables`
-  (the checkpoint layout) never changes. It then rebuilds the train function
-  (`model.make_train_function(force=True)`) so the step is traced with it.
-  Tensor conversion goes through TensorFlow's `__tf_tensor__` and JAX's
-  `__jax_array__` protocols. JAX honours `__jax_array__` only when a dtype is
+- In `on_train_begin` it wraps the model's train function so that each call
+  (one step, or one chunk of `steps_per_execution` steps) runs with the
+  optimizer's hyperparameter set to a scheduled value and puts the original
+  float object back in a `finally` block. Between steps, and after an
+  exception or Ctrl-C anywhere in `fit`, the optimizer holds its own float.
+- On TensorFlow and JAX, which trace the train step once, the value set is a
+  `_compat.ScheduledFloat`: a `float` subclass whose float value is the
+  original hyperparameter (so `momentum != 0`, `get_config()` and a `.keras`
+  file saved mid-training see the user's number), but which, when the traced
+  train step turns it into a tensor (`ops.cast`, `1 - beta_1`, `beta_1 * x`),
+  yields the one-cycle momentum computed in the graph from
+  `optimizer.iterations`. The value is therefore exact at every step, also with
+  `steps_per_execution > 1` and under XLA, at no per-batch cost. It is not a
+  variable, so `optimizer.variables` (the checkpoint layout) never changes. The
+  train function is rebuilt (`model.make_train_function(force=True)`) so the
+  step is traced with it. JAX honours `__jax_array__` only when a dtype is
   given (`ops.cast`); arithmetic with Python numbers (`1 - beta_1`) reaches the
   float's own operators. But a variable or array on the left of an operator
   (`u_product * beta_1`) converts it without a dtype, and JAX then bakes the
@@ -30,33 +34,24 @@ How `MomentumCycler` makes the momentum take effect, with public API only:
   refused on JAX rather than trained with a half-cycled momentum.
 - On PyTorch the train step runs eagerly and the optimizers hand the Python
   float straight to `torch._foreach_*` kernels, which read its C value and
-  ignore any subclass. There `on_train_begin` wraps the model's train function
-  so each step sets the hyperparameter to that step's momentum (a plain value
-  from `optimizer.iterations`) and puts the original float back in a `finally`
-  block. PyTorch allows only `steps_per_execution=1`, so every step is seen.
-  Under `jit_compile=True` (torch.compile) the steps stay exact, but torch.compile
-  specializes the compiled update on the float: it recompiles it for each new value
-  until its recompile limit (8 in torch 2.13), then runs that update uncompiled.
-- In `on_train_end` it puts the original float object (TensorFlow, JAX) or the
-  original train function (PyTorch) back, so the optimizer, its config and
-  later `fit` calls are exactly as before.
+  ignore any subclass. There the value set is that step's momentum, a plain
+  float read from `optimizer.iterations`. PyTorch allows only
+  `steps_per_execution=1`, so every step is seen. Under `jit_compile=True`
+  (torch.compile) the steps stay exact, but torch.compile specializes the
+  compiled update on the float: it recompiles it for each new value until its
+  recompile limit (8 in torch 2.13), then runs that update uncompiled.
+- In `on_train_end` it drops the traced function that holds the schedule
+  (TensorFlow, JAX) or puts the original train function back (PyTorch), so the
+  optimizer, its config and later `fit` calls are exactly as before.
 """
 
 from __future__ import annotations
 
 import keras
 import numpy as np
-from keras import ops
 
-from keras_lrfind.schedules import (
-    _ANNEALS,
-    OneCycle,
-    _check_bool,
-    _check_number,
-    _check_one_cycle,
-    _one_cycle,
-    _one_cycle_phase_ends,
-)
+from keras_lrfind import _anneal, _checks, _compat
+from keras_lrfind.schedules import OneCycle
 
 _BACKENDS = ("tensorflow", "jax", "torch")
 _SUPPORTED_OPTIMIZERS = {
@@ -69,81 +64,6 @@ _SUPPORTED_OPTIMIZERS = {
         keras.optimizers.Lion,
     ),
 }
-
-
-class _ScheduledMomentum(float):
-    """A float that reads as a momentum schedule of `optimizer.iterations` in a traced step.
-
-    As a Python float it equals the optimizer's original hyperparameter, so
-    Python-side checks and serialization see the user's value. Converted to a
-    tensor, or combined with numbers and tensors by arithmetic, it becomes
-    `schedule(optimizer.iterations)`, computed in the graph. `dtype = float`
-    tells Keras' dtype inference to treat it as a weakly typed Python float.
-    """
-
-    dtype = float
-
-    def __new__(cls, original, schedule, optimizer):
-        self = super().__new__(cls, original)
-        self.original = original
-        self._schedule = schedule
-        self._optimizer = optimizer
-        return self
-
-    def _tensor(self):
-        return self._schedule(self._optimizer.iterations)
-
-    def __tf_tensor__(self, dtype=None, name=None):
-        value = self._tensor()
-        return value if dtype is None else ops.cast(value, dtype)
-
-    def __jax_array__(self):
-        # `jnp.asarray(x, dtype)` calls this; `jnp.asarray(x)` takes the float value.
-        return self._tensor()
-
-    def __add__(self, other):
-        return ops.add(self._tensor(), other)
-
-    def __radd__(self, other):
-        return ops.add(other, self._tensor())
-
-    def __sub__(self, other):
-        return ops.subtract(self._tensor(), other)
-
-    def __rsub__(self, other):
-        return ops.subtract(other, self._tensor())
-
-    def __mul__(self, other):
-        return ops.multiply(self._tensor(), other)
-
-    def __rmul__(self, other):
-        return ops.multiply(other, self._tensor())
-
-    def __truediv__(self, other):
-        return ops.divide(self._tensor(), other)
-
-    def __rtruediv__(self, other):
-        return ops.divide(other, self._tensor())
-
-    def __pow__(self, other):
-        return ops.power(self._tensor(), other)
-
-    def __rpow__(self, other):
-        return ops.power(other, self._tensor())
-
-    def __neg__(self):
-        return ops.negative(self._tensor())
-
-    def __reduce__(self):
-        # Copies and pickles of the optimizer get the plain original value.
-        return (float, (float(self),))
-
-
-def _check_momentum(name, value):
-    _check_number(name, value)
-    if not 0 <= value < 1:
-        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={float(value)!r}.")
-    return float(value)
 
 
 def _check_backend(backend, optimizer):
@@ -179,8 +99,6 @@ def _momentum_attribute(optimizer):
             f"{type(optimizer).__name__}. Compile the model with one of: {supported}."
         )
     value = getattr(optimizer, attribute)
-    if isinstance(value, _ScheduledMomentum):  # Left behind by an interrupted `fit`.
-        value = value.original
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise TypeError(
             f"`MomentumCycler` can only cycle a Python float `{attribute}`. Received: "
@@ -219,12 +137,14 @@ class MomentumCycler(keras.callbacks.Callback):
     into the scheduled tensor in the traced train step; on PyTorch each step
     sets the hyperparameter to its momentum and back (see the module docstring
     for why: Keras bakes the plain float into the traced step). `on_train_end`
-    puts the original float and train function back, so
-    `optimizer.get_config()`, `optimizer.variables` and later `fit` calls are
-    unchanged. If `fit` is interrupted by an exception, `on_train_end` does not
-    run: the optimizer then still reports its original value, and the next
-    `fit` with a `MomentumCycler` takes over cleanly, but call
-    `model.make_train_function(force=True)` before training on without one.
+    puts the original train function back, so `optimizer.get_config()`,
+    `optimizer.variables` and later `fit` calls are unchanged. If `fit` is
+    interrupted (an exception or Ctrl-C), `on_train_end` does not run, but the
+    optimizer's hyperparameter is its own float object again (each step sets
+    the scheduled value only while it runs), and the next `fit` with a
+    `MomentumCycler` takes over cleanly; the model's train function still
+    cycles, though: call `model.make_train_function(force=True)` before
+    training on without one.
 
     The momentum, as Python (`anneal` is the cosine or linear anneal of `OneCycle`):
 
@@ -274,18 +194,21 @@ class MomentumCycler(keras.callbacks.Callback):
 
     Example:
 
-    ```python
-    import keras
-    import numpy as np
-    from keras_lrfind import MomentumCycler, OneCycle, steps_for_epochs
-
-    x, y = np.random.rand(64, 4), np.random.rand(64, 1)
-    schedule = OneCycle(max_lr=1e-2, total_steps=steps_for_epochs(3, data=x, batch_size=16))
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9), loss="mse")
-    model.fit(x, y, batch_size=16, epochs=3,
-              callbacks=[MomentumCycler.from_one_cycle(schedule)])
-    ```
+    >>> import keras
+    >>> import numpy as np
+    >>> from keras_lrfind import MomentumCycler, OneCycle, steps_for_epochs
+    >>> x, y = np.random.rand(64, 4), np.random.rand(64, 1)
+    >>> schedule = OneCycle(max_lr=1e-2, total_steps=steps_for_epochs(3, data=x, batch_size=16))
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> optimizer = keras.optimizers.SGD(schedule, momentum=0.9)
+    >>> model.compile(optimizer=optimizer, loss="mse")
+    >>> cycler = MomentumCycler.from_one_cycle(schedule)
+    >>> history = model.fit(x, y, batch_size=16, epochs=3, callbacks=[cycler], verbose=0)
+    >>> # Momentum dips while the learning rate peaks (step 0.3 * 12 - 1), then recovers:
+    >>> [round(float(cycler.momentum_at(step)), 3) for step in (0, 2.6, 11)]
+    [0.95, 0.85, 0.95]
+    >>> optimizer.momentum  # The optimizer's own value again after `fit`.
+    0.9
     """
 
     def __init__(
@@ -298,11 +221,11 @@ class MomentumCycler(keras.callbacks.Callback):
         three_phase: bool = False,
     ):
         super().__init__()
-        total_steps, pct_start = _check_one_cycle(
+        total_steps, pct_start, anneal_strategy, three_phase = _anneal.check_phases(
             total_steps, pct_start, anneal_strategy, three_phase
         )
-        max_momentum = _check_momentum("max_momentum", max_momentum)
-        base_momentum = _check_momentum("base_momentum", base_momentum)
+        max_momentum = _checks.fraction("max_momentum", max_momentum, include_zero=True)
+        base_momentum = _checks.fraction("base_momentum", base_momentum, include_zero=True)
         if base_momentum > max_momentum:
             raise ValueError(
                 "`base_momentum` must be less than or equal to `max_momentum` (momentum "
@@ -314,11 +237,8 @@ class MomentumCycler(keras.callbacks.Callback):
         self.base_momentum = base_momentum
         self.pct_start = pct_start
         self.anneal_strategy = anneal_strategy
-        self.three_phase = _check_bool("three_phase", three_phase)
-        self._optimizer = None
-        self._attribute = None
-        self._original = None
-        self._train_function = None  # PyTorch: the model's own train function.
+        self.three_phase = three_phase
+        self._train_function = None  # The model's own train function, while `fit` runs.
 
     @classmethod
     def from_one_cycle(
@@ -342,11 +262,13 @@ class MomentumCycler(keras.callbacks.Callback):
 
         Example:
 
-        ```python
-        schedule = OneCycle(max_lr=1e-2, total_steps=1000)
-        cycler = MomentumCycler.from_one_cycle(schedule, max_momentum=0.95)
-        ```
+        >>> from keras_lrfind import MomentumCycler, OneCycle
+        >>> schedule = OneCycle(max_lr=1e-2, total_steps=1000, pct_start=0.25)
+        >>> cycler = MomentumCycler.from_one_cycle(schedule, max_momentum=0.9)
+        >>> cycler.total_steps, cycler.pct_start, cycler.max_momentum
+        (1000, 0.25, 0.9)
         """
+
         if not isinstance(schedule, OneCycle):
             raise TypeError(
                 "`schedule` must be a `keras_lrfind.OneCycle`. "
@@ -371,19 +293,16 @@ class MomentumCycler(keras.callbacks.Callback):
         Returns:
             The momentum, a float32 tensor of the shape of `step`.
         """
-        if self.three_phase:
-            values = [
-                (self.max_momentum, self.base_momentum),
-                (self.base_momentum, self.max_momentum),
-                (self.max_momentum, self.max_momentum),
-            ]
-        else:
-            values = [
-                (self.max_momentum, self.base_momentum),
-                (self.base_momentum, self.max_momentum),
-            ]
-        phase_ends = _one_cycle_phase_ends(self.total_steps, self.pct_start, self.three_phase)
-        return _one_cycle(step, phase_ends, values, _ANNEALS[self.anneal_strategy])
+        return _anneal.one_cycle(
+            step,
+            total_steps=self.total_steps,
+            pct_start=self.pct_start,
+            anneal_strategy=self.anneal_strategy,
+            three_phase=self.three_phase,
+            start=self.max_momentum,
+            peak=self.base_momentum,
+            end=self.max_momentum,
+        )
 
     def on_train_begin(self, logs=None):
         model = self.model
@@ -392,42 +311,30 @@ class MomentumCycler(keras.callbacks.Callback):
         attribute, original = _momentum_attribute(optimizer)
         backend = keras.backend.backend()
         _check_backend(backend, optimizer)
-        self._optimizer, self._attribute, self._original = optimizer, attribute, original
         if backend == "torch":
-            train_function = model.train_function
-            # After an interrupted `fit` the last cycler's wrapper may still be in place.
-            while hasattr(train_function, "uncycled"):
-                train_function = train_function.uncycled
-            self._train_function = train_function
-            model.train_function = self._cycled_train_function(train_function)
-            return
-        setattr(optimizer, attribute, _ScheduledMomentum(original, self.momentum_at, optimizer))
-        model.make_train_function(force=True)
+            # The same float32 values the traced schedule gives, once for all steps.
+            momenta = keras.ops.convert_to_numpy(self.momentum_at(np.arange(self.total_steps)))
+            last_step = self.total_steps - 1
 
-    def _cycled_train_function(self, train_function):
-        """PyTorch: a train function that runs each step with that step's momentum."""
-        optimizer, attribute, original = self._optimizer, self._attribute, self._original
-        # The same float32 values the traced schedule gives, once for all steps.
-        momenta = keras.ops.convert_to_numpy(self.momentum_at(np.arange(self.total_steps)))
-        last_step = self.total_steps - 1
+            def momentum_of_step():
+                return float(momenta[min(int(optimizer.iterations), last_step)])
 
-        def cycled_train_function(data):
-            step = min(int(optimizer.iterations), last_step)
-            setattr(optimizer, attribute, float(momenta[step]))
-            try:
-                return train_function(data)
-            finally:
-                setattr(optimizer, attribute, original)
+        else:
+            scheduled = _compat.ScheduledFloat(original, self.momentum_at, optimizer)
 
-        cycled_train_function.uncycled = train_function
-        return cycled_train_function
+            def momentum_of_step():
+                return scheduled
+
+            model.make_train_function(force=True)  # Traced anew, with the scheduled float.
+        self._train_function = _compat.set_attribute_during_train_steps(
+            model, optimizer, attribute, momentum_of_step
+        )
 
     def on_train_end(self, logs=None):
-        if self._optimizer is None:
+        if self._train_function is None:
             return
-        setattr(self._optimizer, self._attribute, self._original)
-        self._optimizer = self._attribute = self._original = None
         if keras.backend.backend() == "torch":
-            self.model.train_function, self._train_function = self._train_function, None
-        else:
+            _compat.restore_train_function(self.model, self._train_function)
+        else:  # Drop the trace that holds the scheduled momentum.
             self.model.make_train_function(force=True)
+        self._train_function = None

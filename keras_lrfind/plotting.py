@@ -1,11 +1,19 @@
-"""Plots of range-test curves. matplotlib is imported only when a plot is drawn."""
+"""Plots: range-test curves (`plot_curve`, `plot_curves`, `plot_loss_change`) and schedules
+(`plot_schedule`). matplotlib is imported only when a plot is drawn.
+
+Every function draws on the `Axes` it is given, or on a new one, and returns it; none calls
+`plt.show()`.
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
 
+import keras
 import numpy as np
+
+from keras_lrfind import _checks
 
 
 def _new_axes(ax):
@@ -17,7 +25,7 @@ def _new_axes(ax):
     return Figure(figsize=(6.4, 4.2), layout="tight").add_subplot()
 
 
-def plot_result(
+def plot_curve(
     result,
     ax=None,
     *,
@@ -27,7 +35,11 @@ def plot_result(
     show_raw: bool = True,
     title: str | None = None,
 ):
-    """Draws loss against learning rate (log axis), raw and smoothed, with suggestions.
+    """Draws one range test's loss against learning rate (log axis), with its suggestions.
+
+    The raw batch losses (light grey), fastai's smoothed curve (solid), the curve smoothed
+    without lag that the default suggestion reads (dashed), and a marker for each
+    suggestion on the curve its method reads. `result.plot()` calls this.
 
     Args:
         result: The `LRFinderResult` to draw.
@@ -43,6 +55,18 @@ def plot_result(
 
     Returns:
         The `Axes` drawn on.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_lrfind import LRFinderResult
+    >>> from keras_lrfind.plotting import plot_curve
+    >>> lrs = np.geomspace(1e-5, 1.0, 100)
+    >>> losses = 2.0 - np.tanh(np.log10(lrs) + 4) + np.exp(3 * (np.log10(lrs) + 0.5))
+    >>> result = LRFinderResult(lrs, losses, losses, "completed", 1e-5, 1.0, 100)
+    >>> ax = plot_curve(result, suggest=["minimum"])
+    >>> ax.get_legend_handles_labels()[1]
+    ['loss', 'smoothed (fastai)', 'smoothed without lag', 'minimum: 1.35e-03']
     """
     from keras_lrfind import suggestions as methods
 
@@ -59,7 +83,7 @@ def plot_result(
     )
     curves = {"smoothed": (result.learning_rates, _finite(result.smoothed_losses))}
     finite = _finite_prefix(raw)
-    if finite >= methods.MIN_POINTS["onecycle"]:
+    if finite >= methods.MIN_POINTS[methods.DEFAULT_METHOD]:
         lag_free = methods.smooth_without_lag(result.learning_rates[:finite], raw[:finite])
         ax.plot(
             result.learning_rates[:finite],
@@ -137,8 +161,11 @@ def loss_change(result):
     return learning_rates, change
 
 
-def plot_results(results, labels: Sequence[str] | None = None, ax=None, *, suggest: bool = True):
-    """Overlays several range tests (optimizers, batch sizes, models) on one plot.
+def plot_curves(results, labels: Sequence[str] | None = None, ax=None, *, suggest: bool = True):
+    """Overlays the smoothed curves of several range tests on one plot.
+
+    To compare optimizers, batch sizes or models: each curve gets its own colour and, with
+    `suggest`, a marker at its default suggestion.
 
     Args:
         results: A mapping of label to `LRFinderResult`, or a sequence of results.
@@ -148,6 +175,23 @@ def plot_results(results, labels: Sequence[str] | None = None, ax=None, *, sugge
 
     Returns:
         The `Axes` drawn on.
+
+    Raises:
+        ValueError: If `results` is empty or `labels` does not give one label per result.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_lrfind import LRFinderResult, plot_curves
+    >>> lrs = np.geomspace(1e-5, 1.0, 100)
+    >>> losses = 2.0 - np.tanh(np.log10(lrs) + 4) + np.exp(3 * (np.log10(lrs) + 0.5))
+    >>> results = {
+    ...     "adam": LRFinderResult(lrs, losses, losses, "completed", 1e-5, 1.0, 100),
+    ...     "sgd": LRFinderResult(lrs, losses + 0.5, losses + 0.5, "completed", 1e-5, 1.0, 100),
+    ... }
+    >>> ax = plot_curves(results, suggest=False)
+    >>> ax.get_legend_handles_labels()[1]
+    ['adam', 'sgd']
     """
     if isinstance(results, Mapping):
         labels, results = list(results.keys()), list(results.values())
@@ -180,6 +224,94 @@ def plot_results(results, labels: Sequence[str] | None = None, ax=None, *, sugge
     _limit_to_curve(ax, np.concatenate([r.smoothed_losses for r in results]))
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def plot_schedule(schedule, total_steps: int, ax=None, momentum=None):
+    """Draws a learning-rate schedule against the optimizer step.
+
+    A quick look at a schedule before training catches a wrong `total_steps`
+    or `pct_start` at no cost. `OneCycle` and `CyclicLR` are evaluated in one
+    vectorized call; any other schedule (or callable of the step) once per step.
+    With `momentum`, the `MomentumCycler`'s momentum is drawn on a twin y-axis
+    (dashed), the way fastai's `plot_sched` shows both.
+
+    Args:
+        schedule: A `keras.optimizers.schedules.LearningRateSchedule` or any callable
+            from a step to a learning rate.
+        total_steps: The number of steps to draw (steps 0 to `total_steps - 1`), at
+            least 1.
+        ax: A matplotlib `Axes` to draw on, or `None` to create a figure. Defaults to
+            `None`.
+        momentum: A `keras_lrfind.MomentumCycler` whose momentum to draw on a twin axis,
+            or `None`. Defaults to `None`.
+
+    Returns:
+        The `Axes` the learning rate was drawn on (the one given, or a new one). Its
+        first line holds `(steps, learning_rates)`; the momentum, if any, is the first
+        line of its twin, `ax.figure.axes[-1]`.
+
+    Raises:
+        TypeError: If `schedule` is not callable or `momentum` is not a `MomentumCycler`.
+        ValueError: If `total_steps < 1`.
+
+    Example:
+
+    >>> from keras_lrfind import MomentumCycler, OneCycle, plot_schedule
+    >>> schedule = OneCycle(max_lr=1e-2, total_steps=1000)
+    >>> ax = plot_schedule(schedule, 1000, momentum=MomentumCycler.from_one_cycle(schedule))
+    >>> steps, learning_rates = ax.lines[0].get_data()
+    >>> int(steps[learning_rates.argmax()])  # The peak, at step 0.3 * 1000 - 1.
+    299
+    """
+    if not callable(schedule):
+        raise TypeError(
+            "`schedule` must be a `LearningRateSchedule` or a callable of the step. "
+            f"Received: schedule={schedule!r} of type {type(schedule).__name__}."
+        )
+    total_steps = _checks.integer(
+        "total_steps", total_steps, minimum=1, expected="an integer (a number of optimizer steps)"
+    )
+    if momentum is not None:
+        from keras_lrfind.momentum import MomentumCycler
+
+        if not isinstance(momentum, MomentumCycler):
+            raise TypeError(
+                "`momentum` must be a `keras_lrfind.MomentumCycler` or `None`. "
+                f"Received: momentum of type {type(momentum).__name__}."
+            )
+    import matplotlib.pyplot as plt
+
+    steps = np.arange(total_steps)
+    learning_rates = _evaluate(schedule, steps)
+    if ax is None:
+        _, ax = plt.subplots()
+    ax.plot(steps, learning_rates, label="learning rate")
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    if momentum is not None:
+        momentum_ax = ax.twinx()
+        momentum_ax.plot(
+            steps,
+            keras.ops.convert_to_numpy(momentum.momentum_at(steps)),
+            linestyle="--",
+            color="tab:orange",
+            label="momentum",
+        )
+        momentum_ax.set_ylabel("momentum")
+    return ax
+
+
+def _evaluate(schedule, steps):
+    """The schedule at every step, as a float64 NumPy array."""
+    import keras
+
+    from keras_lrfind.schedules import CyclicLR, OneCycle
+
+    if isinstance(schedule, (OneCycle, CyclicLR)):
+        return np.asarray(keras.ops.convert_to_numpy(schedule(steps)), dtype="float64")
+    return np.array(
+        [float(keras.ops.convert_to_numpy(schedule(int(step)))) for step in steps], dtype="float64"
+    )
 
 
 def figure_png(draw) -> bytes:
@@ -223,3 +355,11 @@ def _limit_to_curve(ax, smoothed, raw=None):
     top = max(first, low) + 0.25 * abs(max(first, low) - low) + 1e-12
     span = top - low
     ax.set_ylim(low - 0.05 * span, top)
+
+
+plot_result = _checks.renamed(
+    plot_curve, "`keras_lrfind.plotting.plot_result`", "`keras_lrfind.plotting.plot_curve`"
+)
+plot_results = _checks.renamed(
+    plot_curves, "`keras_lrfind.plot_results`", "`keras_lrfind.plot_curves`"
+)

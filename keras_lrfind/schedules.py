@@ -8,200 +8,26 @@ only, so they run eagerly, inside `tf.function`, under XLA and on every
 backend, take integer or float step tensors, and survive a `.keras` save and
 reload.
 
-The arithmetic lives in small private functions of the progress through a
-phase (a number in [0, 1]); the public classes validate their arguments and
-wrap those functions. `steps_for_epochs` turns epochs into the
-`total_steps` these schedules need, and `plot_schedule` draws a schedule
-(and optionally a `MomentumCycler`'s momentum) for a quick look.
+The arithmetic lives in `_anneal`, small functions of the progress through a
+phase (a number in [0, 1]) shared with `MomentumCycler`; the classes here
+validate their arguments and wrap those functions. `steps_for_epochs` turns
+epochs into the `total_steps` these schedules need, and `plot_schedule` draws a
+schedule (and optionally a `MomentumCycler`'s momentum) for a quick look.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from numbers import Integral, Real
+from numbers import Integral
 
 import keras
-import numpy as np
 from keras import ops
 
-from keras_lrfind import _data
+from keras_lrfind import _anneal, _checks
 
-_ANNEAL_STRATEGIES = ("cos", "linear")
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 _SCALE_MODES = ("cycle", "iterations")
-
-
-# --- Validation ---------------------------------------------------------------------------------
-
-
-def _is_number(value):
-    return isinstance(value, Real) and not isinstance(value, bool)
-
-
-def _check_number(name, value):
-    if not _is_number(value):
-        raise TypeError(
-            f"`{name}` must be a Python number. "
-            f"Received: {name}={value!r} of type {type(value).__name__}."
-        )
-
-
-def _check_positive(name, value):
-    """Checks that `value` is a positive finite number and returns it as a float."""
-    _check_number(name, value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(
-            f"`{name}` must be a positive finite number. Received: {name}={float(value)!r}."
-        )
-    return float(value)
-
-
-def _check_fraction(name, value):
-    """Checks that `0 < value < 1` and returns it as a float."""
-    _check_number(name, value)
-    if not 0 < value < 1:
-        raise ValueError(
-            f"`{name}` must be strictly between 0 and 1. Received: {name}={float(value)!r}."
-        )
-    return float(value)
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        options = ", ".join(repr(choice) for choice in choices)
-        raise ValueError(f"`{name}` must be one of {options}. Received: {name}={value!r}.")
-    return value
-
-
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(
-            f"`{name}` must be `True` or `False`. "
-            f"Received: {name}={value!r} of type {type(value).__name__}."
-        )
-    return value
-
-
-def _check_name(value):
-    if not isinstance(value, str):
-        raise TypeError(
-            f"`name` must be a string. Received: name={value!r} of type {type(value).__name__}."
-        )
-    return value
-
-
-def _check_integer(name, value, minimum):
-    """Checks that `value` is an integer `>= minimum` and returns it as an int."""
-    if not isinstance(value, Integral) or isinstance(value, bool):
-        raise TypeError(
-            f"`{name}` must be an integer (a number of optimizer steps). "
-            f"Received: {name}={value!r} of type {type(value).__name__}."
-        )
-    if value < minimum:
-        raise ValueError(f"`{name}` must be at least {minimum}. Received: {name}={int(value)}.")
-    return int(value)
-
-
-def _check_one_cycle(total_steps, pct_start, anneal_strategy, three_phase):
-    """Validates the arguments `OneCycle` and `MomentumCycler` share."""
-    total_steps = _check_integer("total_steps", total_steps, minimum=2)
-    pct_start = _check_fraction("pct_start", pct_start)
-    _check_choice("anneal_strategy", anneal_strategy, _ANNEAL_STRATEGIES)
-    _check_bool("three_phase", three_phase)
-    if float(pct_start * total_steps) == 1.0:
-        raise ValueError(
-            "`pct_start * total_steps` must not equal 1: the warm-up phase would end at "
-            "step 0 and last zero steps (PyTorch's OneCycleLR divides by zero here). "
-            f"Received: pct_start={pct_start!r}, total_steps={total_steps}. "
-            "Use a larger `pct_start` or more `total_steps`."
-        )
-    return total_steps, pct_start
-
-
-# --- Schedule arithmetic: functions of progress in [0, 1], written with keras.ops ----------------
-
-
-def _cos_anneal(start, end, progress, remaining):
-    """Cosine anneal from `start` (progress 0) to `end` (progress 1).
-
-    PyTorch's `end + (start - end) / 2 * (cos(pi * progress) + 1)`, rewritten as
-    the weighted sum `start * sin(pi / 2 * remaining) ** 2 + end * sin(pi / 2 *
-    progress) ** 2` with `remaining = 1 - progress`. The two are equal, but the
-    sum of positive terms has no cancellation in float32, and each weight is
-    accurate near its own end of the phase: the final one-cycle anneal ends
-    exactly at an `end` ten thousand times smaller than `start`.
-    """
-    half_pi = math.pi / 2.0
-    return start * ops.square(ops.sin(half_pi * remaining)) + end * ops.square(
-        ops.sin(half_pi * progress)
-    )
-
-
-def _linear_anneal(start, end, progress, remaining):
-    """Linear anneal from `start` (progress 0) to `end` (progress 1).
-
-    PyTorch's `start + (end - start) * progress`, as the weighted sum
-    `start * remaining + end * progress` for the same float32 reason as
-    `_cos_anneal`.
-    """
-    return start * remaining + end * progress
-
-
-_ANNEALS = {"cos": _cos_anneal, "linear": _linear_anneal}
-
-
-def _triangular_wave(position, step_size_up, step_size_down):
-    """0 -> 1 -> 0 over one cycle: `position` steps into a cycle of `up + down` steps.
-
-    PyTorch's `x / ratio if x <= ratio else (x - 1) / (ratio - 1)` with
-    `x = position / (up + down)` and `ratio = up / (up + down)`, written with the
-    step counts so that it is exact for integer steps.
-    """
-    total = step_size_up + step_size_down
-    return ops.where(
-        position <= step_size_up, position / step_size_up, (total - position) / step_size_down
-    )
-
-
-def _one_cycle_phase_ends(total_steps, pct_start, three_phase):
-    """The last step of each phase, as floats exactly as PyTorch computes them."""
-    warmup_end = float(pct_start * total_steps) - 1
-    if three_phase:
-        return [warmup_end, float(2 * pct_start * total_steps) - 2, float(total_steps - 1)]
-    return [warmup_end, float(total_steps - 1)]
-
-
-def _one_cycle(step, phase_ends, phase_values, anneal):
-    """PyTorch's OneCycleLR phase walk, in-graph, holding the last value past the end.
-
-    Phase `i` runs from `phase_ends[i - 1]` (0 for the first) to `phase_ends[i]`
-    and anneals from `phase_values[i][0]` to `phase_values[i][1]`. A step
-    belongs to the first phase whose end it does not pass; steps past the last
-    end are clamped to it. The bounds are rounded to float32 once, here, so that
-    the comparisons and the progress agree (`progress == 1` exactly at a phase
-    end). A phase of zero or negative float32 length can never be selected for a
-    clamped step (validation rules out the one reachable case of PyTorch's), so
-    it is dropped, which keeps a division by its length out of the graph.
-    """
-    phase_ends = [np.float32(end) for end in phase_ends]
-    phase_starts = [np.float32(0.0), *phase_ends[:-1]]
-    step = ops.minimum(ops.cast(step, "float32"), phase_ends[-1])
-    phases = [
-        (start, end, values)
-        for start, end, values in zip(phase_starts, phase_ends, phase_values, strict=True)
-        if end > start
-    ]
-
-    def in_phase(start, end, values):
-        # The remaining fraction is computed directly, not as `1 - progress`.
-        length = end - start
-        return anneal(*values, (step - start) / length, (end - step) / length)
-
-    value = in_phase(*phases[-1])
-    for start, end, values in reversed(phases[:-1]):
-        value = ops.where(step <= end, in_phase(start, end, values), value)
-    return ops.cast(value, "float32")
 
 
 # --- Public schedules ---------------------------------------------------------------------------
@@ -286,16 +112,14 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     Example:
 
-    ```python
-    import keras
-    from keras_lrfind import OneCycle, steps_for_epochs
-
-    schedule = OneCycle(max_lr=1e-2, total_steps=steps_for_epochs(5, steps_per_epoch=100))
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9), loss="mse")
-    float(schedule(0)), float(schedule(149)), float(schedule(499))
-    # about (4e-4, 1e-2, 4e-8): start, peak at step 0.3 * 500 - 1, end
-    ```
+    >>> import keras
+    >>> from keras_lrfind import OneCycle, steps_for_epochs
+    >>> schedule = OneCycle(max_lr=1e-2, total_steps=steps_for_epochs(5, steps_per_epoch=100))
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9), loss="mse")
+    >>> # The start, the peak at step 0.3 * 500 - 1, and the end:
+    >>> [f"{float(schedule(step)):.1e}" for step in (0, 149, 499)]
+    ['4.0e-04', '1.0e-02', '4.0e-08']
     """
 
     def __init__(
@@ -310,20 +134,13 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         name: str = "OneCycle",
     ):
         super().__init__()
-        max_lr = _check_positive("max_lr", max_lr)
-        total_steps, pct_start = _check_one_cycle(
-            total_steps, pct_start, anneal_strategy, three_phase
+        self.max_lr = _checks.positive_float("max_lr", max_lr)
+        self.total_steps, self.pct_start, self.anneal_strategy, self.three_phase = (
+            _anneal.check_phases(total_steps, pct_start, anneal_strategy, three_phase)
         )
-        div_factor = _check_positive("div_factor", div_factor)
-        final_div_factor = _check_positive("final_div_factor", final_div_factor)
-        self.max_lr = max_lr
-        self.total_steps = total_steps
-        self.pct_start = pct_start
-        self.anneal_strategy = anneal_strategy
-        self.div_factor = div_factor
-        self.final_div_factor = final_div_factor
-        self.three_phase = three_phase
-        self.name = _check_name(name)
+        self.div_factor = _checks.positive_float("div_factor", div_factor)
+        self.final_div_factor = _checks.positive_float("final_div_factor", final_div_factor)
+        self.name = _checks.string("name", name)
 
     @property
     def initial_lr(self) -> float:
@@ -337,16 +154,16 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step):
         with keras.name_scope(self.name, caller=self):
-            if self.three_phase:
-                values = [
-                    (self.initial_lr, self.max_lr),
-                    (self.max_lr, self.initial_lr),
-                    (self.initial_lr, self.min_lr),
-                ]
-            else:
-                values = [(self.initial_lr, self.max_lr), (self.max_lr, self.min_lr)]
-            phase_ends = _one_cycle_phase_ends(self.total_steps, self.pct_start, self.three_phase)
-            return _one_cycle(step, phase_ends, values, _ANNEALS[self.anneal_strategy])
+            return _anneal.one_cycle(
+                step,
+                total_steps=self.total_steps,
+                pct_start=self.pct_start,
+                anneal_strategy=self.anneal_strategy,
+                three_phase=self.three_phase,
+                start=self.initial_lr,
+                peak=self.max_lr,
+                end=self.min_lr,
+            )
 
     def get_config(self):
         return {
@@ -390,15 +207,15 @@ class CycleDecay:
 
     Example:
 
-    ```python
-    from keras_lrfind import CycleDecay, CyclicLR
-
-    schedule = CyclicLR(1e-4, 1e-2, step_size_up=500, scale_fn=CycleDecay(0.8))
-    ```
+    >>> from keras_lrfind import CycleDecay, CyclicLR
+    >>> schedule = CyclicLR(1e-4, 1e-2, step_size_up=500, scale_fn=CycleDecay(0.8))
+    >>> # The peaks of the first three cycles:
+    >>> [f"{float(schedule(step)):.2e}" for step in (500, 1500, 2500)]
+    ['1.00e-02', '8.02e-03', '6.44e-03']
     """
 
     def __init__(self, factor: float):
-        self.factor = _check_positive("factor", factor)
+        self.factor = _checks.positive_float("factor", factor)
 
     def __call__(self, cycle):
         return ops.exp((ops.cast(cycle, "float32") - 1.0) * math.log(self.factor))
@@ -522,15 +339,12 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
 
     Example:
 
-    ```python
-    import keras
-    from keras_lrfind import CyclicLR
-
-    schedule = CyclicLR(base_lr=1e-4, max_lr=1e-2, step_size_up=4, mode="triangular2")
-    optimizer = keras.optimizers.SGD(schedule, momentum=0.9)
-    [round(float(schedule(step)), 6) for step in (0, 2, 4, 8, 12, 16)]
-    # [0.0001, 0.00505, 0.01, 0.0001, 0.00505, 0.0001]
-    ```
+    >>> import keras
+    >>> from keras_lrfind import CyclicLR
+    >>> schedule = CyclicLR(base_lr=1e-4, max_lr=1e-2, step_size_up=4, mode="triangular2")
+    >>> optimizer = keras.optimizers.SGD(schedule, momentum=0.9)
+    >>> [round(float(schedule(step)), 6) for step in (0, 2, 4, 8, 12, 16)]
+    [0.0001, 0.00505, 0.01, 0.0001, 0.00505, 0.0001]
     """
 
     def __init__(
@@ -546,19 +360,19 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
         name: str = "CyclicLR",
     ):
         super().__init__()
-        base_lr = _check_positive("base_lr", base_lr)
-        max_lr = _check_positive("max_lr", max_lr)
+        base_lr = _checks.positive_float("base_lr", base_lr)
+        max_lr = _checks.positive_float("max_lr", max_lr)
         if max_lr < base_lr:
             raise ValueError(
                 "`max_lr` must be greater than or equal to `base_lr`. "
                 f"Received: base_lr={base_lr!r}, max_lr={max_lr!r}."
             )
-        _check_positive("step_size_up", step_size_up)
+        _checks.positive_float("step_size_up", step_size_up)
         if step_size_down is not None:
-            _check_positive("step_size_down", step_size_down)
-        _check_choice("mode", mode, _CYCLIC_MODES)
-        gamma = _check_positive("gamma", gamma)
-        _check_choice("scale_mode", scale_mode, _SCALE_MODES)
+            _checks.positive_float("step_size_down", step_size_down)
+        _checks.one_of("mode", mode, _CYCLIC_MODES)
+        gamma = _checks.positive_float("gamma", gamma)
+        _checks.one_of("scale_mode", scale_mode, _SCALE_MODES)
         _check_scale_fn(scale_fn)
         self.base_lr = base_lr
         self.max_lr = max_lr
@@ -568,7 +382,7 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
         self.gamma = gamma
         self.scale_fn = scale_fn
         self.scale_mode = scale_mode
-        self.name = _check_name(name)
+        self.name = _checks.string("name", name)
 
     def _scale(self, cycle, step):
         if self.scale_fn is not None:
@@ -591,7 +405,9 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
             # `step mod total` is exact for integer steps, unlike `1 + step / total - cycle`.
             position = ops.mod(step, total)
             cycle = ops.round((step - position) / total) + 1.0
-            height = _triangular_wave(position, float(self.step_size_up), float(step_size_down))
+            height = _anneal.triangular_wave(
+                position, float(self.step_size_up), float(step_size_down)
+            )
             scale = ops.cast(self._scale(cycle, step), "float32")
             return ops.cast(self.base_lr + (self.max_lr - self.base_lr) * height * scale, "float32")
 
@@ -623,185 +439,3 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
 def _as_python_number(value):
     """An int stays an int (NumPy's included), anything else becomes a float."""
     return int(value) if isinstance(value, Integral) else float(value)
-
-
-# --- Helpers ------------------------------------------------------------------------------------
-
-
-def steps_for_epochs(
-    epochs: int,
-    steps_per_epoch: int | None = None,
-    *,
-    data=None,
-    batch_size: int | None = None,
-) -> int:
-    """The number of optimizer steps `model.fit` takes: the `total_steps` of a schedule.
-
-    One-cycle schedules need the length of training in optimizer steps, and
-    getting it wrong either cuts the cycle short or leaves training at the final
-    learning rate. Give either `steps_per_epoch` or the `data` passed to `fit`:
-
-    - a NumPy array (or a list, tuple or dict of arrays, as `fit` accepts):
-      `ceil(len / batch_size)` steps per epoch, with Keras's default batch size
-      of 32 when `batch_size` is `None`;
-    - a `tf.data.Dataset` (already batched): its cardinality;
-    - a `keras.utils.PyDataset`: its number of batches.
-
-    Args:
-        epochs: The number of epochs, at least 1.
-        steps_per_epoch: The number of steps per epoch, at least 1, or `None` to count
-            them from `data`. Defaults to `None`.
-        data: The training inputs given to `fit`, or `None` when `steps_per_epoch` is
-            given. Defaults to `None`.
-        batch_size: The `batch_size` given to `fit` with array data, or `None` for Keras's
-            default of 32. Not allowed with a dataset, which is batched already.
-            Defaults to `None`.
-
-    Returns:
-        The total number of optimizer steps, `epochs * steps_per_epoch`.
-
-    Raises:
-        TypeError: If an argument has the wrong type or `data` is of a kind this function
-            cannot count.
-        ValueError: If a count is below 1, both or neither of `steps_per_epoch` and `data`
-            are given, `batch_size` is given with a dataset, or a dataset's length is
-            infinite or unknown.
-
-    Example:
-
-    ```python
-    import numpy as np
-    from keras_lrfind import steps_for_epochs
-
-    steps_for_epochs(3, data=np.zeros((1000, 4)), batch_size=64)  # 3 * ceil(1000 / 64) = 48
-    steps_for_epochs(10, steps_per_epoch=50)  # 500
-    ```
-    """
-    epochs = _check_integer("epochs", epochs, minimum=1)
-    if (steps_per_epoch is None) == (data is None):
-        raise ValueError(
-            "Pass exactly one of `steps_per_epoch` and `data`. "
-            f"Received: steps_per_epoch={steps_per_epoch!r}, data of type "
-            f"{type(data).__name__}."
-        )
-    if steps_per_epoch is not None:
-        if batch_size is not None:
-            raise ValueError(
-                "`batch_size` is only used to count the steps of array `data`; with "
-                "`steps_per_epoch` it has no effect. "
-                f"Received: steps_per_epoch={steps_per_epoch!r}, batch_size={batch_size!r}."
-            )
-        return epochs * _check_integer("steps_per_epoch", steps_per_epoch, minimum=1)
-    return epochs * _steps_per_epoch_of(data, batch_size)
-
-
-def _steps_per_epoch_of(data, batch_size):
-    """Counts one epoch of `data` (see `_data.steps_per_epoch`), refusing what it cannot count."""
-    if _data.is_dataset(data):
-        if batch_size is not None:
-            raise ValueError(
-                "`batch_size` must be `None` when `data` is a dataset: a dataset yields "
-                "whole batches, so its batch size is set when it is built. "
-                f"Received: batch_size={batch_size!r} with data of type {type(data).__name__}."
-            )
-    elif not _data.array_leaves(data):
-        raise TypeError(
-            "`data` must be a NumPy array (or a list, tuple or dict of arrays), a "
-            "`tf.data.Dataset` or a `keras.utils.PyDataset`; for a generator, pass "
-            f"`steps_per_epoch`. Received: data of type {type(data).__name__}."
-        )
-    else:
-        if batch_size is not None:
-            _check_integer("batch_size", batch_size, minimum=1)
-    count = _data.steps_per_epoch(data, batch_size)
-    if count is None:
-        raise ValueError(
-            f"Cannot count the steps of a {type(data).__name__} whose length is infinite or "
-            "unknown. Pass `steps_per_epoch` (as you would to `fit`), or for a "
-            "`tf.data.Dataset` declare the length with "
-            "`dataset.apply(tf.data.experimental.assert_cardinality(n))`."
-        )
-    return count
-
-
-def plot_schedule(schedule, total_steps: int, ax=None, momentum=None):
-    """Draws a learning-rate schedule against the optimizer step.
-
-    A quick look at a schedule before training catches a wrong `total_steps`
-    or `pct_start` at no cost. `OneCycle` and `CyclicLR` are evaluated in one
-    vectorized call; any other schedule (or callable of the step) once per step.
-    With `momentum`, the `MomentumCycler`'s momentum is drawn on a twin y-axis
-    (dashed), the way fastai's `plot_sched` shows both.
-
-    Args:
-        schedule: A `keras.optimizers.schedules.LearningRateSchedule` or any callable
-            from a step to a learning rate.
-        total_steps: The number of steps to draw (steps 0 to `total_steps - 1`), at
-            least 1.
-        ax: A matplotlib `Axes` to draw on, or `None` to create a figure. Defaults to
-            `None`.
-        momentum: A `keras_lrfind.MomentumCycler` whose momentum to draw on a twin axis,
-            or `None`. Defaults to `None`.
-
-    Returns:
-        The `Axes` the learning rate was drawn on (the one given, or a new one). Its
-        first line holds `(steps, learning_rates)`; the momentum, if any, is the first
-        line of its twin, `ax.figure.axes[-1]`.
-
-    Raises:
-        TypeError: If `schedule` is not callable or `momentum` is not a `MomentumCycler`.
-        ValueError: If `total_steps < 1`.
-
-    Example:
-
-    ```python
-    from keras_lrfind import MomentumCycler, OneCycle, plot_schedule
-
-    schedule = OneCycle(max_lr=1e-2, total_steps=1000)
-    ax = plot_schedule(schedule, 1000, momentum=MomentumCycler.from_one_cycle(schedule))
-    ax.figure.savefig("one_cycle.png")
-    ```
-    """
-    if not callable(schedule):
-        raise TypeError(
-            "`schedule` must be a `LearningRateSchedule` or a callable of the step. "
-            f"Received: schedule={schedule!r} of type {type(schedule).__name__}."
-        )
-    total_steps = _check_integer("total_steps", total_steps, minimum=1)
-    if momentum is not None:
-        from keras_lrfind.momentum import MomentumCycler
-
-        if not isinstance(momentum, MomentumCycler):
-            raise TypeError(
-                "`momentum` must be a `keras_lrfind.MomentumCycler` or `None`. "
-                f"Received: momentum of type {type(momentum).__name__}."
-            )
-    import matplotlib.pyplot as plt
-
-    steps = np.arange(total_steps)
-    learning_rates = _evaluate(schedule, steps)
-    if ax is None:
-        _, ax = plt.subplots()
-    ax.plot(steps, learning_rates, label="learning rate")
-    ax.set_xlabel("step")
-    ax.set_ylabel("learning rate")
-    if momentum is not None:
-        momentum_ax = ax.twinx()
-        momentum_ax.plot(
-            steps,
-            keras.ops.convert_to_numpy(momentum.momentum_at(steps)),
-            linestyle="--",
-            color="tab:orange",
-            label="momentum",
-        )
-        momentum_ax.set_ylabel("momentum")
-    return ax
-
-
-def _evaluate(schedule, steps):
-    """The schedule at every step, as a float64 NumPy array."""
-    if isinstance(schedule, (OneCycle, CyclicLR)):
-        return np.asarray(keras.ops.convert_to_numpy(schedule(steps)), dtype="float64")
-    return np.array(
-        [float(keras.ops.convert_to_numpy(schedule(int(step)))) for step in steps], dtype="float64"
-    )

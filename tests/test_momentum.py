@@ -153,15 +153,21 @@ def optimizer_with_beta_1(optimizer_class, beta_1):
 
 
 class Interrupt(keras.callbacks.Callback):
-    """Raises KeyboardInterrupt at the start of batch `at`."""
+    """Raises `exception` (KeyboardInterrupt by default) at the start of batch `at`."""
 
-    def __init__(self, at):
+    def __init__(self, at, exception=KeyboardInterrupt):
         super().__init__()
         self.at = at
+        self.exception = exception
 
     def on_train_batch_begin(self, batch, logs=None):
         if batch == self.at:
-            raise KeyboardInterrupt("interrupted by the test")
+            raise self.exception("interrupted by the test")
+
+
+def failing_loss(y_true, y_pred):
+    """A loss that raises inside the train step (while it is traced, or run eagerly)."""
+    raise RuntimeError("the loss failed")
 
 
 class OptimizerWatcher(keras.callbacks.Callback):
@@ -352,6 +358,29 @@ class TestMomentumCycler:
         assert optimizer.get_config()["momentum"] == 0.9
         fit(model, epochs=1, callbacks=[cycler])
         assert optimizer.momentum is original_momentum
+
+    @pytest.mark.parametrize("exception", [KeyboardInterrupt, RuntimeError])
+    def test_interrupted_fit_leaves_the_original_float(self, exception):
+        """An exception in a callback mid-fit leaves the optimizer's own float object."""
+        optimizer = keras.optimizers.SGD(0.05, momentum=0.9)
+        original_momentum = optimizer.momentum
+        model = make_model(optimizer)
+        interrupt = Interrupt(at=2, exception=exception)
+        with pytest.raises(exception, match="interrupted by the test"):
+            fit(model, epochs=2, callbacks=[MomentumCycler(total_steps=8), interrupt])
+        assert type(optimizer.momentum) is float
+        assert optimizer.momentum is original_momentum
+
+    def test_failing_train_step_leaves_the_original_float(self):
+        """An exception raised inside the train step leaves Adam's own float `beta_1`."""
+        optimizer = keras.optimizers.Adam(0.01, beta_1=0.9)
+        original_beta_1 = optimizer.beta_1
+        model = make_model(optimizer)
+        model.compile(optimizer=optimizer, loss=failing_loss)
+        with pytest.raises(RuntimeError, match="the loss failed"):
+            fit(model, epochs=1, callbacks=[MomentumCycler(total_steps=8)])
+        assert type(optimizer.beta_1) is float
+        assert optimizer.beta_1 is original_beta_1
 
     def test_rejects_optimizer_without_momentum(self):
         """RMSprop and SGD without momentum are refused before anything changes."""
