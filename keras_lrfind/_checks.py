@@ -187,7 +187,7 @@ def non_negative_int(name: str, value, *, fix: str = "") -> int:
     if not is_integer(value):
         raise type_error(name, value, "a non-negative integer", fix)
     if value < 0:
-        raise value_error(name, int(value), "a non-negative integer", fix)
+        raise value_error(name, int(value), "non-negative", fix)
     return int(value)
 
 
