@@ -1,67 +1,191 @@
-"""How the constants of the default suggestion (`onecycle`) were chosen, reproducibly.
+"""Re-choosing the range-test-only default suggestion on the TUNING tasks, reproducibly.
 
-`python -m benchmarks.choose_default` rescores the cached full-mode curves (no training)
-for a grid of `(target_drop, min_divisor, max_divisor)`, prints the constants with the
-lowest mean regret over all tasks, and the leave-one-task-out estimate: for each task,
-the constants chosen on the other tasks, scored on the one left out. That estimate is
-what to expect on a task the constants were not chosen on.
+`python -m benchmarks.choose_default` scores candidate rules on the committed range-test
+curves of the tuning tasks (no training), picks the rule with the lowest mean regret there
+(ties: the lower worst regret, then the simpler rule, listed first), and only then reports
+the chosen rule's numbers on the evaluation tasks, beside the library's current default, the
+fastai methods and the baselines. Evaluation tasks choose nothing. A leave-one-task-out
+estimate on the tuning tasks says how much the choice itself overfits.
+
+The candidates read only public parts of a result (`learning_rates`, `losses`,
+`num_steps`, `suggest(...)`) and `keras_lrfind.suggestions.onecycle`:
+
+- `current`: the library's default `result.suggest()`;
+- fastai's `valley`, `slide`, `minimum`, `steep`;
+- `min/k`: the learning rate at the lowest point of the smoothed curve (fastai's
+  smoothing and trimming) divided by `k`;
+- `valley*k`: fastai's valley times `k`;
+- `onecycle(d, lo, hi)`: the library's rule with other constants;
+- any of these `+ fallback(...)`: when the curve is unreadable (its smoothed loss fell by
+  less than `min_drop` of its start, or the noise of the raw losses around the smoothed
+  curve exceeds `max_noise` times that drop), answer `min/k` instead, never the flat
+  start. Issue 10's defect is a default that knew the curve was too noisy and answered
+  from its flat start anyway.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.quality import load_cache, score_methods
+from benchmarks import evaluate
+from benchmarks.store import load_results
 
-GRID = [
-    (target_drop, low, high)
-    for target_drop, low, high in itertools.product(
-        (0.25, 0.5, 0.75, 1.0), (1.0, 1.5, 2.0, 3.0), (3.0, 4.0, 5.0, 7.0, 10.0)
-    )
-    if high > low
-]
+_SMOOTHING = 0.98
+_SKIP_END = 5
 
 
-def _method(target_drop, min_divisor, max_divisor):
-    from keras_lrfind import suggestions
+def smoothed_curve(result) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`(learning_rates, smoothed, raw)` as fastai reads them: an exponential moving
+    average with bias correction (0.98), the first `num_steps // 10` and the last 5 points
+    dropped, cut before the first non-finite loss."""
+    learning_rates = np.asarray(result.learning_rates, dtype=np.float64)
+    raw = np.asarray(result.losses, dtype=np.float64)
+    finite = np.isfinite(raw)
+    end = len(raw) if finite.all() else int(np.argmin(finite))
+    learning_rates, raw = learning_rates[:end], raw[:end]
+    average, smoothed = 0.0, np.empty_like(raw)
+    for index, loss in enumerate(raw):
+        average = _SMOOTHING * average + (1 - _SMOOTHING) * loss
+        smoothed[index] = average / (1 - _SMOOTHING ** (index + 1))
+    start = int(getattr(result, "num_steps", len(raw))) // 10
+    stop = max(start + 1, len(raw) - _SKIP_END)
+    return learning_rates[start:stop], smoothed[start:stop], raw[start:stop]
 
-    def suggest(result):
-        learning_rates, _, raw = result.curve()
-        return suggestions.onecycle(
-            learning_rates,
-            raw,
-            target_drop=target_drop,
-            min_divisor=min_divisor,
-            max_divisor=max_divisor,
+
+def readability(result) -> tuple[float, float]:
+    """`(drop, noise)`: the fraction of the starting smoothed loss the curve removed at its
+    lowest point, and the robust standard deviation (1.4826 MAD) of the raw losses around
+    the smoothed curve, relative to the absolute drop (inf when nothing dropped)."""
+    _, smoothed, raw = smoothed_curve(result)
+    if len(smoothed) < 3 or not smoothed[0] > 0:
+        return 0.0, math.inf
+    lowest = float(np.min(smoothed))
+    drop = (float(smoothed[0]) - lowest) / float(smoothed[0])
+    residual = raw - smoothed
+    spread = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
+    absolute = float(smoothed[0]) - lowest
+    return drop, (spread / absolute if absolute > 0 else math.inf)
+
+
+def min_over(k: float) -> Callable:
+    def rule(result) -> float:
+        learning_rates, smoothed, _ = smoothed_curve(result)
+        if len(smoothed) == 0:
+            raise ValueError("No finite point left on the curve.")
+        return float(learning_rates[int(np.argmin(smoothed))]) / k
+
+    return rule
+
+
+def library(name: str | None) -> Callable:
+    return evaluate.library_method(name)
+
+
+def valley_times(k: float) -> Callable:
+    def rule(result) -> float:
+        return result.suggest("valley", warn=False) * k
+
+    return rule
+
+
+def onecycle_with(target_drop: float, min_divisor: float, max_divisor: float) -> Callable:
+    def rule(result) -> float:
+        from keras_lrfind import suggestions
+
+        learning_rates, _, raw = smoothed_curve(result)
+        return float(
+            suggestions.onecycle(
+                learning_rates,
+                raw,
+                target_drop=target_drop,
+                min_divisor=min_divisor,
+                max_divisor=max_divisor,
+            )
         )
 
-    return suggest
+    return rule
+
+
+def with_fallback(rule: Callable, min_drop: float, max_noise: float, k: float) -> Callable:
+    fallback = min_over(k)
+
+    def combined(result) -> float:
+        drop, noise = readability(result)
+        if drop < min_drop or noise > max_noise:
+            return fallback(result)
+        return rule(result)
+
+    return combined
+
+
+def candidates() -> dict[str, Callable]:
+    """Every candidate rule by name, simplest first (ties go to the earlier one)."""
+    bases: dict[str, Callable] = {"current": library(None)}
+    bases |= {name: library(name) for name in ("valley", "slide", "minimum", "steep")}
+    bases |= {f"min/{k:g}": min_over(k) for k in (1, 1.5, 2, 3, 5, 10)}
+    bases |= {f"valley*{k:g}": valley_times(k) for k in (0.5, 2, 3, 5)}
+    bases |= {
+        f"onecycle({d:g}, {lo:g}, {hi:g})": onecycle_with(d, lo, hi)
+        for d, lo, hi in itertools.product((0.25, 0.5, 1.0), (1.0, 2.0), (3.0, 5.0, 10.0))
+        if hi > lo
+    }
+    rules = dict(bases)
+    for (name, base), min_drop, max_noise, k in itertools.product(
+        list(bases.items()), (0.05, 0.1), (1.0, math.inf), (3, 10)
+    ):
+        label = f"{name} + fallback(drop<{min_drop:g}, noise>{max_noise:g}: min/{k:g})"
+        rules[label] = with_fallback(base, min_drop, max_noise, k)
+    return rules
 
 
 def main() -> int:
-    cache = load_cache("full")
-    table = score_methods({str(p): _method(*p) for p in GRID}, "full", cache=cache, baselines=False)
-    tasks = table.tasks
-    regrets = np.array([[table.regret(task, str(p)) for task in tasks] for p in GRID])
-    best = int(np.argmin(regrets.mean(1)))
-    print(
-        f"Chosen on all {len(tasks)} tasks: (target_drop, min_divisor, max_divisor) = {GRID[best]}"
-    )
-    print(
-        "  regret per task:",
-        {t: round(float(r), 1) for t, r in zip(tasks, regrets[best], strict=True)},
-    )
-    print(f"  mean {regrets[best].mean():.2f}, worst {regrets[best].max():.1f}")
+    results = load_results()
+    tuning = {name: r for name, r in results.items() if r.split == "tuning"}
+    evaluation = {name: r for name, r in results.items() if r.split == "evaluation"}
+    if not tuning:
+        print("No committed tuning results: run `python -m benchmarks.quality` first.")
+        return 1
+    rules = candidates()
+    table = evaluate.score_methods(tuning, rules, baselines=False)
+    names = list(rules)
+    regrets = np.array([[table.regret(t, n) for t in table.tasks] for n in names])
+    order = sorted(range(len(names)), key=lambda i: (regrets[i].mean(), regrets[i].max(), i))
+    print(f"{len(names)} candidate rules on {len(tuning)} tuning tasks. Best ten:")
+    for i in order[:10]:
+        print(f"  {regrets[i].mean():5.2f} mean, {regrets[i].max():5.1f} worst  {names[i]}")
+    chosen = names[order[0]]
+    print(f"\nChosen (tuning mean, then worst): {chosen}")
     held_out = []
-    for j, task in enumerate(tasks):
-        others = [i for i in range(len(tasks)) if i != j]
-        pick = int(np.argmin(regrets[:, others].mean(1)))
+    for j, task in enumerate(table.tasks):
+        others = [t for t in range(len(table.tasks)) if t != j]
+        pick = min(
+            range(len(names)),
+            key=lambda i: (regrets[i, others].mean(), regrets[i, others].max(), i),
+        )
         held_out.append(regrets[pick, j])
-        print(f"  leave out {task}: chosen {GRID[pick]}, regret there {regrets[pick, j]:.1f}")
-    print(f"Leave one task out: mean {np.mean(held_out):.2f}, worst {np.max(held_out):.1f}")
+        print(f"  leave out {task}: picks {names[pick]}, regret there {regrets[pick, j]:.1f}")
+    print(f"Leave one tuning task out: mean {np.mean(held_out):.2f}, worst {np.max(held_out):.1f}")
+    if evaluation:
+        shown = {
+            "chosen": rules[chosen],
+            "current default": rules["current"],
+            **{name: rules[name] for name in ("valley", "slide", "minimum", "steep")},
+        }
+        final = evaluate.score_methods(evaluation, shown)
+        print(f"\nOn the {len(evaluation)} evaluation tasks (never used above):")
+        for method in final.methods:
+            print(
+                f"  {evaluate.LABELS.get(method, method):>24}: mean "
+                f"{final.mean_regret(method):5.2f}, worst {final.worst_regret(method):5.1f}, "
+                f"misses {final.misses(method)}"
+            )
+        for task in final.tasks:
+            print(f"    {task}: chosen {final.regret(task, 'chosen'):.1f}")
     return 0
 
 

@@ -1,16 +1,18 @@
-"""The small vision tasks of the suggestion-quality benchmark: data, models, optimizers.
+"""The tasks of the suggestion-quality benchmark: data, model, optimizer, budget.
 
-Every task runs offline on a CPU in seconds: the scikit-learn digits that keras_lrfind
-ships as a TFDS dataset (8x8, and upscaled to 16x16 for the CNNs), and two procedurally
-generated image sets with a fixed seed (`shapes`: noisy, rotated geometric shapes;
-`gratings`: noisy oriented sine gratings at two spatial frequencies). The architectures
-(MLP, plain CNN, CNN with batch norm, small residual network) and optimizers (Adam, SGD with
-Nesterov-free momentum 0.9, AdamW) differ from task to task, so that a suggestion rule
-cannot win by being tuned to one loss landscape.
+Every task runs offline on a CPU in seconds (`benchmarks.data`, `benchmarks.models`). The
+tasks differ on every axis a suggestion rule could overfit: architecture, optimizer, batch
+size (16 to 512), budget (2 to 30 epochs), regularisation (dropout, weight decay, label
+smoothing, augmentation), data (digits, shapes, gratings, glyphs, symmetry, blobs), class
+imbalance, and fine-tuning of a backbone the benchmark pre-trains itself.
+
+`TASKS` are the six original tasks, with which the library's default suggestion was tuned
+before this corpus existed; `NEW_TASKS` were added for issue 10. `benchmarks.split`
+assigns every task to tuning or evaluation, by a rule fixed before any tuning.
 
 Each `Task` says how to build its data, a fresh model and its optimizer for a given
-learning rate (a float or a `LearningRateSchedule`), and how long to train. The range test
-and every training of a task see the same data, batch size, model and optimizer.
+learning rate (a float or a `LearningRateSchedule`), its loss, and how long to train. The
+range test and every training of a task see the same data, batch size, model and optimizer.
 """
 
 from __future__ import annotations
@@ -18,30 +20,26 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-# The datasets are fixed by these seeds, so every run trains on the same images.
-_SHAPES_SEED = 20240601
-_GRATINGS_SEED = 20240602
-
-
-@dataclasses.dataclass(frozen=True)
-class Data:
-    """Train and test arrays of one task: images `(n, h, w, 1)` float32, labels int64."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-    @property
-    def num_classes(self) -> int:
-        return int(self.y_train.max()) + 1
+from benchmarks.data import Data, blobs, digits, glyphs, gratings, shapes, symmetry
+from benchmarks.models import (
+    augmented,
+    batch_norm_cnn,
+    depthwise_cnn,
+    fine_tuned,
+    mlp,
+    mlp_dropout,
+    mlp_mixer,
+    plain_cnn,
+    pretrain_backbone,
+    small_resnet,
+    small_resnet_narrow,
+    tiny_vit,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,529 +104,6 @@ class Task:
 
     def steps_per_epoch(self, data: Data) -> int:
         return math.ceil(len(data.x_train) / self.batch_size)
-
-
-# ---------------------------------------------------------------------------------------
-# Data.
-
-
-@functools.cache
-def digits(size: int = 8) -> Data:
-    """The offline scikit-learn digits (1,442 train / 355 test), optionally upscaled."""
-    from keras_lrfind import datasets
-
-    x_train, y_train = datasets.load_numpy("digits", "train")
-    x_test, y_test = datasets.load_numpy("digits", "test")
-    if size != 8:
-        import tensorflow as tf
-
-        x_train = tf.image.resize(x_train, (size, size), method="bilinear").numpy()
-        x_test = tf.image.resize(x_test, (size, size), method="bilinear").numpy()
-    return Data(
-        x_train.astype("float32"),
-        y_train.astype("int64"),
-        x_test.astype("float32"),
-        y_test.astype("int64"),
-    )
-
-
-def _rotated_coordinates(rng, count, size, min_scale, max_scale):
-    """Per-image coordinates centred on a random point, rotated by a random angle, in units of
-    a random shape scale: arrays `(count, size, size)` for `u`, `v`, and the scales."""
-    grid = np.arange(size, dtype=np.float64) + 0.5
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")
-    scale = rng.uniform(min_scale, max_scale, size=(count, 1, 1))
-    margin = scale * 0.9
-    cx = rng.uniform(margin, size - margin)
-    cy = rng.uniform(margin, size - margin)
-    angle = rng.uniform(0, 2 * np.pi, size=(count, 1, 1))
-    dx, dy = xx[None] - cx, yy[None] - cy
-    u = (np.cos(angle) * dx + np.sin(angle) * dy) / scale
-    v = (-np.sin(angle) * dx + np.cos(angle) * dy) / scale
-    return u, v
-
-
-_SHAPE_MASKS = (
-    lambda u, v: np.hypot(u, v) < 0.9,  # disk
-    lambda u, v: (np.hypot(u, v) < 0.9) & (np.hypot(u, v) > 0.55),  # ring
-    lambda u, v: np.maximum(abs(u), abs(v)) < 0.75,  # square
-    lambda u, v: (np.maximum(abs(u), abs(v)) < 0.8) & (np.maximum(abs(u), abs(v)) > 0.5),  # frame
-    lambda u, v: (v > -0.45) & (np.sqrt(3) * abs(u) + v < 0.9),  # triangle
-    lambda u, v: ((abs(u) < 0.22) & (abs(v) < 0.9)) | ((abs(v) < 0.22) & (abs(u) < 0.9)),  # plus
-)
-
-
-def _generate_shapes(rng, count, size=20):
-    labels = rng.integers(0, len(_SHAPE_MASKS), size=count)
-    u, v = _rotated_coordinates(
-        rng, count, size, min_scale=4.5 * size / 20, max_scale=8.0 * size / 20
-    )
-    images = np.zeros((count, size, size))
-    for label, mask in enumerate(_SHAPE_MASKS):
-        members = labels == label
-        images[members] = mask(u[members], v[members])
-    contrast = rng.uniform(0.4, 1.0, size=(count, 1, 1))
-    # A random linear background ramp and strong pixel noise make the task non-trivial.
-    ramp = np.linspace(-1, 1, size)
-    slope_x = rng.uniform(-0.3, 0.3, size=(count, 1, 1))
-    slope_y = rng.uniform(-0.3, 0.3, size=(count, 1, 1))
-    background = slope_x * ramp[None, None, :] + slope_y * ramp[None, :, None]
-    noise = rng.normal(0.0, 0.25, size=images.shape)
-    images = contrast * images + background + noise
-    return images[..., None].astype("float32"), labels.astype("int64")
-
-
-@functools.cache
-def shapes(num_train: int = 3000, num_test: int = 1000, size: int = 20) -> Data:
-    """Six rotated, scaled, noisy shapes (disk, ring, square, frame, triangle, plus), 20x20
-    by default (the shapes scale with `size`)."""
-    rng = np.random.default_rng(_SHAPES_SEED)
-    x_train, y_train = _generate_shapes(rng, num_train, size)
-    x_test, y_test = _generate_shapes(rng, num_test, size)
-    return Data(x_train, y_train, x_test, y_test)
-
-
-def _generate_gratings(rng, count, size=16):
-    # Class = orientation bin (4 bins of 45 degrees) x frequency band (low, high): 8 classes.
-    labels = rng.integers(0, 8, size=count)
-    orientation_bin, band = labels % 4, labels // 4
-    angle = (orientation_bin + rng.uniform(-0.3, 0.3, size=count)) * (np.pi / 4)
-    period = np.where(band == 0, rng.uniform(6.0, 9.0, count), rng.uniform(2.8, 4.0, count))
-    phase = rng.uniform(0, 2 * np.pi, size=count)
-    grid = np.arange(size, dtype=np.float64)
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")
-    projection = np.cos(angle)[:, None, None] * xx[None] + np.sin(angle)[:, None, None] * yy[None]
-    contrast = rng.uniform(0.15, 0.6, size=(count, 1, 1))
-    images = contrast * np.sin(
-        2 * np.pi * projection / period[:, None, None] + phase[:, None, None]
-    )
-    images = images + rng.normal(0.0, 0.5, size=images.shape)
-    return images[..., None].astype("float32"), labels.astype("int64")
-
-
-@functools.cache
-def gratings(num_train: int = 3000, num_test: int = 1000) -> Data:
-    """Noisy sine gratings, 16x16: 4 orientations x 2 frequency bands, low contrast."""
-    rng = np.random.default_rng(_GRATINGS_SEED)
-    x_train, y_train = _generate_gratings(rng, num_train)
-    x_test, y_test = _generate_gratings(rng, num_test)
-    return Data(x_train, y_train, x_test, y_test)
-
-
-_GLYPHS_SEED = 20261201
-_SYMMETRY_SEED = 20261202
-_BLOBS_SEED = 20261203
-_NUM_GLYPHS = 10
-
-
-@functools.cache
-def _glyph_templates() -> np.ndarray:
-    """Ten distinct random 5x5 binary glyphs (fixed by `_GLYPHS_SEED`)."""
-    rng = np.random.default_rng(_GLYPHS_SEED)
-    templates: list[np.ndarray] = []
-    while len(templates) < _NUM_GLYPHS:
-        glyph = rng.random((5, 5)) < 0.5
-        # Keep glyphs at least 6 pixels apart from each other, so every class is learnable.
-        if all(np.sum(glyph != other) >= 6 for other in templates):
-            templates.append(glyph)
-    return np.array(templates, dtype=np.float64)
-
-
-def _generate_glyphs(rng, count, size, probabilities):
-    templates = _glyph_templates()
-    labels = rng.choice(_NUM_GLYPHS, size=count, p=probabilities)
-    scale = 2 if size >= 14 else 1
-    glyphs = np.kron(templates[labels], np.ones((scale, scale)))  # (count, 5s, 5s)
-    extent = glyphs.shape[1]
-    # 5% of the glyph pixels flipped, a jittered position, contrast and pixel noise.
-    flips = rng.random(glyphs.shape) < 0.05
-    glyphs = np.where(flips, 1.0 - glyphs, glyphs)
-    images = np.zeros((count, size, size))
-    # Centred, jittered by up to 2 pixels either way.
-    centre = (size - extent) // 2
-    offsets = np.clip(centre + rng.integers(-2, 3, size=(count, 2)), 0, size - extent)
-    for index, (row, column) in enumerate(offsets):
-        images[index, row : row + extent, column : column + extent] = glyphs[index]
-    contrast = rng.uniform(0.5, 1.0, size=(count, 1, 1))
-    images = contrast * images + rng.normal(0.0, 0.3, size=images.shape)
-    return images[..., None].astype("float32"), labels.astype("int64")
-
-
-@functools.cache
-def glyphs(
-    size: int = 12, num_train: int = 1500, num_test: int = 600, imbalance: float = 1.0
-) -> Data:
-    """Ten random 5x5 binary glyphs (doubled in size from 14x14 on), centred within 2
-    pixels, with flipped pixels and noise.
-
-    With `imbalance` < 1, the training classes are long-tailed: class k is drawn with
-    probability proportional to `imbalance ** k`; the test set stays balanced, so that
-    accuracy measures every class.
-    """
-    rng = np.random.default_rng(_GLYPHS_SEED + size + int(1000 * imbalance))
-    weights = imbalance ** np.arange(_NUM_GLYPHS)
-    x_train, y_train = _generate_glyphs(rng, num_train, size, weights / weights.sum())
-    x_test, y_test = _generate_glyphs(rng, num_test, size, np.full(_NUM_GLYPHS, 0.1))
-    return Data(x_train, y_train, x_test, y_test)
-
-
-def _generate_symmetry(rng, count, size):
-    # Class: 0 no symmetry, 1 left-right mirror, 2 up-down mirror, 3 180-degree rotation,
-    # 4 both mirrors. A random pattern is symmetrised, then buried in noise.
-    labels = rng.integers(0, 5, size=count)
-    pattern = rng.normal(0.0, 1.0, size=(count, size, size))
-    mirror_lr = pattern[:, :, ::-1]
-    mirror_ud = pattern[:, ::-1, :]
-    rotated = pattern[:, ::-1, ::-1]
-    images = np.select(
-        [
-            (labels == 1)[:, None, None],
-            (labels == 2)[:, None, None],
-            (labels == 3)[:, None, None],
-            (labels == 4)[:, None, None],
-        ],
-        [
-            pattern + mirror_lr,
-            pattern + mirror_ud,
-            pattern + rotated,
-            pattern + mirror_lr + mirror_ud + rotated,
-        ],
-        default=pattern,
-    )
-    images = images / images.std(axis=(1, 2), keepdims=True)
-    images = images + rng.normal(0.0, 0.5, size=images.shape)
-    return images[..., None].astype("float32"), labels.astype("int64")
-
-
-@functools.cache
-def symmetry(size: int = 12, num_train: int = 1500, num_test: int = 600) -> Data:
-    """Noisy random patterns by symmetry: none, left-right, up-down, 180-degree, both."""
-    rng = np.random.default_rng(_SYMMETRY_SEED + size)
-    x_train, y_train = _generate_symmetry(rng, num_train, size)
-    x_test, y_test = _generate_symmetry(rng, num_test, size)
-    return Data(x_train, y_train, x_test, y_test)
-
-
-def _generate_blobs(rng, count, size):
-    # Class = number of Gaussian blobs minus one (1 to 4 blobs).
-    labels = rng.integers(0, 4, size=count)
-    grid = np.arange(size, dtype=np.float64) + 0.5
-    yy, xx = np.meshgrid(grid, grid, indexing="ij")
-    images = np.zeros((count, size, size))
-    for blob in range(4):
-        present = (labels >= blob).astype(np.float64)[:, None, None]
-        cx, cy = rng.uniform(2, size - 2, size=(2, count, 1, 1))
-        sigma = rng.uniform(0.8, 1.6, size=(count, 1, 1))
-        amplitude = rng.uniform(0.7, 1.2, size=(count, 1, 1))
-        bump = amplitude * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sigma**2))
-        images += present * bump
-    images = images + rng.normal(0.0, 0.3, size=images.shape)
-    return images[..., None].astype("float32"), labels.astype("int64")
-
-
-@functools.cache
-def blobs(size: int = 16, num_train: int = 2000, num_test: int = 600) -> Data:
-    """Count the Gaussian blobs (1 to 4) in a noisy image."""
-    rng = np.random.default_rng(_BLOBS_SEED + size)
-    x_train, y_train = _generate_blobs(rng, num_train, size)
-    x_test, y_test = _generate_blobs(rng, num_test, size)
-    return Data(x_train, y_train, x_test, y_test)
-
-
-# ---------------------------------------------------------------------------------------
-# Models. All end in logits; the loss is sparse categorical cross-entropy from logits.
-
-
-def mlp(input_shape, num_classes):
-    import keras
-
-    return keras.Sequential(
-        [
-            keras.Input(input_shape),
-            keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(num_classes),
-        ]
-    )
-
-
-def plain_cnn(input_shape, num_classes):
-    import keras
-
-    return keras.Sequential(
-        [
-            keras.Input(input_shape),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Flatten(),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(num_classes),
-        ]
-    )
-
-
-def batch_norm_cnn(input_shape, num_classes):
-    import keras
-
-    def conv_bn_relu(filters):
-        return [
-            keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
-            keras.layers.BatchNormalization(momentum=0.9),
-            keras.layers.ReLU(),
-        ]
-
-    return keras.Sequential(
-        [
-            keras.Input(input_shape),
-            *conv_bn_relu(16),
-            keras.layers.MaxPooling2D(),
-            *conv_bn_relu(32),
-            keras.layers.MaxPooling2D(),
-            *conv_bn_relu(64),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(num_classes),
-        ]
-    )
-
-
-def small_resnet(input_shape, num_classes):
-    """A pre-activation-free ResNet: stem, two blocks at 16 channels, one strided block at 32."""
-    import keras
-    from keras import layers
-
-    def block(x, filters, stride):
-        shortcut = x
-        y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
-        y = layers.BatchNormalization()(y)
-        y = layers.ReLU()(y)
-        y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
-        y = layers.BatchNormalization()(y)
-        if stride != 1 or shortcut.shape[-1] != filters:
-            shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(shortcut)
-            shortcut = layers.BatchNormalization()(shortcut)
-        return layers.ReLU()(layers.Add()([y, shortcut]))
-
-    inputs = keras.Input(input_shape)
-    x = layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
-    x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = block(x, 16, 1)
-    x = block(x, 16, 1)
-    x = block(x, 32, 2)
-    x = layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, layers.Dense(num_classes)(x))
-
-
-def mlp_dropout(input_shape, num_classes, rate=0.3):
-    """The MLP 128-64 with dropout after each hidden layer."""
-    import keras
-
-    return keras.Sequential(
-        [
-            keras.Input(input_shape),
-            keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dropout(rate),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dropout(rate),
-            keras.layers.Dense(num_classes),
-        ]
-    )
-
-
-def augmented(model_fn, translation=0.1):
-    """`model_fn` behind a random translation (active in training only): augmentation."""
-
-    def build(input_shape, num_classes):
-        import keras
-
-        inner = model_fn(input_shape, num_classes)
-        return keras.Sequential(
-            [
-                keras.Input(input_shape),
-                keras.layers.RandomTranslation(translation, translation, fill_mode="constant"),
-                inner,
-            ]
-        )
-
-    build.__name__ = f"augmented_{model_fn.__name__}"
-    return build
-
-
-def small_resnet_narrow(input_shape, num_classes):
-    """A narrower residual network: stem at 8 channels, one block at 8, one strided at 16."""
-    import keras
-    from keras import layers
-
-    def block(x, filters, stride):
-        shortcut = x
-        y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
-        y = layers.ReLU()(layers.BatchNormalization()(y))
-        y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
-        y = layers.BatchNormalization()(y)
-        if stride != 1 or shortcut.shape[-1] != filters:
-            shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(shortcut)
-            shortcut = layers.BatchNormalization()(shortcut)
-        return layers.ReLU()(layers.Add()([y, shortcut]))
-
-    inputs = keras.Input(input_shape)
-    x = layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
-    x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = block(x, 8, 1)
-    x = block(x, 16, 2)
-    x = layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, layers.Dense(num_classes)(x))
-
-
-def depthwise_cnn(input_shape, num_classes):
-    """MobileNet-like: a stem, then depthwise 3x3 + pointwise 1x1 blocks (BN, ReLU6)."""
-    import keras
-    from keras import layers
-
-    inputs = keras.Input(input_shape)
-    x = layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
-    x = layers.ReLU(6.0)(layers.BatchNormalization()(x))
-    for filters, stride in ((32, 2), (48, 2), (48, 1)):
-        x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
-        x = layers.ReLU(6.0)(layers.BatchNormalization()(x))
-        x = layers.Conv2D(filters, 1, use_bias=False)(x)
-        x = layers.ReLU(6.0)(layers.BatchNormalization()(x))
-    x = layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, layers.Dense(num_classes)(x))
-
-
-def _patch_tokens(inputs, patch, dim):
-    from keras import layers
-
-    x = layers.Conv2D(dim, patch, strides=patch)(inputs)
-    return layers.Reshape((-1, dim))(x)
-
-
-def mlp_mixer(input_shape, num_classes, patch=4, dim=32, blocks=2):
-    """A tiny MLP-Mixer: patch embedding, token-mixing and channel-mixing MLPs, layer norm."""
-    import keras
-    from keras import layers
-
-    inputs = keras.Input(input_shape)
-    x = _patch_tokens(inputs, patch, dim)
-    tokens = x.shape[1]
-    for _ in range(blocks):
-        y = layers.Permute((2, 1))(layers.LayerNormalization()(x))
-        y = layers.Dense(2 * tokens, activation="gelu")(y)
-        x = layers.Add()([x, layers.Permute((2, 1))(layers.Dense(tokens)(y))])
-        y = layers.Dense(2 * dim, activation="gelu")(layers.LayerNormalization()(x))
-        x = layers.Add()([x, layers.Dense(dim)(y)])
-    x = layers.GlobalAveragePooling1D()(layers.LayerNormalization()(x))
-    return keras.Model(inputs, layers.Dense(num_classes)(x))
-
-
-@functools.cache
-def _position_embedding_layer():
-    import keras
-
-    class PositionEmbedding(keras.layers.Layer):
-        """Adds a learned embedding per token position."""
-
-        def build(self, input_shape):
-            self.embedding = self.add_weight(
-                shape=tuple(input_shape[1:]),
-                initializer=keras.initializers.RandomNormal(stddev=0.02),
-                name="embedding",
-            )
-
-        def call(self, inputs):
-            return inputs + self.embedding
-
-    return PositionEmbedding
-
-
-def tiny_vit(input_shape, num_classes, patch=4, dim=32, heads=2, blocks=2):
-    """A tiny ViT: patch embedding, learned positions, pre-norm attention and MLP blocks."""
-    import keras
-    from keras import layers
-
-    inputs = keras.Input(input_shape)
-    x = _position_embedding_layer()()(_patch_tokens(inputs, patch, dim))
-    for _ in range(blocks):
-        y = layers.LayerNormalization()(x)
-        x = layers.Add()([x, layers.MultiHeadAttention(heads, dim // heads)(y, y)])
-        y = layers.Dense(2 * dim, activation="gelu")(layers.LayerNormalization()(x))
-        x = layers.Add()([x, layers.Dense(dim)(y)])
-    x = layers.GlobalAveragePooling1D()(layers.LayerNormalization()(x))
-    return keras.Model(inputs, layers.Dense(num_classes)(x))
-
-
-# Fine-tuning: a small CNN backbone pre-trained by the benchmark itself on the glyphs (16x16),
-# then fine-tuned with a fresh head on the blobs (16x16), frozen or not.
-_PRETRAIN_SEED = 20261204
-BACKBONE_DIR = Path(__file__).resolve().parent / ".cache" / "backbones"
-
-
-def _backbone(input_shape):
-    import keras
-    from keras import layers
-
-    return keras.Sequential(
-        [
-            keras.Input(input_shape),
-            layers.Conv2D(16, 3, padding="same", activation="relu"),
-            layers.MaxPooling2D(),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
-            layers.MaxPooling2D(),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
-            layers.GlobalAveragePooling2D(),
-        ],
-        name="backbone",
-    )
-
-
-def _backbone_path() -> Path:
-    return BACKBONE_DIR / "glyphs16_cnn_v1.npz"
-
-
-def pretrain_backbone() -> Path:
-    """Pre-trains the backbone on the 16x16 glyphs once (Adam 2e-3, 6 epochs, batch 64) and
-    caches its weights; returns the file. Deterministic given the seed and the machine."""
-    import keras
-
-    path = _backbone_path()
-    if path.exists():
-        return path
-    data = glyphs(16, 2000)
-    keras.utils.set_random_seed(_PRETRAIN_SEED)
-    backbone = _backbone(data.x_train.shape[1:])
-    model = keras.Sequential([backbone, keras.layers.Dense(data.num_classes)])
-    model.compile(
-        optimizer=keras.optimizers.Adam(2e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    model.fit(data.x_train, data.y_train, batch_size=64, epochs=6, verbose=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.stem + ".tmp.npz")
-    np.savez(temporary, *backbone.get_weights())
-    os.replace(temporary, path)
-    return path
-
-
-def fine_tuned(frozen: bool):
-    """A model factory: the pre-trained backbone (frozen or not) and a fresh dense head."""
-
-    def build(input_shape, num_classes):
-        import keras
-
-        backbone = _backbone(input_shape)
-        with np.load(pretrain_backbone()) as weights:
-            backbone.set_weights([weights[f"arr_{i}"] for i in range(len(weights.files))])
-        backbone.trainable = not frozen
-        return keras.Sequential(
-            [keras.Input(input_shape), backbone, keras.layers.Dense(num_classes)]
-        )
-
-    build.__name__ = "fine_tuned_frozen" if frozen else "fine_tuned"
-    return build
 
 
 # ---------------------------------------------------------------------------------------
@@ -1003,3 +478,14 @@ ALL_TASKS: tuple[Task, ...] = TASKS + NEW_TASKS
 """Every task: the six original ones (all tuning tasks), then the new ones."""
 
 TASKS_BY_NAME = {task.name: task for task in ALL_TASKS}
+
+
+def __getattr__(name: str):
+    # The split lives in `benchmarks.split` (which imports this module); these names are
+    # offered here for scripts that look for them on the task module.
+    if name in ("TUNING_TASKS", "EVALUATION_TASKS"):
+        from benchmarks import split
+
+        names = split.tuning_tasks() if name == "TUNING_TASKS" else split.evaluation_tasks()
+        return tuple(TASKS_BY_NAME[task] for task in names)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,8 @@
-"""Tests of the suggestion-quality benchmark's scoring: hand-worked numbers, no training."""
+"""Tests of the suggestion-quality benchmark: scoring with hand-worked numbers, the cache and
+its export, the grid extension, and the fixed split. No training."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import types
@@ -10,8 +10,8 @@ import types
 import numpy as np
 import pytest
 
-from benchmarks import quality, scoring
-from benchmarks.tasks import TASKS_BY_NAME
+from benchmarks import evaluate, runner, scoring, split, store
+from benchmarks.tasks import ALL_TASKS, TASKS, TASKS_BY_NAME
 
 # Three decades, one point each: seed-mean accuracies 0.5, 0.9, 0.7.
 COARSE = scoring.Grid([1e-3, 1e-2, 1e-1], [[0.4, 0.6], [0.9, 0.9], [0.8, 0.6]])
@@ -154,136 +154,280 @@ class TestFormatting:
         assert math.isnan(scoring.geometric_mean([]))
 
 
-def _fake_cache(task_name="mlp_adam_digits", curves=None):
-    """A task cache with the COARSE grid and stand-in curves that only carry `best_lr`."""
-    curves = curves or [types.SimpleNamespace(best_lr=0.1), types.SimpleNamespace(best_lr=1e-2)]
-    return quality.TaskCache(
-        task=TASKS_BY_NAME[task_name],
+def _result(name="mlp_adam_digits", curves=None, which="evaluation", find_best=None):
+    """A task result with the COARSE grid (best 0.9 at 1e-2) and stand-in curves."""
+    curves = curves or [types.SimpleNamespace(lr=0.1), types.SimpleNamespace(lr=1e-2)]
+    return store.TaskResult(
+        task=TASKS_BY_NAME[name],
+        split=which,
         grid=COARSE,
-        fit_seconds=np.full((3, 2), 2.0),
+        fit_seconds=np.array([[2.0, 2.0], [4.0, 4.0], [4.0, 4.0]]),
         training_steps=100,
         curves=curves,
         range_test_seconds=[1.0, 3.0],
-        baselines={"keras_default": [0.85, 0.87], "schedule_free_adamw": [0.5, 0.6]},
-        runs={"run"},
+        range_test_warnings=[[], []],
+        keras_default=[0.85, 0.87],
+        find_best=find_best or {},
     )
+
+
+def by_lr(curve):
+    return curve.lr
 
 
 class TestScoreMethods:
     def test_regret_per_curve_and_mean(self):
-        """best_lr gives 0.1 (20 points) and 0.01 (0 points): mean 10; /10 gives 0.75 and 0."""
-        table = quality.score_methods(
-            {"best_lr": quality.best_lr, "best_lr/10": quality.best_lr_over_10},
-            cache={"mlp_adam_digits": _fake_cache()},
+        """Suggestions 0.1 (0.7: 20 points) and 0.01 (0.9: 0 points): mean 10."""
+        table = evaluate.score_methods(
+            methods={"lr": by_lr}, baselines=False, results={"a": _result()}
         )
-        score = table.scores["mlp_adam_digits"]["best_lr"]
+        score = table.scores["a"]["lr"]
         assert score.regrets == pytest.approx([20.0, 0.0])
-        assert table.regret("mlp_adam_digits", "best_lr") == pytest.approx(10.0)
-        # 0.01 -> 0.9 (0 points); 0.001 -> 0.5 (40 points).
-        assert table.regret("mlp_adam_digits", "best_lr/10") == pytest.approx(20.0)
+        assert table.regret("a", "lr") == pytest.approx(10.0)
         assert score.suggested_lr == pytest.approx(10**-1.5)
 
-    def test_baselines(self):
-        """Keras default 0.86 -> 4 points; coarse grid keeps 1e-2 for both seeds -> 0;
-        ScheduleFreeAdamW 0.55 -> 35 points."""
-        table = quality.score_methods({}, cache={"mlp_adam_digits": _fake_cache()})
-        assert table.methods == ["keras_default", "coarse_grid", "schedule_free_adamw"]
-        assert table.regret("mlp_adam_digits", "keras_default") == pytest.approx(4.0)
-        assert table.regret("mlp_adam_digits", "coarse_grid") == pytest.approx(0.0)
-        assert table.regret("mlp_adam_digits", "schedule_free_adamw") == pytest.approx(35.0)
+    def test_cost_is_one_training_plus_the_range_test(self):
+        """Median range test 2 s, median training 4 s: 1 + 0.5 trainings."""
+        table = evaluate.score_methods(
+            methods={"lr": by_lr}, baselines=False, results={"a": _result()}
+        )
+        assert table.scores["a"]["lr"].cost == pytest.approx(1.5)
 
-    def test_failures_are_counted_and_left_out_of_the_mean(self):
-        """A method raising ValueError on a curve is a failure, not a regret."""
+    def test_a_miss_gets_the_keras_default_regret(self):
+        """A method raising ValueError on a curve misses there: the user trains at the Keras
+        default (mean 0.86, 4 points below 0.9), and the miss is counted."""
 
         def picky(curve):
-            if curve.best_lr > 0.05:
+            if curve.lr > 0.05:
                 raise ValueError("too steep")
-            return curve.best_lr
+            return curve.lr
 
-        table = quality.score_methods({"picky": picky}, cache={"t": _fake_cache()})
-        score = table.scores["t"]["picky"]
-        assert score.failures == 1
-        assert score.regret == pytest.approx(0.0)
-        assert score.cell() == "0.0 ✗1"
-
-    def test_mean_row_and_clipping_mark(self):
-        """The mean row averages tasks; a clipped suggestion marks its cells."""
-        clipped = [types.SimpleNamespace(best_lr=5.0), types.SimpleNamespace(best_lr=5.0)]
-        table = quality.score_methods(
-            {"best_lr": quality.best_lr},
-            cache={"a": _fake_cache(), "b": _fake_cache(curves=clipped)},
-            baselines=False,
+        table = evaluate.score_methods(
+            methods={"picky": picky}, baselines=False, results={"a": _result()}
         )
-        assert table.mean_regret("best_lr") == pytest.approx(15.0)
-        lines = table.regret_markdown().splitlines()
-        assert lines[0] == "| task | best_lr |"
-        assert lines[2:] == ["| a | 10.0 |", "| b | 20.0 † |", "| **mean** | **15.0 †** |"]
+        score = table.scores["a"]["picky"]
+        assert score.regrets == pytest.approx([4.0, 0.0])
+        assert score.misses == 1
+        assert score.cell() == "2.0 ✗1"
+        assert table.misses("picky") == 1
 
-    def test_cost_ratios_from_pairs(self):
-        """Pairs (1, 4), (3, 4), (2, 2): ratios 0.25, 0.75, 1, median 0.75; the grid of 3
-        learning rates costs 3 trainings (ratio 0.25), the coarse grid too."""
-        cache = dataclasses.replace(
-            _fake_cache(),
-            curves=[types.SimpleNamespace(num_recorded=80)],
-            cost_pairs=[(1.0, 4.0), (3.0, 4.0), (2.0, 2.0)],
-        )
-        cost = quality.cost_summary(cache)
-        assert cost["range_test_seconds"] == 2.0
-        assert cost["training_seconds"] == 4.0
-        assert cost["range_test_per_training"] == pytest.approx(0.75)
-        assert cost["grid_seconds"] == pytest.approx(12.0)
-        assert cost["range_test_per_grid"] == pytest.approx(0.25)
-        assert cost["range_test_per_coarse_grid"] == pytest.approx(0.25)
-        assert cost["range_test_steps"] == 80
+    def test_baselines(self):
+        """Keras default 0.86 -> 4 points at cost 1; the 3-point grid keeps 1e-2 for both
+        seeds -> 0 points at cost 3; no find_best column without its results."""
+        table = evaluate.score_methods(methods={}, results={"a": _result()})
+        assert table.methods == ["keras_default", "coarse_grid"]
+        assert table.regret("a", "keras_default") == pytest.approx(4.0)
+        assert table.regret("a", "coarse_grid") == pytest.approx(0.0)
+        assert table.mean_cost("coarse_grid") == 3.0
+        assert table.mean_cost("keras_default") == 1.0
 
-    def test_cost_ratios_without_pairs(self):
-        """An old cache: medians of the cached range tests (2 s) and trainings (2 s)."""
-        cost = quality.cost_summary(
-            dataclasses.replace(_fake_cache(), curves=[types.SimpleNamespace(num_recorded=80)])
-        )
-        assert cost["range_test_per_training"] == pytest.approx(1.0)
-        assert cost["range_test_per_grid"] == pytest.approx(1 / 3)
+    def test_find_best_picks_and_cost(self):
+        """Picks 1e-2 (0 points) and 10**-2.5 (20 points): mean 10; searches of 2 s and 1 s
+        against trainings of 4 s: cost 1 + (0.5 + 0.25) / 2."""
+        entries = [
+            {"learning_rate": 1e-2, "seconds": 2.0, "training_seconds": 4.0},
+            {"learning_rate": 10**-2.5, "seconds": 1.0, "training_seconds": 4.0},
+        ]
+        result = _result(find_best={"v1": entries})
+        table = evaluate.score_methods(methods={}, results={"a": result}, find_best_version="v1")
+        assert table.methods == ["keras_default", "coarse_grid", "find_best"]
+        assert table.regret("a", "find_best") == pytest.approx(10.0)
+        assert table.mean_cost("find_best") == pytest.approx(1.375)
+        other = evaluate.score_methods(methods={}, results={"a": result}, find_best_version="v2")
+        assert "find_best" not in other.methods
+
+    def test_summaries_by_split(self):
+        """Evaluation: regrets 10 and 20 (mean 15, worst 20); tuning: 0 (both curves 0.01)."""
+        clipped = [types.SimpleNamespace(lr=5.0), types.SimpleNamespace(lr=5.0)]
+        tuning = [types.SimpleNamespace(lr=1e-2), types.SimpleNamespace(lr=1e-2)]
+        results = {
+            "a": _result(),
+            "b": _result(curves=clipped),
+            "c": _result(curves=tuning, which="tuning"),
+        }
+        table = evaluate.score_methods(methods={"lr": by_lr}, baselines=False, results=results)
+        assert table.mean_regret("lr", "evaluation") == pytest.approx(15.0)
+        assert table.worst_regret("lr", "evaluation") == pytest.approx(20.0)
+        assert table.mean_regret("lr", "tuning") == pytest.approx(0.0)
+        assert table.mean_regret("lr") == pytest.approx(10.0)
+        assert table.clipped("lr", "evaluation")
+        assert not table.clipped("lr", "tuning")
+
+    def test_no_results(self):
+        """Scoring nothing is an error that says what to run."""
+        with pytest.raises(ValueError, match=r"benchmarks\.quality"):
+            evaluate.score_methods(methods={}, results={})
 
 
-class TestCache:
-    def test_round_trip_and_fastai_trimming(self, tmp_path):
-        """Entries written where `run` writes them load back; fastai's `minimum` ignores the
-        last 5 points, as fastai's lr_find does."""
+class TestGridExtension:
+    TASK = TASKS_BY_NAME["mlp_adam_digits"]  # lr_range (1e-4, 1.0).
+    MODE = runner.MODES["quick"]  # 2 learning rates per decade.
+
+    def test_clearly_worse_ends_add_nothing(self):
+        """Both ends more than 2 points below the best: the grid stays."""
+        lrs = scoring.grid_learning_rates(1e-4, 1.0, 2)
+        accuracies = np.full((len(lrs), 1), 0.9)
+        accuracies[0] = accuracies[-1] = 0.5
+        assert runner.extension(self.TASK, self.MODE, lrs, accuracies) == []
+
+    def test_an_end_near_the_best_adds_a_decade_beyond_it(self):
+        """The top end within 2 points of the best: 10**0.5 and 10 are added."""
+        lrs = scoring.grid_learning_rates(1e-4, 1.0, 2)
+        accuracies = np.full((len(lrs), 1), 0.9)
+        accuracies[0] = 0.5
+        accuracies[-1] = 0.89
+        added = runner.extension(self.TASK, self.MODE, lrs, accuracies)
+        np.testing.assert_allclose(added, [10**0.5, 10.0], rtol=1e-12)
+
+    def test_at_most_two_decades_per_side(self):
+        """A grid already extended to 100 (two decades above 1.0) grows no further there;
+        its bottom end, still near the best, grows to 10**-5."""
+        lrs = scoring.grid_learning_rates(1e-4, 100.0, 2)
+        accuracies = np.full((len(lrs), 1), 0.9)
+        added = runner.extension(self.TASK, self.MODE, lrs, accuracies)
+        np.testing.assert_allclose(added, [10**-4.5, 1e-5], rtol=1e-12)
+
+
+class TestStore:
+    def _fill_cache(self, cache_dir):
+        """Quick-mode entries of `mlp_adam_digits`: grid accuracies 0.1 * index, one range
+        test with a real result, a Keras-default training and a find_best entry."""
         from keras_lrfind import LRFinderResult
 
-        mode = quality.MODES["quick"]
+        mode = runner.MODES["quick"]
         task = TASKS_BY_NAME["mlp_adam_digits"]
-        task_dir = quality._task_dir(tmp_path, mode, task)
-        lrs = quality.grid_learning_rates(task, mode)
+        directory = runner.task_dir(cache_dir, mode, task)
+        lrs = runner.initial_grid(task, mode)
         for index, lr in enumerate(lrs):
-            entry = {"accuracy": index / 10, "fit_seconds": 1.0, "steps": 50, "run": "r"}
-            quality._write(quality._grid_path(task_dir, lr, 0), entry)
+            entry = {"accuracy": index / 20, "fit_seconds": 2.0, "steps": 50}
+            runner.write(runner.grid_path(directory, lr, 0), entry)
         sweep = np.geomspace(1e-5, 1.0, 30)
         losses = np.linspace(2.0, 1.0, 30)
-        losses[-3] = 0.1  # The global minimum sits in the last 5 points.
         curve = LRFinderResult(sweep, losses, losses, "completed", 1e-5, 1.0, 30)
-        quality._write(
-            quality._range_test_path(task_dir, 0),
-            {"find_seconds": 0.5, "run": "r", "result": json.loads(curve.to_json())},
-        )
-        quality._write(
-            quality._baseline_path(task_dir, "keras_default", 0), {"accuracy": 0.3, "run": "r"}
-        )
-        quality._write(
-            quality._cost_path(task_dir, 1),
-            {"find_seconds": 1.0, "fit_seconds": 2.0, "run": "r"},
-        )
-        caches = quality.load_cache("quick", tmp_path, ["mlp_adam_digits"])
-        cache = caches["mlp_adam_digits"]
-        np.testing.assert_allclose(cache.grid.learning_rates, lrs)
-        np.testing.assert_allclose(cache.grid.mean_accuracies, np.arange(len(lrs)) / 10)
-        assert cache.baselines == {"keras_default": [0.3]}
-        assert cache.cost_pairs == [(1.0, 2.0)]
-        assert cache.runs == {"r"}
-        minimum = quality.DEFAULT_METHODS["minimum"](cache.curves[0])
-        assert minimum == pytest.approx(sweep[24] / 10)  # Last kept point: index 30 - 5 - 1.
-        assert quality.best_lr(cache.curves[0]) == pytest.approx(sweep[27])
+        range_test = {
+            "seed": 0,
+            "find_seconds": 0.5,
+            "warnings": ["a warning: details"],
+            "result": json.loads(curve.to_json()),
+        }
+        runner.write(runner.range_test_path(directory, 0), range_test)
+        default = {"accuracy": 0.3, "fit_seconds": 1.0}
+        runner.write(runner.baseline_path(directory, "keras_default", 0), default)
+        pick = {
+            "seed": 0,
+            "learning_rate": 0.01,
+            "seconds": 1.0,
+            "training_seconds": 2.0,
+            "accuracy": 0.25,
+            "warnings": [],
+        }
+        runner.write(runner.find_best_path(directory, "abc", 0), pick)
+        return lrs, sweep
 
-    def test_incomplete_grid_is_left_out(self, tmp_path):
-        """A task with a missing grid entry is not loaded."""
-        assert quality.load_cache("quick", tmp_path) == {}
+    def test_export_and_load_round_trip(self, tmp_path):
+        """What the cache holds comes back from the committed JSON, curves included."""
+        lrs, sweep = self._fill_cache(tmp_path / "cache")
+        written = store.export("quick", tmp_path / "cache", tmp_path / "results")
+        assert written == ["mlp_adam_digits"]
+        assert (tmp_path / "results" / "ground_truth_quick" / "mlp_adam_digits.json").exists()
+        result = store.load_results("quick", tmp_path / "results")["mlp_adam_digits"]
+        np.testing.assert_allclose(result.grid.learning_rates, lrs)
+        np.testing.assert_allclose(result.grid.mean_accuracies, np.arange(len(lrs)) / 20)
+        assert result.split == "tuning"
+        assert result.keras_default == [0.3]
+        assert result.training_seconds == 2.0
+        assert result.range_test_warnings == [["a warning: details"]]
+        np.testing.assert_allclose(result.curves[0].learning_rates, sweep, rtol=1e-6)
+        assert result.find_best["abc"][0]["learning_rate"] == 0.01
+
+    def test_an_incomplete_task_is_not_exported(self, tmp_path):
+        """Without its range test, a task is left out."""
+        self._fill_cache(tmp_path / "cache")
+        mode = runner.MODES["quick"]
+        directory = runner.task_dir(tmp_path / "cache", mode, TASKS_BY_NAME["mlp_adam_digits"])
+        runner.range_test_path(directory, 0).unlink()
+        assert store.export("quick", tmp_path / "cache", tmp_path / "results") == []
+        assert store.load_results("quick", tmp_path / "results") == {}
+
+
+class TestSplit:
+    def test_the_committed_split(self):
+        """The rule's split, as committed before tuning: it must not move."""
+        assert split.split()[2] == 8
+        assert set(split.tuning_tasks()) == {
+            *(task.name for task in TASKS),
+            "depthwise_lion_ls_symmetry",
+            "mixer_adamw_glyphs",
+            "mixer_lion_digits_b256",
+            "vit_nadam_glyphs12_imbalanced",
+            "finetune_frozen_adam_blobs",
+        }
+
+    def test_at_most_half_tune_and_the_halves_partition_the_tasks(self):
+        """Tuning tasks are at most half; every task is in exactly one half."""
+        tuning, evaluation = set(split.tuning_tasks()), set(split.evaluation_tasks())
+        assert len(tuning) <= len(ALL_TASKS) // 2
+        assert not tuning & evaluation
+        assert tuning | evaluation == {task.name for task in ALL_TASKS}
+
+    def test_both_halves_cover_every_axis(self):
+        """Every bucket of every axis is in both halves."""
+        tuning = [TASKS_BY_NAME[name] for name in split.tuning_tasks()]
+        evaluation = [TASKS_BY_NAME[name] for name in split.evaluation_tasks()]
+        assert split.covers(tuning, evaluation)
+        assert not split.covers(tuning, tuning[:1])
+
+
+class TestCorpus:
+    def test_the_axes_of_the_issue(self):
+        """At least 18 tasks over every architecture, optimizer, batch size 16 to 512, budget
+        2 to 30 epochs, four kinds of regularisation, imbalance and fine-tuning."""
+        assert len(ALL_TASKS) >= 18
+        assert len({task.name for task in ALL_TASKS}) == len(ALL_TASKS)
+        assert {task.architecture for task in ALL_TASKS} == {
+            "mlp",
+            "plain_cnn",
+            "bn_cnn",
+            "residual",
+            "depthwise",
+            "mixer",
+            "vit",
+            "fine_tuned",
+        }
+        optimizers = {task.optimizer_name for task in ALL_TASKS}
+        for name in ("SGD", "SGD(momentum=0.9)", "Adam", "AdamW", "RMSprop", "Lion", "Nadam"):
+            assert name in optimizers
+        assert any("nesterov=True" in name for name in optimizers)
+        assert min(t.batch_size for t in ALL_TASKS) == 16
+        assert max(t.batch_size for t in ALL_TASKS) == 512
+        assert min(t.epochs["full"] for t in ALL_TASKS) == 2
+        assert max(t.epochs["full"] for t in ALL_TASKS) == 30
+        kinds = {kind for task in ALL_TASKS for kind in task.regularisation}
+        assert kinds == {"dropout", "weight_decay", "label_smoothing", "augmentation"}
+        assert any(task.imbalanced for task in ALL_TASKS)
+
+    def test_the_new_data_sets_are_fixed_by_their_seeds(self):
+        """Generating a data set twice (cache bypassed) gives the same arrays."""
+        from benchmarks import data
+
+        for generate in (data.glyphs, data.symmetry, data.blobs):
+            first, second = generate.__wrapped__(), generate.__wrapped__()
+            np.testing.assert_array_equal(first.x_train, second.x_train)
+            np.testing.assert_array_equal(first.y_test, second.y_test)
+
+    def test_imbalanced_glyphs_have_a_long_tail_and_a_balanced_test_set(self):
+        """With imbalance 0.7 the commonest training class is > 10x the rarest; the test
+        classes stay within a factor 2."""
+        from benchmarks import data
+
+        glyphs = data.glyphs(8, 2000, 600, 0.7)
+        train, test = np.bincount(glyphs.y_train), np.bincount(glyphs.y_test)
+        assert train.max() > 10 * train.min()
+        assert test.max() < 2 * test.min()
+
+    def test_label_smoothing_trains_on_one_hot_targets(self):
+        """A task with label smoothing gets one-hot targets; the others the labels."""
+        smoothed = TASKS_BY_NAME["depthwise_lion_ls_symmetry"]
+        labels = np.array([0, 2])
+        np.testing.assert_array_equal(smoothed.targets(labels, 3), [[1, 0, 0], [0, 0, 1]])
+        assert TASKS_BY_NAME["mlp_adam_digits"].targets(labels, 3) is labels

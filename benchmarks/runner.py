@@ -1,0 +1,435 @@
+"""Computing the ground truth: one-cycle trainings, range tests and baselines, cached.
+
+Every entry (one training or one range test of one task and seed) is a JSON file under
+`benchmarks/.cache/quality/v<CODE_VERSION>/<mode>/<task>-e<epochs>-b<batch>/`, written
+atomically, so an interrupted run resumes where it stopped. TensorFlow runs on one thread
+(`configure_threads`), so that the timings of a training and of a range test compare.
+
+Per task and seed: the range test (`LRFinder(model).find(x, y, batch_size=...)` with every
+other setting at its default), one-cycle trainings over the task's `max_lr` grid and one
+training at the optimizer's Keras default learning rate, constant. When the grid is
+complete, an end of the grid whose seed-mean accuracy is not clearly worse than the best
+(`CLEARLY_WORSE` points) is extended by a decade, at most `MAX_EXTENSIONS` times per side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import hashlib
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import scoring
+from benchmarks.tasks import Data, Task
+
+CODE_VERSION = "2"
+"""Bump when the training or range-test protocol changes: old cache entries are then unused."""
+
+BENCHMARK_DIR = Path(__file__).resolve().parent
+CACHE_DIR = BENCHMARK_DIR / ".cache" / "quality"
+
+CLEARLY_WORSE = 0.02
+"""A grid end within this accuracy of the best seed-mean accuracy gets the grid extended."""
+MAX_EXTENSIONS = 2
+"""Decades the grid may grow by on each side."""
+_EVALUATION_BATCH = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    """How much work a run does: grid density and seeds (a range test per seed)."""
+
+    name: str
+    lrs_per_decade: int
+    seeds: tuple[int, ...]
+
+
+MODES = {
+    "full": Mode("full", lrs_per_decade=3, seeds=(0, 1)),
+    "quick": Mode("quick", lrs_per_decade=2, seeds=(0,)),
+}
+
+
+def configure_threads(threads: int = 1) -> None:
+    """Runs TensorFlow on `threads` intra- and inter-op threads (call before any op runs;
+    once TensorFlow's runtime is initialised, the setting stays as it was)."""
+    import tensorflow as tf
+
+    with contextlib.suppress(RuntimeError):
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+# ---------------------------------------------------------------------------------------
+# Cache layout.
+
+
+def task_dir(cache_dir: Path, mode: Mode, task: Task) -> Path:
+    epochs = task.epochs[mode.name]
+    return (
+        Path(cache_dir)
+        / f"v{CODE_VERSION}"
+        / mode.name
+        / (f"{task.name}-e{epochs}-b{task.batch_size}")
+    )
+
+
+def grid_path(directory: Path, learning_rate: float, seed: int) -> Path:
+    return directory / f"grid_lr{learning_rate:.4e}_seed{seed}.json"
+
+
+def baseline_path(directory: Path, baseline: str, seed: int) -> Path:
+    return directory / f"{baseline}_seed{seed}.json"
+
+
+def range_test_path(directory: Path, seed: int) -> Path:
+    return directory / f"range_test_seed{seed}.json"
+
+
+def find_best_path(directory: Path, version: str, seed: int) -> Path:
+    return directory / f"find_best_{version}_seed{seed}.json"
+
+
+def read(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+def write(path: Path, entry: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(entry, indent=1))
+    os.replace(temporary, path)
+
+
+# ---------------------------------------------------------------------------------------
+# One training, one range test.
+
+
+def build(task: Task, data: Data, seed: int, optimizer) -> Any:
+    """A fresh model of `task`, initialised from `seed`, compiled with `optimizer`."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = task.model(data.x_train.shape[1:], data.num_classes)
+    model.compile(optimizer=optimizer, loss=task.loss())
+    return model
+
+
+def test_accuracy(model, data: Data) -> float:
+    import keras
+
+    predictions = []
+    for start in range(0, len(data.x_test), _EVALUATION_BATCH):
+        logits = model(data.x_test[start : start + _EVALUATION_BATCH], training=False)
+        predictions.append(np.argmax(keras.ops.convert_to_numpy(logits), axis=-1))
+    return float(np.mean(np.concatenate(predictions) == data.y_test))
+
+
+def train(task: Task, data: Data, mode: Mode, seed: int, kind: str, learning_rate=None) -> dict:
+    """One training of `task`; `kind` is `"one_cycle"` (at `max_lr=learning_rate`) or
+    `"keras_default"` (constant). Returns the cache entry."""
+    from keras_lrfind import OneCycle
+
+    epochs = task.epochs[mode.name]
+    steps = epochs * task.steps_per_epoch(data)
+    if kind == "one_cycle":
+        optimizer = task.optimizer(OneCycle(float(learning_rate), steps))
+    elif kind == "keras_default":
+        optimizer = task.optimizer(task.keras_default_lr)
+    else:
+        raise ValueError(f"Unknown training kind {kind!r}.")
+    model = build(task, data, seed, optimizer)
+    start = time.perf_counter()
+    history = model.fit(
+        data.x_train,
+        task.targets(data.y_train, data.num_classes),
+        batch_size=task.batch_size,
+        epochs=epochs,
+        shuffle=True,
+        verbose=0,
+    )
+    fit_seconds = time.perf_counter() - start
+    final_loss = history.history["loss"][-1]
+    return {
+        "task": task.name,
+        "kind": kind,
+        "learning_rate": None if learning_rate is None else float(learning_rate),
+        "seed": seed,
+        "epochs": epochs,
+        "steps": steps,
+        "accuracy": test_accuracy(model, data),
+        "final_train_loss": final_loss if math.isfinite(final_loss) else None,
+        "fit_seconds": fit_seconds,
+    }
+
+
+def range_test(task: Task, data: Data, seed: int) -> dict:
+    """One range test of `task` with `LRFinder`'s defaults. Returns the cache entry: the raw
+    learning rates and losses, and the result's dictionary."""
+    from keras_lrfind import LRFinder
+
+    model = build(task, data, seed, task.optimizer(task.keras_default_lr))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        result = LRFinder(model).find(
+            data.x_train,
+            task.targets(data.y_train, data.num_classes),
+            batch_size=task.batch_size,
+            verbose=0,
+        )
+        find_seconds = time.perf_counter() - start
+    return {
+        "task": task.name,
+        "seed": seed,
+        "find_seconds": find_seconds,
+        "warnings": [str(w.message) for w in caught],
+        "learning_rates": np.asarray(result.learning_rates).tolist(),
+        "losses": np.asarray(result.losses).tolist(),
+        "result": json.loads(result.to_json()),
+    }
+
+
+def find_best_version() -> str:
+    """A short hash of `find_best_learning_rate`'s code (`keras_lrfind/probes.py` and the
+    private `_probe*.py` modules): a change of its defaults makes a new version, whose
+    entries are computed afresh."""
+    import keras_lrfind
+
+    package = Path(keras_lrfind.__file__).resolve().parent
+    digest = hashlib.sha1()
+    for path in sorted([package / "probes.py", *package.glob("_probe*.py")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
+    """`keras_lrfind.find_best_learning_rate` from the fresh model a training starts from
+    (same seed, optimizer at the Keras default learning rate), then the one-cycle training
+    at its pick, timed in the same process. Returns the cache entry."""
+    from keras_lrfind import find_best_learning_rate
+
+    epochs = task.epochs[mode.name]
+    model = build(task, data, seed, task.optimizer(task.keras_default_lr))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        learning_rate = find_best_learning_rate(
+            model,
+            data.x_train,
+            task.targets(data.y_train, data.num_classes),
+            batch_size=task.batch_size,
+            epochs=epochs,
+            verbose=0,
+        )
+        seconds = time.perf_counter() - start
+    training = train(task, data, mode, seed, "one_cycle", float(learning_rate))
+    return {
+        "task": task.name,
+        "seed": seed,
+        "learning_rate": float(learning_rate),
+        "seconds": seconds,
+        "training_seconds": training["fit_seconds"],
+        "accuracy": training["accuracy"],
+        "warnings": [str(w.message) for w in caught],
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# The grid and its extension.
+
+
+def initial_grid(task: Task, mode: Mode) -> np.ndarray:
+    return scoring.grid_learning_rates(*task.lr_range, mode.lrs_per_decade)
+
+
+def cached_grid(directory: Path, task: Task, mode: Mode) -> tuple[np.ndarray, np.ndarray] | None:
+    """The learning rates of the (possibly extended) grid with every seed cached, and the
+    accuracies `[lr, seed]`; `None` while the initial grid is incomplete."""
+    low, high = task.lr_range
+    wide = scoring.grid_learning_rates(
+        low / 10**MAX_EXTENSIONS, high * 10**MAX_EXTENSIONS, mode.lrs_per_decade
+    )
+    rows = {}
+    for lr in wide:
+        entries = [read(grid_path(directory, lr, seed)) for seed in mode.seeds]
+        if all(entry is not None for entry in entries):
+            rows[float(lr)] = [entry["accuracy"] for entry in entries]
+    initial = initial_grid(task, mode)
+    if not all(float(lr) in rows for lr in initial):
+        return None
+    # Keep the contiguous run of cached learning rates around the initial grid.
+    index = [i for i, lr in enumerate(wide) if float(lr) in rows]
+    first = int(np.flatnonzero(np.isclose(wide, initial[0]))[0])
+    last = int(np.flatnonzero(np.isclose(wide, initial[-1]))[0])
+    while first - 1 in index:
+        first -= 1
+    while last + 1 in index:
+        last += 1
+    learning_rates = wide[first : last + 1]
+    return learning_rates, np.array([rows[float(lr)] for lr in learning_rates])
+
+
+def extension(task: Task, mode: Mode, learning_rates, accuracies) -> list[float]:
+    """The learning rates to add: a decade beyond an end that is not clearly worse than the
+    best seed-mean accuracy, within `MAX_EXTENSIONS` decades of the task's range."""
+    means = np.asarray(accuracies).mean(axis=1)
+    best = means.max()
+    low, high = task.lr_range
+    step = 10 ** (1 / mode.lrs_per_decade)
+    added = []
+    if means[0] > best - CLEARLY_WORSE and learning_rates[0] > low / 10**MAX_EXTENSIONS * 1.001:
+        added += [learning_rates[0] / step**k for k in range(1, mode.lrs_per_decade + 1)]
+    if means[-1] > best - CLEARLY_WORSE and learning_rates[-1] < high * 10**MAX_EXTENSIONS / 1.001:
+        added += [learning_rates[-1] * step**k for k in range(1, mode.lrs_per_decade + 1)]
+    # Snap to the grid's exact values (powers of ten stay exact).
+    wide = scoring.grid_learning_rates(
+        low / 10**MAX_EXTENSIONS, high * 10**MAX_EXTENSIONS, mode.lrs_per_decade
+    )
+    return [float(wide[np.argmin(abs(np.log(wide) - math.log(lr)))]) for lr in added]
+
+
+# ---------------------------------------------------------------------------------------
+# Running.
+
+
+def _compute(task, data, mode, path, kind, seed, lr, run_id, log, label):
+    if kind == "range_test":
+        entry = range_test(task, data, seed)
+        summary = f"{entry['find_seconds']:.1f} s, {len(entry['losses'])} steps"
+    elif kind == "find_best":
+        entry = find_best(task, data, mode, seed)
+        summary = (
+            f"lr {entry['learning_rate']:.3g} in {entry['seconds']:.1f} s "
+            f"(training {entry['training_seconds']:.1f} s), acc {100 * entry['accuracy']:.1f}%"
+        )
+    else:
+        entry = train(task, data, mode, seed, kind, lr)
+        summary = f"acc {100 * entry['accuracy']:.1f}% in {entry['fit_seconds']:.1f} s"
+    entry["run"] = run_id
+    entry["code_version"] = CODE_VERSION
+    write(path, entry)
+    what = kind if lr is None else f"{kind} max_lr={lr:.3g}"
+    log(f"  [{label}] {what} seed={seed}: {summary}")
+
+
+def _ground_truth_work(task: Task, mode: Mode, directory: Path) -> list[tuple]:
+    work = []
+    for seed in mode.seeds:
+        work.append((range_test_path(directory, seed), "range_test", seed, None))
+        work.append((baseline_path(directory, "keras_default", seed), "keras_default", seed, None))
+    for lr in initial_grid(task, mode):
+        for seed in mode.seeds:
+            work.append((grid_path(directory, lr, seed), "one_cycle", seed, float(lr)))
+    return work
+
+
+PASSES = ("ground_truth", "find_best")
+"""What `run` computes: the ground truth (range tests, grid, baselines), and
+`find_best_learning_rate` per seed (keyed by `find_best_version()`)."""
+
+
+def run(
+    mode: Mode,
+    tasks: Iterable[Task],
+    cache_dir: Path = CACHE_DIR,
+    run_id: str | None = None,
+    log: Callable[[str], None] = print,
+    passes: Iterable[str] = ("ground_truth",),
+) -> dict[str, int]:
+    """Computes every missing cache entry of `tasks` in `mode` for `passes`. Returns counts."""
+    passes = tuple(passes)
+    unknown = [name for name in passes if name not in PASSES]
+    if unknown:
+        raise ValueError(f"Unknown pass(es) {unknown}. Expected some of {PASSES}.")
+    run_id = run_id or datetime.datetime.now().isoformat(timespec="seconds")
+    version = find_best_version() if "find_best" in passes else None
+    counts = {"computed": 0, "cached": 0}
+    for task in tasks:
+        directory = task_dir(cache_dir, mode, task)
+        work = _ground_truth_work(task, mode, directory) if "ground_truth" in passes else []
+        if version is not None:
+            work += [
+                (find_best_path(directory, version, seed), "find_best", seed, None)
+                for seed in mode.seeds
+            ]
+        data = None
+        started = time.perf_counter()
+        while True:
+            missing = [item for item in work if not item[0].exists()]
+            counts["cached"] += len(work) - len(missing)
+            if missing and data is None:
+                data = task.data()
+                if task.prepare is not None:
+                    task.prepare()
+                log(f"[{task.name}] {len(missing)} entries to compute")
+            for number, (path, kind, seed, lr) in enumerate(missing, start=1):
+                label = f"{number}/{len(missing)}"
+                _compute(task, data, mode, path, kind, seed, lr, run_id, log, label)
+                counts["computed"] += 1
+            grid = cached_grid(directory, task, mode) if "ground_truth" in passes else None
+            added = extension(task, mode, *grid) if grid is not None else []
+            if not added:
+                break
+            log(f"[{task.name}] extending the grid by {[f'{lr:.3g}' for lr in added]}")
+            work = [
+                (grid_path(directory, lr, seed), "one_cycle", seed, lr)
+                for lr in added
+                for seed in mode.seeds
+            ]
+        if data is not None:
+            log(f"[{task.name}] done in {time.perf_counter() - started:.0f} s")
+        else:
+            log(f"[{task.name}] all entries cached")
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.runner [--quick] [--tasks a,b] [--cache-dir DIR]`: computes the
+    missing ground truth on one TensorFlow thread, logging each entry."""
+    import argparse
+
+    from benchmarks.tasks import ALL_TASKS, TASKS_BY_NAME
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.runner")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--tasks", help="Comma-separated task names (default: all).")
+    parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
+    parser.add_argument(
+        "--passes", default="ground_truth", help=f"Comma-separated, from {', '.join(PASSES)}."
+    )
+    arguments = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    configure_threads(1)
+    names = arguments.tasks.split(",") if arguments.tasks else [t.name for t in ALL_TASKS]
+    mode = MODES["quick" if arguments.quick else "full"]
+    started = time.perf_counter()
+
+    def log(line):
+        print(f"{time.perf_counter() - started:7.0f}s {line}", flush=True)
+
+    tasks = [TASKS_BY_NAME[name] for name in names]
+    passes = arguments.passes.split(",")
+    counts = run(mode, tasks, arguments.cache_dir, log=log, passes=passes)
+    log(f"finished: {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
