@@ -96,16 +96,16 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
     >>> import keras
     >>> import numpy as np
     >>> import keras_lrfind
-    >>> keras.utils.set_random_seed(0)
-    >>> x = np.random.normal(size=(800, 4)).astype("float32")
-    >>> y = (x.sum(axis=1) > 0).astype("int32")
-    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    >>> model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    >>> callback = keras_lrfind.LRFinderCallback()
-    >>> history = model.fit(x, y, batch_size=8, callbacks=[callback], verbose=0)
+    >>> keras.utils.set_random_seed(1)
+    >>> features = np.random.uniform(-2, 2, size=(1600, 3)).astype("float32")
+    >>> targets = np.sin(features).sum(axis=1) + 0.5 * np.random.normal(size=1600)
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(momentum=0.5), loss="mse")
+    >>> callback = keras_lrfind.LRFinderCallback()  # 100 steps: one epoch of 100 batches.
+    >>> history = model.fit(features, targets, batch_size=16, callbacks=[callback], verbose=0)
     >>> callback.result.stop_reason
     'diverged'
-    >>> learning_rate = callback.result.suggest()  # The maximum rate of a one-cycle schedule.
+    >>> max_lr = callback.result.suggest()  # The maximum rate of a one-cycle schedule.
     """
 
     def __init__(

@@ -204,7 +204,7 @@ def run_find(args) -> None:
     import keras
 
     import keras_lrfind
-    from keras_lrfind import datasets
+    from keras_lrfind import _compat, datasets
 
     name, split = parse_data_spec(args.data)
     if not args.model.is_file():
@@ -213,7 +213,7 @@ def run_find(args) -> None:
         model = keras.saving.load_model(args.model)
     except (ValueError, OSError) as error:
         raise CommandError(f"could not load {args.model} as a Keras model: {error}") from None
-    if not getattr(model, "compiled", False) or model.optimizer is None:
+    if not _compat.is_compiled(model):
         raise CommandError(
             f"the model in {args.model} is not compiled: call model.compile(optimizer=..., "
             "loss=...) before model.save(), so the test uses your optimizer and loss."

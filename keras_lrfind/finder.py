@@ -33,9 +33,9 @@ class LRFinder:
     >>> import keras_lrfind
     >>> keras.utils.set_random_seed(0)
     >>> x = np.random.normal(size=(1000, 8)).astype("float32")
-    >>> y = x @ np.linspace(-1.0, 1.0, 8, dtype="float32")
+    >>> y = x @ np.linspace(-1, 1, 8, dtype="float32") + np.random.normal(size=1000)
     >>> model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
-    >>> model.compile(keras.optimizers.Adam(), loss="mse")
+    >>> model.compile("sgd", loss="mse")
     >>> result = keras_lrfind.LRFinder(model).find(x, y, batch_size=10, verbose=0)
     >>> result.stop_reason, result.num_recorded < result.num_steps
     ('diverged', True)

@@ -74,12 +74,17 @@ class LRFinderResult(SweepFields):
     >>> import keras_lrfind
     >>> learning_rates = np.logspace(-5, 0, 100)
     >>> x = np.log10(learning_rates)
-    >>> losses = 2 - np.exp(-((x + 2.5) ** 2)) + np.where(x > -1, 20 * (x + 1) ** 2, 0)
+    >>> valley = 1.6 * np.exp(-(((x + 2) / 0.6) ** 2))
+    >>> losses = 2.3 - valley + np.where(x > -1, 10 * (x + 1) ** 2, 0)  # Diverges past 0.1.
     >>> result = keras_lrfind.LRFinderResult(
     ...     learning_rates, losses, losses, "diverged", 1e-5, 1.0, 100, smoothing=0
     ... )
-    >>> f"{result.lr_at_min_loss:.1e}", f"{result.suggest():.1e}"
-    ('3.1e-03', '1.4e-03')
+    >>> f"{result.suggest():.1e}"  # The maximum rate of a one-cycle schedule.
+    '1.0e-02'
+    >>> f"{result.suggest('valley'):.1e}"  # fastai's default.
+    '5.9e-04'
+    >>> keras_lrfind.LRFinderResult.from_json(result.to_json()).stop_reason
+    'diverged'
     """
 
     def __init__(
@@ -280,6 +285,9 @@ class LRFinderResult(SweepFields):
                 curve.learning_rates, curve.losses, self.stop_reason
             ):
                 warnings.warn(message, LRFinderWarning, stacklevel=2)
+        unreadable = _curve.why_unreadable(self, name, skip_start, skip_end)
+        if unreadable is not None:
+            raise ValueError(unreadable)
         return _curve.run(name, curve)
 
     def suggestions(
@@ -349,10 +357,14 @@ class LRFinderResult(SweepFields):
 
         Example:
 
-        ```python
-        schedule = result.one_cycle(keras_lrfind.steps_for_epochs(5, data=x, batch_size=64))
-        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=...)
-        ```
+        >>> import numpy as np
+        >>> import keras_lrfind
+        >>> lrs = np.logspace(-5, 0, 100)
+        >>> losses = 1 + (np.log10(lrs) + 2) ** 2  # A valley at 1e-2.
+        >>> result = keras_lrfind.LRFinderResult(lrs, losses, losses, "diverged", 1e-5, 1.0, 100)
+        >>> schedule = result.one_cycle(total_steps=1000)  # Peaks at step 299.
+        >>> f"{result.suggest():.1e}", f"{float(schedule(299)):.1e}"
+        ('9.5e-03', '9.5e-03')
         """
         from keras_lrfind.schedules import OneCycle
 
