@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from keras_lrfind import _curve_checks
 from keras_lrfind import suggestions as _suggestions
 
 # fastai drops the last 5 points (and the first `num_it // 10`) before suggesting.
@@ -23,11 +24,21 @@ class TrimmedCurve(NamedTuple):
     """The raw losses (of `validation_data` when the test had it), which ours reads."""
 
 
+def _skips(result, skip_start: int | None, skip_end: int | None) -> tuple:
+    """The skips given, or fastai's defaults: a tenth of the planned steps, and 5."""
+    skip_start = result.num_steps // 10 if skip_start is None else skip_start
+    return skip_start, SKIP_END if skip_end is None else skip_end
+
+
+def _raw(result) -> np.ndarray:
+    """The raw losses the suggestions read: of `validation_data` when the test had it."""
+    return result.validation_losses if result.validation_losses is not None else result.losses
+
+
 def trimmed(result, skip_start: int | None, skip_end: int | None) -> TrimmedCurve:
     """`result`'s curve minus `skip_start` and `skip_end` points, cut at its first NaN."""
-    skip_start = result.num_steps // 10 if skip_start is None else skip_start
-    skip_end = SKIP_END if skip_end is None else skip_end
-    raw = result.validation_losses if result.validation_losses is not None else result.losses
+    skip_start, skip_end = _skips(result, skip_start, skip_end)
+    raw = _raw(result)
     learning_rates, smoothed = _suggestions.trim(  # Also checks the skips.
         result.learning_rates, result.smoothed_losses, skip_start, skip_end
     )
@@ -36,7 +47,7 @@ def trimmed(result, skip_start: int | None, skip_end: int | None) -> TrimmedCurv
 
 def method_name(method: str | None, argument: str = "method") -> str:
     """The suggestion method `method` names (`None`: the default); raises if unknown."""
-    name = _suggestions.DEFAULT_METHOD if method is None else method
+    name = _suggestions.DEFAULT_METHOD if method is None else _suggestions.method_name(method)
     if name not in _suggestions.METHODS:
         raise ValueError(
             f"Unknown suggestion method. Received: {argument}={method!r}. Expected `None` (the "
@@ -66,4 +77,24 @@ def run(name: str, curve: TrimmedCurve) -> float:
     raw = name in _suggestions.RAW_LOSS_METHODS
     return _suggestions.METHODS[name](
         curve.learning_rates, curve.losses if raw else curve.smoothed_losses
+    )
+
+
+def why_unreadable(result, name: str, skip_start: int | None, skip_end: int | None) -> str | None:
+    """Why method `name` has too few points in `result`'s trimmed curve, or `None`.
+
+    Names what removed the points (the skips, the cut at the first non-finite loss, with
+    its step) and the fix; see `_curve_checks.short_curve_message`.
+    """
+    skip_start, skip_end = _skips(result, skip_start, skip_end)
+    return _curve_checks.short_curve_message(
+        name,
+        _suggestions.MIN_POINTS[name],
+        result.learning_rates,
+        result.smoothed_losses,
+        _raw(result),
+        skip_start=skip_start,
+        skip_end=skip_end,
+        reads_raw=name in _suggestions.RAW_LOSS_METHODS,
+        detail=f" with lr_diff={_suggestions.MIN_POINTS[name] - 1}" if name == "slide" else "",
     )

@@ -176,10 +176,10 @@ def curve_result(num_steps=100, stop_reason="diverged", end=0.0):
 
 
 class TestSuggestions:
-    def test_default_is_onecycle_on_the_trimmed_raw_losses(self):
-        """`suggest()` runs `onecycle` on the raw losses, trimmed as fastai trims."""
+    def test_default_is_one_cycle_on_the_trimmed_raw_losses(self):
+        """`suggest()` runs `one_cycle` on the raw losses, trimmed as fastai trims."""
         result = curve_result()
-        expected = keras_lrfind.suggestions.onecycle(
+        expected = keras_lrfind.suggestions.one_cycle(
             result.learning_rates[10:95], result.losses[10:95]
         )
         assert result.suggest() == expected
@@ -205,7 +205,7 @@ class TestSuggestions:
     def test_suggestions_lists_every_method_default_first(self):
         """`suggestions()` maps every method to a float, ours first."""
         suggestions = curve_result().suggestions()
-        assert list(suggestions) == ["onecycle", "valley", "slide", "minimum", "steep"]
+        assert list(suggestions) == ["one_cycle", "valley", "slide", "minimum", "steep"]
         assert all(isinstance(lr, float) for lr in suggestions.values())
 
     def test_unknown_method(self):
@@ -229,7 +229,7 @@ class TestSuggestions:
         result = curve_result()
         with pytest.raises(ValueError, match=r"Received: methods='fast'"):
             result.suggestions(methods=["fast"])
-        with pytest.raises(TypeError, match=r"`skip_start` must be an integer"):
+        with pytest.raises(TypeError, match=r"`skip_start` must be a non-negative integer"):
             result.suggestions(skip_start=2.5)
 
     def test_suggestions_of_a_curve_too_short_for_every_method(self):

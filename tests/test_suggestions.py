@@ -17,14 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from keras_lrfind import suggestions
+from keras_lrfind import LRFinderResult, _curve_checks, _fastai, _smoothing, suggestions
 from keras_lrfind.suggestions import (
     FASTAI_METHODS,
     METHODS,
     MIN_POINTS,
     check_curve,
     minimum,
-    onecycle,
+    one_cycle,
     slide,
     steep,
     trim,
@@ -300,33 +300,46 @@ class TestSlide:
     @pytest.mark.parametrize(
         ("kwargs", "error", "message"),
         [
-            ({"lr_diff": 1.5}, TypeError, "`lr_diff` must be an integer. Received: lr_diff=1.5"),
-            ({"lr_diff": True}, TypeError, "`lr_diff` must be an integer. Received: lr_diff=True"),
+            (
+                {"lr_diff": 1.5},
+                TypeError,
+                "`lr_diff` must be a positive integer. Received: lr_diff=1.5 of type float.",
+            ),
+            (
+                {"lr_diff": True},
+                TypeError,
+                "`lr_diff` must be a positive integer. Received: lr_diff=True of type bool.",
+            ),
             (
                 {"lr_diff": 0},
                 ValueError,
                 "`lr_diff` must be a positive integer. Received: lr_diff=0.",
             ),
-            ({"thresh": "0.1"}, TypeError, "`thresh` must be a real number. Received: thresh="),
+            (
+                {"thresh": "0.1"},
+                TypeError,
+                "`thresh` must be a Python number. Received: thresh='0.1' of type str.",
+            ),
             (
                 {"thresh": -0.1},
                 ValueError,
-                "`thresh` must be a finite, non-negative number. Received: thresh=-0.1.",
+                "`thresh` must be a non-negative finite number. Received: thresh=-0.1.",
             ),
             (
                 {"thresh": math.inf},
                 ValueError,
-                "`thresh` must be a finite, non-negative number. Received: thresh=inf.",
+                "`thresh` must be a non-negative finite number. Received: thresh=inf.",
             ),
             (
                 {"adjust_value": 0.0},
                 ValueError,
-                "`adjust_value` must be a finite, positive number. Received: adjust_value=0.0.",
+                "`adjust_value` must be a positive finite number. Received: adjust_value=0.0.",
             ),
             (
                 {"adjust_value": None},
                 TypeError,
-                "`adjust_value` must be a real number. Received: adjust_value=None",
+                "`adjust_value` must be a Python number. Received: adjust_value=None of type "
+                "NoneType.",
             ),
         ],
     )
@@ -471,12 +484,13 @@ class TestTrim:
             (
                 {"skip_start": 1.0, "skip_end": 0},
                 TypeError,
-                "`skip_start` must be an integer. Received: skip_start=1.0 of type float.",
+                "`skip_start` must be a non-negative integer. "
+                "Received: skip_start=1.0 of type float.",
             ),
             (
                 {"skip_start": 0, "skip_end": True},
                 TypeError,
-                "`skip_end` must be an integer. Received: skip_end=True of type bool.",
+                "`skip_end` must be a non-negative integer. Received: skip_end=True of type bool.",
             ),
             (
                 {"skip_start": -1, "skip_end": 0},
@@ -498,8 +512,8 @@ class TestTrim:
 
 _ALL_METHODS = pytest.mark.parametrize(
     "method",
-    [onecycle, valley, functools.partial(slide, lr_diff=1), minimum, steep],
-    ids=["onecycle", "valley", "slide", "minimum", "steep"],
+    [one_cycle, valley, functools.partial(slide, lr_diff=1), minimum, steep],
+    ids=["one_cycle", "valley", "slide", "minimum", "steep"],
 )
 
 
@@ -560,7 +574,7 @@ class TestValidation:
         ):
             method([0.1, 0.2], ["a", "b"])
 
-    @pytest.mark.parametrize("name", ["onecycle", "valley", "slide", "minimum", "steep"])
+    @pytest.mark.parametrize("name", ["one_cycle", "valley", "slide", "minimum", "steep"])
     def test_min_points_is_exact(self, name):
         """Each method accepts `MIN_POINTS[name]` points and rejects one fewer."""
         count = MIN_POINTS[name]
@@ -582,16 +596,19 @@ class TestModule:
             "minimum": minimum,
             "steep": steep,
         }
-        assert list(METHODS) == ["onecycle", "valley", "slide", "minimum", "steep"]
-        assert METHODS["onecycle"] is onecycle
+        assert list(METHODS) == ["one_cycle", "valley", "slide", "minimum", "steep"]
+        assert METHODS["one_cycle"] is one_cycle
+        assert suggestions.DEFAULT_METHOD == "one_cycle"
+        assert suggestions.RAW_LOSS_METHODS == {"one_cycle"}
 
     def test_min_points_names(self):
         """`MIN_POINTS` covers exactly the methods in `METHODS`."""
         assert set(MIN_POINTS) == set(METHODS)
 
-    def test_docstring_examples(self):
+    @pytest.mark.parametrize("module", [suggestions, _fastai, _smoothing, _curve_checks])
+    def test_docstring_examples(self, module):
         """The examples in the docstrings run and print what they show."""
-        result = doctest.testmod(suggestions)
+        result = doctest.testmod(module)
         assert result.attempted > 0
         assert result.failed == 0
 
@@ -664,28 +681,28 @@ def _dip(depth, learning_rates=None, centre=-2.0, width=0.3):
     return learning_rates, 1.0 - depth * np.exp(-(((x - centre) / width) ** 2))
 
 
-class TestOnecycle:
+class TestOneCycle:
     @pytest.mark.parametrize(
         ("depth", "divisor"), [(0.9, 1.0), (0.8, 1.0), (0.05, 5.0), (0.01, 5.0)]
     )
     def test_symmetric_valley(self, depth, divisor):
         """A symmetric valley at 1e-2 gives 1e-2 / clip(0.5 / depth, 1, 5)."""
         learning_rates, losses = _dip(depth)
-        assert onecycle(learning_rates, losses) == pytest.approx(1e-2 / divisor, rel=1e-9)
+        assert one_cycle(learning_rates, losses) == pytest.approx(1e-2 / divisor, rel=1e-9)
 
     @pytest.mark.parametrize(("depth", "divisor"), [(0.4, 1.25), (0.25, 2.0), (0.15, 10 / 3)])
     def test_margin_between_the_clips(self, depth, divisor):
         """Between the clips the margin is 0.5 / depth (a wide valley, barely smoothed)."""
         learning_rates, losses = _dip(depth, np.logspace(-5, 1, 121), width=0.8)
         # Smoothing shaves about 3% off the depth of a valley this wide.
-        assert onecycle(learning_rates, losses) == pytest.approx(1e-2 / divisor, rel=0.05)
+        assert one_cycle(learning_rates, losses) == pytest.approx(1e-2 / divisor, rel=0.05)
 
     def test_scale_free(self):
         """Multiplying the loss by any positive constant leaves the answer unchanged."""
         learning_rates, losses = _dip(0.3, centre=-1.7)
-        expected = onecycle(learning_rates, losses)
+        expected = one_cycle(learning_rates, losses)
         for factor in (1e-4, 0.37, 100.0, 1e5):
-            assert onecycle(learning_rates, losses * factor) == pytest.approx(expected)
+            assert one_cycle(learning_rates, losses * factor) == pytest.approx(expected)
 
     def test_ignores_a_second_dip_in_the_divergent_tail(self):
         """A deeper dip after the loss climbed back does not move the suggestion."""
@@ -693,7 +710,7 @@ class TestOnecycle:
         x = np.log10(learning_rates)
         tail = np.where(x > -1.0, 1.5 - 1.2 * np.exp(-(((x + 0.4) / 0.1) ** 2)), losses)
         assert tail.min() < losses.min()  # The same curve, with a deeper dip later.
-        assert onecycle(learning_rates, tail) == pytest.approx(onecycle(learning_rates, losses))
+        assert one_cycle(learning_rates, tail) == pytest.approx(one_cycle(learning_rates, losses))
 
     def test_centre_of_a_flat_valley(self):
         """On a flat-bottomed valley the answer is its centre, not an edge."""
@@ -701,15 +718,15 @@ class TestOnecycle:
         x = np.log10(learning_rates)
         losses = np.where(np.abs(x + 2) <= 0.5, 0.2, 1.0)  # Floor from 10**-2.5 to 10**-1.5.
         losses = losses + 1e-9 * (x + 2) ** 2  # Ties broken towards the centre.
-        assert onecycle(learning_rates, losses) == pytest.approx(1e-2, rel=0.05)
+        assert one_cycle(learning_rates, losses) == pytest.approx(1e-2, rel=0.05)
 
     def test_noise_spikes_are_ignored(self):
         """Single-batch spikes (the median filter) barely move the answer."""
         learning_rates, losses = _dip(0.6)
         spiky = losses.copy()
         spiky[::7] += 5.0
-        assert onecycle(learning_rates, spiky) == pytest.approx(
-            onecycle(learning_rates, losses), rel=0.1
+        assert one_cycle(learning_rates, spiky) == pytest.approx(
+            one_cycle(learning_rates, losses), rel=0.1
         )
 
     def test_nan_tail_is_cut(self):
@@ -717,20 +734,20 @@ class TestOnecycle:
         learning_rates, losses = _dip(0.6)
         with_nan = losses.copy()
         with_nan[70:] = NAN
-        assert onecycle(learning_rates, with_nan) == onecycle(learning_rates[:70], losses[:70])
+        assert one_cycle(learning_rates, with_nan) == one_cycle(learning_rates[:70], losses[:70])
 
     def test_never_below_the_first_learning_rate(self):
         """A curve falling from the very first point cannot suggest below the sweep."""
         learning_rates = np.logspace(-3, 0, 40)
         losses = np.linspace(0.5, 2.0, 40)  # Rising: the bottom is the first point.
-        assert onecycle(learning_rates, losses) == learning_rates[0]
+        assert one_cycle(learning_rates, losses) == learning_rates[0]
 
     @settings(max_examples=30, deadline=None)
     @given(_curves(min_size=5, max_size=300))
     def test_bounds_on_random_curves(self, curve):
         """On any finite curve the answer is finite and inside the swept range."""
         learning_rates, losses = curve
-        result = onecycle(learning_rates, losses)
+        result = one_cycle(learning_rates, losses)
         assert math.isfinite(result)
         assert learning_rates[0] <= result <= learning_rates[-1]
 
@@ -796,16 +813,149 @@ class TestScaleForBatchSize:
         )
 
     @pytest.mark.parametrize(
-        ("args", "match"),
+        ("args", "error", "match"),
         [
-            ((0.0, 64, 128), r"`learning_rate` must be a positive.*learning_rate=0.0"),
-            ((math.nan, 64, 128), r"`learning_rate` must be a positive"),
-            ((0.1, 0, 128), r"`from_batch_size` must be a positive integer.*from_batch_size=0"),
-            ((0.1, 64, 12.5), r"`to_batch_size` must be a positive integer.*to_batch_size=12.5"),
-            ((0.1, 64, 128, "cubic"), r"`rule` must be one of.*rule='cubic'"),
+            ((0.0, 64, 128), ValueError, r"`learning_rate` must be a positive.*learning_rate=0.0"),
+            ((math.nan, 64, 128), ValueError, r"`learning_rate` must be a positive"),
+            (("0.1", 64, 128), TypeError, r"`learning_rate` must be a Python number.*type str"),
+            (
+                (0.1, 0, 128),
+                ValueError,
+                r"`from_batch_size` must be a positive integer.*from_batch_size=0",
+            ),
+            (
+                (0.1, 64, 12.5),
+                TypeError,
+                r"`to_batch_size` must be a positive integer.*to_batch_size=12.5 of type float",
+            ),
+            ((0.1, 64, 128, "cubic"), ValueError, r"`rule` must be one of.*rule='cubic'"),
         ],
     )
-    def test_bad_arguments(self, args, match):
-        """Each bad argument is named with its value."""
-        with pytest.raises(ValueError, match=match):
+    def test_bad_arguments(self, args, error, match):
+        """Each bad argument is named with its value: a TypeError for a wrong type."""
+        with pytest.raises(error, match=match):
             suggestions.scale_for_batch_size(*args)
+
+
+def _result(losses, smoothed=None, learning_rates=None):
+    """An `LRFinderResult` of `losses` (smoothed: themselves), swept 1e-7 to 10."""
+    losses = np.asarray(losses, dtype=np.float64)
+    count = len(losses)
+    if learning_rates is None:
+        learning_rates = np.geomspace(1e-7, 10.0, count)
+    return LRFinderResult(
+        learning_rates=learning_rates,
+        losses=losses,
+        smoothed_losses=losses if smoothed is None else smoothed,
+        stop_reason="completed",
+        start_lr=float(learning_rates[0]),
+        end_lr=float(learning_rates[-1]),
+        num_steps=count,
+    )
+
+
+class TestRenamedMethod:
+    def test_onecycle_function_warns_and_answers_as_one_cycle(self):
+        """`suggestions.onecycle` still answers, with a DeprecationWarning naming the new name."""
+        learning_rates, losses = _dip(0.6)
+        message = (
+            "`keras_lrfind.suggestions.onecycle` was renamed `keras_lrfind.suggestions.one_cycle`."
+        )
+        with pytest.warns(DeprecationWarning, match=re.escape(message)):
+            old = suggestions.onecycle(learning_rates, losses)
+        assert old == one_cycle(learning_rates, losses)
+
+    def test_result_accepts_the_old_method_name(self):
+        """`suggest("onecycle")` warns and answers as `suggest("one_cycle")`, the default."""
+        learning_rates, losses = _dip(0.6)
+        result = _result(losses, learning_rates=learning_rates)
+        message = "The suggestion method 'onecycle' was renamed 'one_cycle'."
+        with pytest.warns(DeprecationWarning, match=re.escape(message)):
+            old = result.suggest("onecycle", warn=False)
+        assert old == result.suggest("one_cycle", warn=False) == result.suggest(warn=False)
+        with pytest.warns(DeprecationWarning, match=re.escape(message)):
+            assert result.suggestions(methods=["onecycle"]) == {"one_cycle": old}
+
+    def test_other_names_pass_through(self):
+        """`method_name` returns current and unknown names unchanged, without warning."""
+        assert suggestions.method_name("valley") == "valley"
+        assert suggestions.method_name("fast") == "fast"
+        assert suggestions.RENAMED_METHODS == {"onecycle": "one_cycle"}
+
+
+class TestShortCurveMessage:
+    def test_nan_from_the_first_step(self):
+        """After a NaN at step 0, suggest() names the skips, the NaN's step and the fix."""
+        result = _result(np.full(100, NAN))
+        message = (
+            "`one_cycle` needs at least 5 points, but 0 of the 100 recorded remain: "
+            "`skip_start`=10 dropped the first 10, `skip_end`=5 the last 5, and the curve is "
+            "cut at its first non-finite loss, losses[0]=nan at step 0. The loss was not finite "
+            "from the first step: rerun with a lower `start_lr`, or check the data and the "
+            "model for NaN."
+        )
+        with pytest.raises(ValueError, match=re.escape(message)):
+            result.suggest(warn=False)
+
+    def test_large_skip_start(self):
+        """A `skip_start` that leaves no point says so, with how many each skip dropped."""
+        result = _result(np.linspace(3.0, 1.0, 30))
+        message = (
+            "`minimum` needs at least 1 point, but 0 of the 30 recorded remain: "
+            "`skip_start`=28 dropped the first 28 and `skip_end`=5 the last 2. Pass a smaller "
+            "`skip_start` or `skip_end`, or run more steps (`num_steps`)."
+        )
+        with pytest.raises(ValueError, match=re.escape(message)):
+            result.suggest("minimum", skip_start=28, warn=False)
+
+    def test_nan_after_a_few_steps(self):
+        """A NaN inside the kept window is named with its step; the smoothed curve is NaN too."""
+        losses = np.linspace(3.0, 1.0, 100)
+        losses[12] = NAN
+        smoothed = losses.copy()
+        smoothed[12:] = NAN  # A moving average stays NaN after a NaN.
+        result = _result(losses, smoothed)
+        message = (
+            "`slide` with lr_diff=15 needs at least 16 points, but 2 of the 100 recorded remain: "
+            "`skip_start`=10 dropped the first 10, `skip_end`=5 the last 5, and the curve is "
+            "cut at its first non-finite loss, losses[12]=nan at step 12. The loss was not "
+            "finite from step 12 on: rerun with a lower `start_lr`, or check the data and the "
+            "model for NaN."
+        )
+        with pytest.raises(ValueError, match=re.escape(message)):
+            result.suggest("slide", warn=False)
+        assert result.suggestions()["slide"] is None
+
+    def test_float32_overflow_is_named(self):
+        """A smoothed loss beyond the float32 range cuts fastai's methods, and says why."""
+        smoothed = np.full(20, 1e300)
+        message = _curve_checks.short_curve_message(
+            "valley",
+            2,
+            _lrs(20),
+            smoothed,
+            smoothed,
+            skip_start=0,
+            skip_end=0,
+            reads_raw=False,
+        )
+        assert message == (
+            "`valley` needs at least 2 points, but 0 of the 20 recorded remain: the curve is "
+            "cut at its first non-finite loss, smoothed_losses[0]=1e+300 (beyond the float32 "
+            "range) at step 0. The loss was not finite from the first step: rerun with a lower "
+            "`start_lr`, or check the data and the model for NaN."
+        )
+
+    def test_none_when_enough_points_remain(self):
+        """With enough points there is nothing to explain, at exactly `MIN_POINTS`."""
+        losses = np.linspace(3.0, 1.0, 20)
+        for name, needed in MIN_POINTS.items():
+            arguments = {"skip_start": 0, "reads_raw": name == "one_cycle"}
+            enough = _curve_checks.short_curve_message(
+                name, needed, _lrs(20), losses, losses, skip_end=20 - needed, **arguments
+            )
+            assert enough is None
+            short = _curve_checks.short_curve_message(
+                name, needed, _lrs(20), losses, losses, skip_end=21 - needed, **arguments
+            )
+            assert short.startswith(f"`{name}` needs at least {needed} point")
