@@ -8,7 +8,7 @@ fastai methods and the baselines. Evaluation tasks choose nothing. A leave-one-t
 estimate on the tuning tasks says how much the choice itself overfits.
 
 The candidates read only public parts of a result (`learning_rates`, `losses`,
-`num_steps`, `suggest(...)`) and `keras_lrfind.suggestions.onecycle`:
+`num_steps`, `suggest(...)`) and `keras_lrfind.suggestions.one_cycle`:
 
 - `current`: the library's default `result.suggest()`;
 - fastai's `valley`, `slide`, `minimum`, `steep`;
@@ -99,7 +99,7 @@ def onecycle_with(target_drop: float, min_divisor: float, max_divisor: float) ->
 
         learning_rates, _, raw = smoothed_curve(result)
         return float(
-            suggestions.onecycle(
+            suggestions.one_cycle(
                 learning_rates,
                 raw,
                 target_drop=target_drop,
