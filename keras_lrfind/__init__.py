@@ -1,6 +1,6 @@
 """keras_lrfind: the learning-rate range test, one-cycle and cyclical schedules for Keras 3."""
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from keras_lrfind import datasets, suggestions
 from keras_lrfind._steps import steps_for_epochs
@@ -14,8 +14,8 @@ from keras_lrfind.schedules import CycleDecay, CyclicLR, OneCycle
 from keras_lrfind.suggestions import scale_for_batch_size
 
 try:
-    __version__ = version("keras-lrfind")
-except PackageNotFoundError:  # Running from a source tree that was never installed.
+    __version__ = _metadata.version("keras-lrfind")
+except _metadata.PackageNotFoundError:  # Running from a source tree that was never installed.
     __version__ = "0.0.0+unknown"
 
 __all__ = [

@@ -141,19 +141,6 @@ class TestLRFinderResult:
             LRFinderResult.from_json('{"format": "something else"}')
 
 
-class TestPublicAPI:
-    def test_all_names_exist(self):
-        """Every name in `__all__` is importable from the package."""
-        for name in keras_lrfind.__all__:
-            assert hasattr(keras_lrfind, name), name
-
-    def test_version_from_metadata(self):
-        """`__version__` comes from the installed package metadata."""
-        from importlib.metadata import version
-
-        assert keras_lrfind.__version__ == version("keras-lrfind")
-
-
 def curve_result(num_steps=100, stop_reason="diverged", end=0.0):
     """A range-test result over 1e-6..10**end with a valley at 1e-2 and a divergent tail."""
     learning_rates = np.logspace(-6, end, num_steps)

@@ -1,0 +1,69 @@
+"""Tests for the package's public face: `keras_lrfind.__all__` and what `import` costs."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import keras_lrfind
+
+PUBLIC_MODULES = {"datasets", "suggestions"}
+
+
+def public_names(namespace) -> set[str]:
+    """The names a user sees in `namespace` without an underscore, minus the package's own
+    implementation modules (Python sets a submodule as an attribute once it is imported)."""
+    names = set()
+    for name, value in vars(namespace).items():
+        if name.startswith("_"):
+            continue
+        is_submodule = inspect.ismodule(value) and value.__name__.startswith("keras_lrfind.")
+        if is_submodule and name not in PUBLIC_MODULES:
+            continue
+        names.add(name)
+    return names
+
+
+class TestAll:
+    def test_all_is_exactly_the_public_names(self):
+        """`__all__` lists every public name of the package, and nothing else."""
+        assert sorted(keras_lrfind.__all__) == sorted(public_names(keras_lrfind) | {"__version__"})
+
+    def test_all_has_no_duplicates_and_is_sorted(self):
+        """`__all__` is sorted (as ruff keeps it) and lists each name once."""
+        assert keras_lrfind.__all__ == sorted(set(keras_lrfind.__all__))
+
+    def test_every_public_object_is_defined_by_the_package(self):
+        """No third-party name leaks into the package namespace as if it were ours."""
+        for name in keras_lrfind.__all__:
+            value = getattr(keras_lrfind, name)
+            if inspect.isclass(value) or inspect.isfunction(value):
+                assert value.__module__.startswith("keras_lrfind"), name
+            elif inspect.ismodule(value):
+                assert value.__name__ == f"keras_lrfind.{name}", name
+
+    def test_public_modules_are_listed(self):
+        """`keras_lrfind.datasets` and `keras_lrfind.suggestions` are public and in `__all__`."""
+        assert PUBLIC_MODULES <= set(keras_lrfind.__all__)
+
+
+class TestImport:
+    def test_import_does_not_load_matplotlib_or_tfds(self):
+        """`import keras_lrfind` stays cheap: plots and TFDS load only when used (beyond what
+        `import keras` loads itself: TensorFlow's Keras imports matplotlib)."""
+        code = (
+            "import sys, keras; before = set(sys.modules); import keras_lrfind; "
+            "print(sorted(m for m in ('matplotlib', 'tensorflow_datasets') "
+            "if m in sys.modules and m not in before))"
+        )
+        output = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        assert output.strip().splitlines()[-1] == "[]"
+
+    def test_version_from_metadata(self):
+        """`__version__` comes from the installed package metadata."""
+        from importlib.metadata import version
+
+        assert keras_lrfind.__version__ == version("keras-lrfind")
