@@ -7,36 +7,30 @@ exactly like MNIST or CIFAR-10, but fully offline and in about a second. Any oth
 TFDS dataset (`"mnist"`, `"fashion_mnist"`, `"cifar10"`, ...), read from a local data
 directory, or downloaded when asked to.
 
-`tensorflow_datasets`, `tensorflow` and `scikit-learn` are imported inside the functions, so
-`import keras_lrfind` stays cheap.
+Finding, preparing and reading the TFDS builders (the digits' included) lives in `_tfds`;
+this module checks the arguments and builds the `tf.data` pipeline. `tensorflow_datasets`,
+`tensorflow` and `scikit-learn` are imported inside the functions, so `import keras_lrfind`
+stays cheap.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import difflib
 import functools
-import io
 import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from keras_lrfind import _checks, _tfds
 
 if TYPE_CHECKING:
     import tensorflow as tf
 
 __all__ = ["DatasetSummary", "info", "load", "load_numpy"]
 
-_DIGITS = "digits"
-
-_DIGITS_TFDS_NAME = "sklearn_digits"
-_DIGITS_VERSION = "1.0.0"
-_DIGITS_TEST_EVERY = 5
-_DIGITS_MAX_VALUE = 16
 _SHUFFLE_BUFFER_CAP = 10_000
 _NUMPY_CHUNK = 4096
-_EXAMPLE_NAMES = "'mnist', 'fashion_mnist' or 'cifar10'"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,31 +123,36 @@ def load(
 
     Example:
 
-    ```python
-    from keras_lrfind import datasets
-
-    dataset = datasets.load("digits", "train", batch_size=32, shuffle=True, seed=0)
-    images, labels = next(iter(dataset))  # (32, 8, 8, 1) float32, (32,) int64
-    ```
+    >>> import tempfile
+    >>> from keras_lrfind import datasets
+    >>> data_dir = tempfile.mkdtemp()  # Or `None`, for a cache directory.
+    >>> dataset = datasets.load(
+    ...     "digits", "train", data_dir=data_dir, batch_size=32, shuffle=True, seed=0
+    ... )
+    >>> images, labels = next(iter(dataset))
+    >>> tuple(images.shape), images.dtype.name, tuple(labels.shape), labels.dtype.name
+    ((32, 8, 8, 1), 'float32', (32,), 'int64')
     """
     _check_name(name)
-    _check_split(split)
+    _checks.string("split", split, expected="a string such as 'train' or 'test'")
     _check_data_dir(data_dir)
-    _check_batch_size(batch_size)
-    _check_seed(seed)
+    if batch_size is not None:
+        _checks.positive_int("batch_size", batch_size, fix="Or pass `None` for single examples.")
+    if seed is not None:
+        _checks.integer("seed", seed, expected="an integer or None")
     for argument, value in (
         ("shuffle", shuffle),
         ("normalize", normalize),
         ("as_supervised", as_supervised),
         ("download", download),
     ):
-        _check_bool(argument, value)
+        _checks.boolean(argument, value)
 
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
-    builder = _prepared_builder(name, data_dir, download=download)
-    _check_split_exists(builder, name, split)
+    builder = _tfds.prepared_builder(name, data_dir, download=download)
+    _tfds.check_split_exists(builder, name, split)
     dataset = builder.as_dataset(
         split=split,
         shuffle_files=shuffle,
@@ -166,7 +165,7 @@ def load(
         dataset = dataset.shuffle(buffer_size, seed=seed)
     if normalize:
         dataset = dataset.map(
-            functools.partial(_normalize, builder=builder, as_supervised=as_supervised),
+            functools.partial(_tfds.normalize, builder=builder, as_supervised=as_supervised),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
@@ -213,12 +212,11 @@ def load_numpy(
 
     Example:
 
-    ```python
-    from keras_lrfind import datasets
-
-    x_train, y_train = datasets.load_numpy("digits", "train")
-    x_train.shape  # (1442, 8, 8, 1)
-    ```
+    >>> import tempfile
+    >>> from keras_lrfind import datasets
+    >>> x_train, y_train = datasets.load_numpy("digits", "train", data_dir=tempfile.mkdtemp())
+    >>> x_train.shape, y_train.shape
+    ((1442, 8, 8, 1), (1442,))
     """
     dataset = load(
         name,
@@ -265,33 +263,34 @@ def info(
 
     Example:
 
-    ```python
-    import keras
-    from keras_lrfind import datasets
-
-    summary = datasets.info("digits")
-    inputs = keras.Input(summary.image_shape)
-    outputs = keras.layers.Dense(summary.num_classes, activation="softmax")(
-        keras.layers.Flatten()(inputs)
-    )
-    ```
+    >>> import tempfile
+    >>> import keras
+    >>> from keras_lrfind import datasets
+    >>> summary = datasets.info("digits", data_dir=tempfile.mkdtemp())
+    >>> summary.num_classes, summary.image_shape, summary.split_sizes
+    (10, (8, 8, 1), {'train': 1442, 'test': 355})
+    >>> model = keras.Sequential([
+    ...     keras.Input(summary.image_shape),
+    ...     keras.layers.Flatten(),
+    ...     keras.layers.Dense(summary.num_classes, activation="softmax"),
+    ... ])
     """
     _check_name(name)
     _check_data_dir(data_dir)
 
     import tensorflow_datasets as tfds
 
-    if _is_digits(name):
-        builder = _prepared_builder(name, data_dir, download=False)
+    if _tfds.is_digits(name):
+        builder = _tfds.prepared_builder(name, data_dir, download=False)
     else:
-        builder = _tfds_builder(name, data_dir)
+        builder = _tfds.tfds_builder(name, data_dir)
     dataset_info = builder.info
     keys = dataset_info.supervised_keys
     if not (isinstance(keys, tuple) and len(keys) >= 2 and all(isinstance(k, str) for k in keys)):
         message = (
             f"Dataset '{builder.name}' has no (input, label) supervised keys, so its image "
             f"shape and classes are not defined. Received: name={name!r}. Use a "
-            f"classification dataset such as 'digits', {_EXAMPLE_NAMES}."
+            f"classification dataset such as 'digits', {_tfds.EXAMPLE_NAMES}."
         )
         raise ValueError(message)
     input_key, label_key = keys[:2]
@@ -310,274 +309,16 @@ def info(
     )
 
 
-# ---------------------------------------------------------------------------------------
-# Argument checks.
-
-
 def _check_name(name: Any) -> None:
-    if not isinstance(name, str):
-        message = (
-            f"`name` must be a string such as 'digits' or 'mnist'. "
-            f"Received: name={name!r} of type {type(name).__name__}."
-        )
-        raise TypeError(message)
+    _checks.string("name", name, expected="a string such as 'digits' or 'mnist'")
     if not name:
-        message = f"`name` must not be empty. Received: name={name!r}. Use 'digits' or 'mnist'."
-        raise ValueError(message)
-
-
-def _check_split(split: Any) -> None:
-    if not isinstance(split, str):
-        message = (
-            f"`split` must be a string such as 'train' or 'test'. "
-            f"Received: split={split!r} of type {type(split).__name__}."
+        raise ValueError(
+            f"`name` must not be empty. Received: name={name!r}. Use 'digits' or 'mnist'."
         )
-        raise TypeError(message)
 
 
 def _check_data_dir(data_dir: Any) -> None:
-    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
-        message = (
-            f"`data_dir` must be a path (str or os.PathLike) or None. "
-            f"Received: data_dir={data_dir!r} of type {type(data_dir).__name__}."
+    if data_dir is not None:
+        _checks.check_type(
+            "data_dir", data_dir, (str, os.PathLike), "a path (str or os.PathLike) or None"
         )
-        raise TypeError(message)
-
-
-def _check_batch_size(batch_size: Any) -> None:
-    if batch_size is None:
-        return
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        message = (
-            f"`batch_size` must be a positive integer or None. "
-            f"Received: batch_size={batch_size!r} of type {type(batch_size).__name__}."
-        )
-        raise TypeError(message)
-    if batch_size < 1:
-        message = (
-            f"`batch_size` must be a positive integer or None. Received: batch_size={batch_size}."
-        )
-        raise ValueError(message)
-
-
-def _check_seed(seed: Any) -> None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        message = (
-            f"`seed` must be an integer or None. "
-            f"Received: seed={seed!r} of type {type(seed).__name__}."
-        )
-        raise TypeError(message)
-
-
-def _check_bool(argument: str, value: Any) -> None:
-    if not isinstance(value, (bool, np.bool_)):
-        message = (
-            f"`{argument}` must be True or False. "
-            f"Received: {argument}={value!r} of type {type(value).__name__}."
-        )
-        raise TypeError(message)
-
-
-def _check_split_exists(builder: Any, name: str, split: str) -> None:
-    # "train[:10%]" and "train+test" name the splits "train" and "test"; tfds reports the
-    # finer syntax errors itself.
-    known = list(builder.info.splits.keys())
-    accepted = [*known, "all"]
-    for part in split.split("+"):
-        base = part.split("[", 1)[0].strip()
-        if base and base not in accepted:
-            message = (
-                f"Unknown `split` for dataset '{builder.name}'. Expected one of {known}, "
-                f"optionally sliced like 'train[:10%]'. Received: name={name!r}, "
-                f"split={split!r}."
-            )
-            raise ValueError(message)
-
-
-# ---------------------------------------------------------------------------------------
-# Builders.
-
-
-def _is_digits(name: str) -> bool:
-    return name in (_DIGITS, _DIGITS_TFDS_NAME)
-
-
-def _default_digits_data_dir() -> str:
-    if os.environ.get("TFDS_DATA_DIR"):
-        return os.environ["TFDS_DATA_DIR"]
-    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
-    return os.path.expanduser(os.path.join(cache_home, "keras_lrfind", "tensorflow_datasets"))
-
-
-def _prepared_builder(name: str, data_dir: Any, *, download: bool) -> Any:
-    """Returns the TFDS builder for `name`, prepared in `data_dir`."""
-    if _is_digits(name):
-        builder_cls = _digits_builder_class()
-        root = _default_digits_data_dir() if data_dir is None else data_dir
-        builder = builder_cls(data_dir=os.path.expanduser(os.fspath(root)))
-        if not builder.is_prepared():
-            _prepare_quietly(builder)
-        return builder
-
-    builder = _tfds_builder(name, data_dir)
-    if not builder.is_prepared():
-        if not download:
-            where = "TFDS' default data directory" if data_dir is None else repr(data_dir)
-            message = (
-                f"Dataset '{name}' is not prepared in {where} (looked in "
-                f"{builder.data_dir!r}) and `download=False`. Pass `download=True` on a "
-                f"machine with network access, run `tfds build {name} --data_dir=DIR` and "
-                f"pass `data_dir=DIR`, or use the offline dataset `name='digits'`."
-            )
-            raise RuntimeError(message)
-        builder.download_and_prepare()
-    return builder
-
-
-def _tfds_builder(name: str, data_dir: Any) -> Any:
-    """Returns `tfds.builder(name)` without touching the network, or a clear ValueError."""
-    import tensorflow_datasets as tfds
-
-    root = None if data_dir is None else os.path.expanduser(os.fspath(data_dir))
-    try:
-        return tfds.builder(name, data_dir=root)
-    except tfds.core.DatasetNotFoundError:
-        pass
-    known = tfds.list_builders(with_community_datasets=False)
-    close = difflib.get_close_matches(name.split(":")[0].split("/")[0], [_DIGITS, *known])
-    hint = f" Did you mean {', '.join(repr(match) for match in close)}?" if close else ""
-    message = (
-        f"Unknown dataset `name`={name!r}.{hint} Expected 'digits' (the offline "
-        f"scikit-learn digits bundled with keras_lrfind) or a TensorFlow Datasets name such "
-        f"as {_EXAMPLE_NAMES}; `tfds.list_builders()` lists them all."
-    )
-    raise ValueError(message)
-
-
-@contextlib.contextmanager
-def _quiet_tfds_progress():
-    """Silences TFDS' progress bars and "prepared" message during a sub-second preparation."""
-    import tensorflow_datasets as tfds
-
-    tqdm_utils = getattr(getattr(tfds.core, "utils", None), "tqdm_utils", None)
-    previous = getattr(tqdm_utils, "_active", None)
-    if isinstance(previous, bool):
-        tfds.display_progress_bar(False)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        if isinstance(previous, bool):
-            tfds.display_progress_bar(previous)
-
-
-def _prepare_quietly(builder: Any) -> None:
-    with _quiet_tfds_progress():
-        builder.download_and_prepare()
-
-
-def _normalize(*example: Any, builder: Any, as_supervised: bool) -> Any:
-    import tensorflow as tf
-    import tensorflow_datasets as tfds
-
-    def scale(image):
-        if image.dtype != tf.uint8:
-            return image
-        return tf.cast(image, tf.float32) / 255.0
-
-    if as_supervised:
-        image, *rest = example
-        return (scale(image), *rest)
-    (features,) = example
-    return {
-        key: scale(value) if isinstance(builder.info.features[key], tfds.features.Image) else value
-        for key, value in features.items()
-    }
-
-
-def _load_sklearn_digits() -> Any:
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as error:
-        message = (
-            "The offline 'digits' dataset is built from scikit-learn's bundled digits, but "
-            "scikit-learn is not installed. Install it with `pip install scikit-learn`, or "
-            "load a TensorFlow Datasets dataset such as 'mnist' instead."
-        )
-        raise ImportError(message) from error
-    return load_digits()
-
-
-def _digits_split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:
-    """Splits by class: every fifth example of each class, in source order, is a test one."""
-    rank_in_class = np.zeros(len(labels), dtype=np.int64)
-    for label in np.unique(labels):
-        members = labels == label
-        rank_in_class[members] = np.arange(np.count_nonzero(members))
-    is_test = rank_in_class % _DIGITS_TEST_EVERY == _DIGITS_TEST_EVERY - 1
-    return {"train": np.flatnonzero(~is_test), "test": np.flatnonzero(is_test)}
-
-
-@functools.cache
-def _digits_builder_class() -> type:
-    """Defines the TFDS builder of the digits, once per process.
-
-    The class is created lazily so that importing keras_lrfind does not import TFDS, and with
-    `skip_registration=True` so that it never enters TFDS' global name registry: defining it
-    again (after `importlib.reload`, say) cannot collide with an earlier definition.
-    """
-    import tensorflow_datasets as tfds
-
-    class SklearnDigits(tfds.core.GeneratorBasedBuilder, skip_registration=True):
-        """scikit-learn's handwritten digits as a TFDS dataset."""
-
-        name = _DIGITS_TFDS_NAME
-        VERSION = tfds.core.Version(_DIGITS_VERSION)
-        RELEASE_NOTES = {_DIGITS_VERSION: "Initial release."}  # noqa: RUF012
-
-        def _info(self):
-            return tfds.core.DatasetInfo(
-                builder=self,
-                description=(
-                    "scikit-learn's copy of the UCI optical recognition of handwritten "
-                    "digits test set: 1,797 8x8 grayscale images of the digits 0-9, "
-                    "source values 0..16 scaled to 0..255 with (v * 255 + 8) // 16. "
-                    "Of each class, in source order, every fifth example is in 'test'."
-                ),
-                features=tfds.features.FeaturesDict(
-                    {
-                        "image": tfds.features.Image(shape=(8, 8, 1)),
-                        "label": tfds.features.ClassLabel(num_classes=10),
-                    }
-                ),
-                supervised_keys=("image", "label"),
-                homepage="https://archive.ics.uci.edu/dataset/80",
-                citation=(
-                    "@misc{alpaydin1998optdigits,\n"
-                    "  author = {Alpaydin, E. and Kaynak, C.},\n"
-                    "  title = {Optical Recognition of Handwritten Digits},\n"
-                    "  year = {1998},\n"
-                    "  howpublished = {UCI Machine Learning Repository},\n"
-                    "  doi = {10.24432/C50P49}\n"
-                    "}"
-                ),
-            )
-
-        def _split_generators(self, dl_manager):
-            del dl_manager  # Nothing to download: the data ships with scikit-learn.
-            digits = _load_sklearn_digits()
-            labels = np.asarray(digits.target, dtype=np.int64)
-            pixels = np.rint(np.asarray(digits.images)).astype(np.int64)
-            images = ((pixels * 255 + _DIGITS_MAX_VALUE // 2) // _DIGITS_MAX_VALUE).astype(
-                np.uint8
-            )[..., np.newaxis]
-            return {
-                split: self._generate_examples(images, labels, indices)
-                for split, indices in _digits_split_indices(labels).items()
-            }
-
-        def _generate_examples(self, images, labels, indices):
-            for index in indices:
-                yield int(index), {"image": images[index], "label": int(labels[index])}
-
-    return SklearnDigits

@@ -12,7 +12,7 @@ import pytest
 import tensorflow_datasets as tfds
 from sklearn.datasets import load_digits
 
-from keras_lrfind import datasets
+from keras_lrfind import _tfds, datasets
 
 NUM_EXAMPLES = 1797
 TRAIN_SIZE = 1442
@@ -181,7 +181,7 @@ class TestLoad:
 
     def test_builder_can_be_defined_twice_without_registering(self, data_dir):
         """Redefining the builder (as a reload does) works and never registers its name."""
-        datasets._digits_builder_class.cache_clear()
+        _tfds.digits_builder_class.cache_clear()
         _, labels = read("test", data_dir)
         assert len(labels) == TEST_SIZE
         assert "sklearn_digits" not in tfds.list_builders(with_community_datasets=False)
@@ -221,8 +221,8 @@ class TestLoad:
             ({"batch_size": 2.5}, TypeError, r"`batch_size` must be a positive.*type float"),
             ({"batch_size": True}, TypeError, r"`batch_size` must be a positive.*type bool"),
             ({"seed": "1"}, TypeError, r"`seed` must be an integer or None.*seed='1'"),
-            ({"shuffle": "yes"}, TypeError, r"`shuffle` must be True or False.*shuffle='yes'"),
-            ({"download": 1}, TypeError, r"`download` must be True or False.*download=1 "),
+            ({"shuffle": "yes"}, TypeError, r"`shuffle` must be `True` or `False`.*shuffle='yes'"),
+            ({"download": 1}, TypeError, r"`download` must be `True` or `False`.*download=1 "),
         ],
     )
     def test_invalid_arguments_are_refused(self, kwargs, error, match):
