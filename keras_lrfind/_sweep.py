@@ -213,40 +213,23 @@ def _diverge_threshold(value) -> float:
     return value
 
 
+def _setting(name: str, doc: str) -> property:
+    return property(lambda self: getattr(self._sweep, name), doc=doc)
+
+
 class SweepFields:
     """The sweep's settings as read-only attributes, for classes that hold a `_sweep`."""
 
     _sweep: Sweep
 
-    @property
-    def start_lr(self) -> float:
-        """The learning rate of the first step."""
-        return self._sweep.start_lr
-
-    @property
-    def end_lr(self) -> float:
-        """The learning rate of the last step."""
-        return self._sweep.end_lr
-
-    @property
-    def num_steps(self) -> int | None:
-        """The number of planned steps (`None` until known, for the callback's default)."""
-        return self._sweep.num_steps
-
-    @property
-    def step_mode(self) -> str:
-        """`"exponential"` or `"linear"` growth."""
-        return self._sweep.step_mode
-
-    @property
-    def smoothing(self) -> float:
-        """The moving-average factor; `0` means no smoothing."""
-        return self._sweep.smoothing
-
-    @property
-    def diverge_threshold(self) -> float:
-        """The smoothed-loss ratio over the best that stops the sweep."""
-        return self._sweep.diverge_threshold
+    start_lr = _setting("start_lr", "The learning rate of the first step.")
+    end_lr = _setting("end_lr", "The learning rate of the last step.")
+    num_steps = _setting("num_steps", "The number of planned steps (`None`: one epoch).")
+    step_mode = _setting("step_mode", '`"exponential"` or `"linear"` growth.')
+    smoothing = _setting("smoothing", "The moving-average factor; `0` means no smoothing.")
+    diverge_threshold = _setting(
+        "diverge_threshold", "The smoothed-loss ratio over the best that stops the sweep."
+    )
 
     @property
     def mode(self) -> str:

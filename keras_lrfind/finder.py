@@ -58,9 +58,9 @@ class LRFinder:
         y=None,
         *,
         batch_size: int | None = None,
+        num_steps: int | None = None,
         start_lr: float = 1e-7,
         end_lr: float = 10.0,
-        num_steps: int | None = None,
         step_mode: str = "exponential",
         smoothing: float = 0.98,
         diverge_threshold: float = 4.0,
@@ -81,11 +81,11 @@ class LRFinder:
                 or a Python generator (generators need `num_steps`).
             y: The targets, when `x` is an array. Defaults to `None`.
             batch_size: The batch size for array input. Defaults to `None` (Keras's 32).
-            start_lr: The learning rate of the first step. Defaults to `1e-7`.
-            end_lr: The learning rate of the last step. Defaults to `10.0`.
             num_steps: The number of steps. Defaults to `None`: one epoch, at least 100
                 steps (a short epoch is continued into the next ones) and at most 1000.
                 Required when the data's length is unknown.
+            start_lr: The learning rate of the first step. Defaults to `1e-7`.
+            end_lr: The learning rate of the last step. Defaults to `10.0`.
             step_mode: `"exponential"` or `"linear"` growth. Defaults to `"exponential"`.
             smoothing: The debiased moving-average factor; `0` disables. Defaults to `0.98`.
             diverge_threshold: Stop when the smoothed loss exceeds this many times the best.
