@@ -147,7 +147,7 @@ def suggestions_markdown(result) -> str:
 
     lines = [
         f"**LR range test**: {result.num_recorded} of {result.num_steps} steps, learning "
-        f"rate {result.start_lr:.3g} to {result.end_lr:.3g} ({result.mode}), "
+        f"rate {result.start_lr:.3g} to {result.end_lr:.3g} ({result.step_mode}), "
         f"stopped: {result.stop_reason}.",
         "",
         "| method | learning rate |",
