@@ -80,21 +80,24 @@ def one_cycle_phase_ends(total_steps, pct_start, three_phase):
     return [warmup_end, float(total_steps - 1)]
 
 
-def one_cycle(step, *, total_steps, pct_start, anneal_strategy, three_phase, start, peak, end):
+def one_cycle(step, phases, start, peak, end):
     """A one-cycle curve at `step`: `start -> peak -> end` (three phases: via `start`).
 
-    With two phases the curve anneals from `start` to `peak` during the warm-up
-    and from `peak` to `end` after it; with three it anneals `start -> peak ->
-    start -> end`. The learning rate of `OneCycle` is `(initial_lr, max_lr,
-    min_lr)`; the momentum of `MomentumCycler` is `(max_momentum, base_momentum,
-    max_momentum)`, which PyTorch's `OneCycleLR` cycles on the same phases.
+    `phases` is the object that holds the phase arguments `check_phases` validated, as
+    attributes of the same names (`total_steps`, `pct_start`, `anneal_strategy`,
+    `three_phase`): a `OneCycle` or a `MomentumCycler`. With two phases the curve
+    anneals from `start` to `peak` during the warm-up and from `peak` to `end` after it;
+    with three it anneals `start -> peak -> start -> end`. The learning rate of
+    `OneCycle` is `(initial_lr, max_lr, min_lr)`; the momentum of `MomentumCycler` is
+    `(max_momentum, base_momentum, max_momentum)`, which PyTorch's `OneCycleLR` cycles
+    on the same phases.
     """
-    if three_phase:
+    if phases.three_phase:
         values = [(start, peak), (peak, start), (start, end)]
     else:
         values = [(start, peak), (peak, end)]
-    phase_ends = one_cycle_phase_ends(total_steps, pct_start, three_phase)
-    return phase_walk(step, phase_ends, values, ANNEALS[anneal_strategy])
+    ends = one_cycle_phase_ends(phases.total_steps, phases.pct_start, phases.three_phase)
+    return phase_walk(step, ends, values, ANNEALS[phases.anneal_strategy])
 
 
 def phase_walk(step, phase_ends, phase_values, anneal):

@@ -173,22 +173,23 @@ def integer(
     return value
 
 
+def _int_from(name: str, value, minimum: int, expected: str, too_small: str, fix: str) -> int:
+    """`value` as an `int` if it is an integer `>= minimum`; else the error that says so."""
+    if not is_integer(value):
+        raise type_error(name, value, expected, fix)
+    if value < minimum:
+        raise value_error(name, int(value), too_small, fix)
+    return int(value)
+
+
 def positive_int(name: str, value, *, fix: str = "") -> int:
     """Checks that `value` is an integer `>= 1` and returns it as an `int`."""
-    if not is_integer(value):
-        raise type_error(name, value, "a positive integer", fix)
-    if value < 1:
-        raise value_error(name, int(value), "a positive integer", fix)
-    return int(value)
+    return _int_from(name, value, 1, "a positive integer", "a positive integer", fix)
 
 
 def non_negative_int(name: str, value, *, fix: str = "") -> int:
     """Checks that `value` is an integer `>= 0` and returns it as an `int`."""
-    if not is_integer(value):
-        raise type_error(name, value, "a non-negative integer", fix)
-    if value < 0:
-        raise value_error(name, int(value), "non-negative", fix)
-    return int(value)
+    return _int_from(name, value, 0, "a non-negative integer", "non-negative", fix)
 
 
 # --- Choices and arrays -------------------------------------------------------------------------

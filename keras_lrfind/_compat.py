@@ -196,6 +196,16 @@ def num_replicas(model) -> int:
 # -- Momentum cycling (`MomentumCycler`) --------------------------------------------------------
 
 
+def _scheduled_operator(operation, reflected=False):
+    """A binary operator of `ScheduledFloat` that computes with its scheduled tensor."""
+
+    def operator(self, other):
+        tensor = self._tensor()
+        return operation(other, tensor) if reflected else operation(tensor, other)
+
+    return operator
+
+
 class ScheduledFloat(float):
     """A float that reads as `schedule(optimizer.iterations)` in a traced train step.
 
@@ -234,35 +244,16 @@ class ScheduledFloat(float):
         # `jnp.asarray(x, dtype)` calls this; `jnp.asarray(x)` takes the float value.
         return self._tensor()
 
-    def __add__(self, other):
-        return keras.ops.add(self._tensor(), other)
-
-    def __radd__(self, other):
-        return keras.ops.add(other, self._tensor())
-
-    def __sub__(self, other):
-        return keras.ops.subtract(self._tensor(), other)
-
-    def __rsub__(self, other):
-        return keras.ops.subtract(other, self._tensor())
-
-    def __mul__(self, other):
-        return keras.ops.multiply(self._tensor(), other)
-
-    def __rmul__(self, other):
-        return keras.ops.multiply(other, self._tensor())
-
-    def __truediv__(self, other):
-        return keras.ops.divide(self._tensor(), other)
-
-    def __rtruediv__(self, other):
-        return keras.ops.divide(other, self._tensor())
-
-    def __pow__(self, other):
-        return keras.ops.power(self._tensor(), other)
-
-    def __rpow__(self, other):
-        return keras.ops.power(other, self._tensor())
+    __add__ = _scheduled_operator(keras.ops.add)
+    __radd__ = _scheduled_operator(keras.ops.add, reflected=True)
+    __sub__ = _scheduled_operator(keras.ops.subtract)
+    __rsub__ = _scheduled_operator(keras.ops.subtract, reflected=True)
+    __mul__ = _scheduled_operator(keras.ops.multiply)
+    __rmul__ = _scheduled_operator(keras.ops.multiply, reflected=True)
+    __truediv__ = _scheduled_operator(keras.ops.divide)
+    __rtruediv__ = _scheduled_operator(keras.ops.divide, reflected=True)
+    __pow__ = _scheduled_operator(keras.ops.power)
+    __rpow__ = _scheduled_operator(keras.ops.power, reflected=True)
 
     def __neg__(self):
         return keras.ops.negative(self._tensor())

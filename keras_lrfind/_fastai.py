@@ -105,10 +105,8 @@ def slide(learning_rates, losses, *, lr_diff=15, thresh=0.005, adjust_value=1.0)
     raises a `ValueError` instead.
 
     Args:
-        learning_rates: 1-D array-like of the swept learning rates, positive,
-            finite and strictly increasing.
-        losses: 1-D array-like of the trimmed, smoothed losses, same length as
-            `learning_rates`. The curve is cut at the first non-finite loss.
+        learning_rates: The swept learning rates, as in `valley`.
+        losses: The trimmed, smoothed losses, as in `valley`.
         lr_diff: Width of the window, in points; the curve needs at least
             `lr_diff + 1` points. Defaults to `15`.
         thresh: Largest difference of the loss gradients at the two ends of
@@ -165,10 +163,8 @@ def minimum(learning_rates, losses):
     learning rate. Reproduces fastai 2.8 (losses compared in float32).
 
     Args:
-        learning_rates: 1-D array-like of the swept learning rates, positive,
-            finite and strictly increasing.
-        losses: 1-D array-like of the trimmed, smoothed losses, same length as
-            `learning_rates`. The curve is cut at the first non-finite loss.
+        learning_rates: The swept learning rates, as in `valley`.
+        losses: The trimmed, smoothed losses, as in `valley`.
 
     Returns:
         `learning_rates[argmin(losses)] / 10` as a Python float, so that
@@ -198,10 +194,8 @@ def steep(learning_rates, losses):
     rates included).
 
     Args:
-        learning_rates: 1-D array-like of the swept learning rates, positive,
-            finite and strictly increasing.
-        losses: 1-D array-like of the trimmed, smoothed losses, same length as
-            `learning_rates`. The curve is cut at the first non-finite loss.
+        learning_rates: The swept learning rates, as in `valley`.
+        losses: The trimmed, smoothed losses, as in `valley`.
 
     Returns:
         A learning rate from `learning_rates[:-1]`, as a Python float, so that

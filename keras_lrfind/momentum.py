@@ -146,26 +146,18 @@ class MomentumCycler(keras.callbacks.Callback):
     cycles, though: call `model.make_train_function(force=True)` before
     training on without one.
 
-    The momentum, as Python (`anneal` is the cosine or linear anneal of `OneCycle`):
+    The momentum, as Python: `OneCycle`'s phase walk (see its docstring) with the
+    momentum in place of the learning rate, from `max_momentum` down to
+    `base_momentum` while the learning rate warms up, and back:
 
     ```python
-    warmup_end = pct_start * total_steps - 1
-    if three_phase:
-        phases = [(warmup_end, max_momentum, base_momentum),
-                  (2 * pct_start * total_steps - 2, base_momentum, max_momentum),
-                  (total_steps - 1, max_momentum, max_momentum)]
-    else:
-        phases = [(warmup_end, max_momentum, base_momentum),
-                  (total_steps - 1, base_momentum, max_momentum)]
-
     def momentum(step):
-        step = min(step, total_steps - 1)
-        phase_start = 0.0
-        for i, (phase_end, momentum_from, momentum_to) in enumerate(phases):
-            if step <= phase_end or i == len(phases) - 1:
-                progress = (step - phase_start) / (phase_end - phase_start)
-                return anneal(momentum_from, momentum_to, progress)
-            phase_start = phase_end
+        one_cycle = OneCycle(
+            max_lr=base_momentum, total_steps=total_steps, pct_start=pct_start,
+            anneal_strategy=anneal_strategy, three_phase=three_phase,
+            div_factor=base_momentum / max_momentum, final_div_factor=1.0,
+        )  # initial_lr = min_lr = max_momentum
+        return one_cycle(step)
     ```
 
     Args:
@@ -294,14 +286,7 @@ class MomentumCycler(keras.callbacks.Callback):
             The momentum, a float32 tensor of the shape of `step`.
         """
         return _anneal.one_cycle(
-            step,
-            total_steps=self.total_steps,
-            pct_start=self.pct_start,
-            anneal_strategy=self.anneal_strategy,
-            three_phase=self.three_phase,
-            start=self.max_momentum,
-            peak=self.base_momentum,
-            end=self.max_momentum,
+            step, self, self.max_momentum, self.base_momentum, self.max_momentum
         )
 
     def on_train_begin(self, logs=None):

@@ -154,16 +154,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step):
         with keras.name_scope(self.name, caller=self):
-            return _anneal.one_cycle(
-                step,
-                total_steps=self.total_steps,
-                pct_start=self.pct_start,
-                anneal_strategy=self.anneal_strategy,
-                three_phase=self.three_phase,
-                start=self.initial_lr,
-                peak=self.max_lr,
-                end=self.min_lr,
-            )
+            return _anneal.one_cycle(step, self, self.initial_lr, self.max_lr, self.min_lr)
 
     def get_config(self):
         return {
