@@ -24,7 +24,7 @@ from numbers import Integral
 import keras
 from keras import ops
 
-from keras_lrfind import _anneal, _checks
+from keras_lrfind import _anneal, _checks, _steps, plotting
 
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 _SCALE_MODES = ("cycle", "iterations")
@@ -430,3 +430,16 @@ class CyclicLR(keras.optimizers.schedules.LearningRateSchedule):
 def _as_python_number(value):
     """An int stays an int (NumPy's included), anything else becomes a float."""
     return int(value) if isinstance(value, Integral) else float(value)
+
+
+# Moved in this release to `keras_lrfind._steps` and `keras_lrfind.plotting` (both exported
+# as `keras_lrfind.steps_for_epochs` and `keras_lrfind.plot_schedule`); the old import paths
+# keep working, with a `DeprecationWarning`, for one release.
+steps_for_epochs = _checks.renamed(
+    _steps.steps_for_epochs,
+    "`keras_lrfind.schedules.steps_for_epochs`",
+    "`keras_lrfind.steps_for_epochs`",
+)
+plot_schedule = _checks.renamed(
+    plotting.plot_schedule, "`keras_lrfind.schedules.plot_schedule`", "`keras_lrfind.plot_schedule`"
+)

@@ -692,3 +692,31 @@ class TestCycleDecay:
             match=re.escape("`factor` must be a positive finite number. Received: factor=0.0."),
         ):
             CycleDecay(0)
+
+
+# --- Moved names ---------------------------------------------------------------------------------
+
+
+class TestMovedNames:
+    def test_steps_for_epochs_still_imports_from_schedules(self):
+        """`schedules.steps_for_epochs` warns (DeprecationWarning) and counts as before."""
+        from keras_lrfind import schedules
+
+        message = (
+            "`keras_lrfind.schedules.steps_for_epochs` was renamed `keras_lrfind.steps_for_epochs`."
+        )
+        with pytest.warns(DeprecationWarning, match=re.escape(message)):
+            assert schedules.steps_for_epochs(3, steps_per_epoch=7) == 21
+
+    def test_plot_schedule_still_imports_from_schedules(self):
+        """`schedules.plot_schedule` warns (DeprecationWarning) and draws the schedule."""
+        import matplotlib.pyplot as plt
+
+        from keras_lrfind import schedules
+
+        message = "`keras_lrfind.schedules.plot_schedule` was renamed `keras_lrfind.plot_schedule`."
+        with pytest.warns(DeprecationWarning, match=re.escape(message)):
+            ax = schedules.plot_schedule(OneCycle(0.1, total_steps=10), 10)
+        expected = values(OneCycle(0.1, total_steps=10), range(10))
+        np.testing.assert_allclose(ax.lines[0].get_data()[1], expected)
+        plt.close(ax.figure)
