@@ -80,10 +80,16 @@ def public_names() -> list[str]:
 
 
 def on_page_markdown(markdown, page, config, files):
-    """Appends to the API reference every public name that its sections do not show yet."""
+    """Appends to the API reference every public name that its sections do not show yet.
+
+    A name counts as shown when a `::: keras_lrfind.NAME` block documents it or when the
+    "Deprecated names" section lists it (as a `- `keras_lrfind.NAME`` item).
+    """
     if page.file.src_uri != "api.md":
         return markdown
     shown = set(re.findall(r"^::: keras_lrfind\.(\w+)\s*$", markdown, flags=re.MULTILINE))
+    _, _, deprecated = markdown.partition("\n## Deprecated names\n")
+    shown |= set(re.findall(r"^- `keras_lrfind\.(\w+)`", deprecated, flags=re.MULTILINE))
     missing = [name for name in public_names() if name not in shown]
     if not missing:
         return markdown
