@@ -270,3 +270,13 @@ def renamed(function, old: str, new: str):
 
     alias.__doc__ = f"Deprecated: {old} was renamed {new}. See {new}."
     return alias
+
+
+def renamed_attribute(old: str, new: str) -> property:
+    """A read-only property `old` that warns (see `warn_renamed`), then reads `new`."""
+
+    def read(self):
+        warn_renamed(f"`{old}`", f"`{new}`")
+        return getattr(self, new)
+
+    return property(read, doc=f"Deprecated: `{old}` was renamed `{new}`. See `{new}`.")

@@ -231,11 +231,7 @@ class SweepFields:
         "diverge_threshold", "The smoothed-loss ratio over the best that stops the sweep."
     )
 
-    @property
-    def mode(self) -> str:
-        """Deprecated: `step_mode`."""
-        _checks.warn_renamed("`mode`", "`step_mode`")
-        return self._sweep.step_mode
+    mode = _checks.renamed_attribute("mode", "step_mode")
 
 
 @keras.saving.register_keras_serializable(package="keras_lrfind")

@@ -30,14 +30,6 @@ class LRFinderWarning(UserWarning):
     """
 
 
-def _deprecated_alias(old: str, new: str) -> property:
-    def read(self):
-        _checks.warn_renamed(f"`{old}`", f"`{new}`")
-        return getattr(self, new)
-
-    return property(read, doc=f"Deprecated: `{new}`.")
-
-
 class LRFinderResult(SweepFields):
     """The curve recorded by a learning-rate range test.
 
@@ -109,14 +101,7 @@ class LRFinderResult(SweepFields):
 
     @classmethod
     def _from_sweep(
-        cls,
-        sweep: Sweep,
-        *,
-        learning_rates,
-        losses,
-        smoothed_losses,
-        stop_reason: str,
-        validation_losses=None,
+        cls, sweep, *, learning_rates, losses, smoothed_losses, stop_reason, validation_losses
     ) -> LRFinderResult:
         """A result of `sweep`, an already validated `Sweep` (the callback's, a file's)."""
         result = cls.__new__(cls)
@@ -128,25 +113,19 @@ class LRFinderResult(SweepFields):
             raise ValueError(
                 "`num_steps` must be the number of planned steps. Received: num_steps=None."
             )
-        self._sweep = sweep
-        arrays = {
-            "learning_rates": learning_rates,
-            "losses": losses,
-            "smoothed_losses": smoothed_losses,
-            "validation_losses": validation_losses,
-        }
-        arrays = {
-            name: _checks.as_float_array(name, values)
-            for name, values in arrays.items()
-            if values is not None
-        }
-        lengths = {name: len(array) for name, array in arrays.items()}
+        curves = {"learning_rates": learning_rates, "losses": losses}
+        curves["smoothed_losses"] = smoothed_losses
+        if validation_losses is not None:
+            curves["validation_losses"] = validation_losses
+        curves = {name: _checks.as_float_array(name, values) for name, values in curves.items()}
+        lengths = {name: len(array) for name, array in curves.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(f"All curves must have the same length. Received lengths {lengths}.")
-        self.learning_rates = arrays["learning_rates"]
-        self.losses = arrays["losses"]
-        self.smoothed_losses = arrays["smoothed_losses"]
-        self.validation_losses = arrays.get("validation_losses")
+        self._sweep = sweep
+        self.learning_rates = curves["learning_rates"]
+        self.losses = curves["losses"]
+        self.smoothed_losses = curves["smoothed_losses"]
+        self.validation_losses = curves.get("validation_losses")
         self.stop_reason = _checks.one_of("stop_reason", stop_reason, STOP_REASONS)
 
     # -- Derived values --------------------------------------------------------------------
@@ -180,9 +159,9 @@ class LRFinderResult(SweepFields):
         index = self.min_loss_index
         return math.nan if index is None else float(self.smoothed_losses[index])
 
-    best_index = _deprecated_alias("best_index", "min_loss_index")
-    best_lr = _deprecated_alias("best_lr", "lr_at_min_loss")
-    best_loss = _deprecated_alias("best_loss", "min_loss")
+    best_index = _checks.renamed_attribute("best_index", "min_loss_index")
+    best_lr = _checks.renamed_attribute("best_lr", "lr_at_min_loss")
+    best_loss = _checks.renamed_attribute("best_loss", "min_loss")
 
     # -- Files -----------------------------------------------------------------------------
 
