@@ -431,3 +431,55 @@ class TestCorpus:
         labels = np.array([0, 2])
         np.testing.assert_array_equal(smoothed.targets(labels, 3), [[1, 0, 0], [0, 0, 1]])
         assert TASKS_BY_NAME["mlp_adam_digits"].targets(labels, 3) is labels
+
+
+class TestCandidateRules:
+    """The building blocks of `benchmarks.choose_default` on hand-made curves."""
+
+    @staticmethod
+    def _curve(losses):
+        learning_rates = np.geomspace(1e-5, 1.0, len(losses))
+        return types.SimpleNamespace(
+            learning_rates=learning_rates, losses=np.asarray(losses), num_steps=len(losses)
+        )
+
+    def test_fastai_trimming_and_bias_corrected_smoothing(self):
+        """30 points: the first 3 (30 // 10) and last 5 go; a constant loss stays constant."""
+        from benchmarks import choose_default
+
+        curve = self._curve(np.full(30, 2.0))
+        learning_rates, smoothed, raw = choose_default.smoothed_curve(curve)
+        np.testing.assert_allclose(learning_rates, curve.learning_rates[3:25])
+        np.testing.assert_allclose(smoothed, 2.0)
+        np.testing.assert_allclose(raw, 2.0)
+
+    def test_the_curve_is_cut_before_its_first_nan(self):
+        """A NaN at index 20 of 30 leaves indices 3 to 14 (20 - 5 at the end)."""
+        from benchmarks import choose_default
+
+        losses = np.full(30, 2.0)
+        losses[20] = np.nan
+        learning_rates, _, _ = choose_default.smoothed_curve(self._curve(losses))
+        np.testing.assert_allclose(learning_rates, np.geomspace(1e-5, 1.0, 30)[3:15])
+
+    def test_a_flat_curve_falls_back_to_the_minimum_not_its_start(self):
+        """A flat curve drops nothing: the fallback answers `min/k`; on a constant curve the
+        lowest smoothed point is the first kept one (index 3), so lr[3] / 10."""
+        from benchmarks import choose_default
+
+        curve = self._curve(np.full(30, 2.0))
+        assert choose_default.readability(curve) == (0.0, math.inf)
+        rule = choose_default.with_fallback(lambda result: 123.0, 0.05, math.inf, 10)
+        assert rule(curve) == pytest.approx(curve.learning_rates[3] / 10)
+
+    def test_a_falling_curve_keeps_the_rule(self):
+        """Losses falling from 2 to 0.5 drop far more than 5%: the rule answers; its
+        minimum is the last kept point (index 24)."""
+        from benchmarks import choose_default
+
+        curve = self._curve(np.linspace(2.0, 0.5, 30))
+        drop, _ = choose_default.readability(curve)
+        assert drop > 0.05
+        rule = choose_default.with_fallback(lambda result: 123.0, 0.05, math.inf, 10)
+        assert rule(curve) == 123.0
+        assert choose_default.min_over(2)(curve) == pytest.approx(curve.learning_rates[24] / 2)
