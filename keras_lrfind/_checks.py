@@ -229,6 +229,33 @@ def as_float_array(name: str, values) -> np.ndarray:
     return array
 
 
+def reloadable(name: str, value, *, fix: str):
+    """Checks that `keras.saving` can serialize `value` and restore it, as a `.keras` file must.
+
+    A lambda is refused outright (Keras saves it as bytecode and will not load it by
+    default); anything else is round-tripped through `serialize_keras_object` and
+    `deserialize_keras_object`, and the error Keras gives is quoted.
+    """
+    expected = (
+        "serializable with `keras.saving`, so that a model using this schedule can be saved "
+        "and reloaded"
+    )
+    if getattr(value, "__name__", None) == "<lambda>":
+        raise TypeError(
+            f"`{name}` must be {expected}, and a lambda cannot be reloaded. "
+            f"Received: {name}={value!r}. {fix}"
+        )
+    import keras
+
+    try:
+        keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(value))
+    except Exception as error:
+        raise TypeError(
+            f"`{name}` must be {expected}, but Keras could not restore it: {error} "
+            f"Received: {name}={value!r}. {fix}"
+        ) from error
+
+
 # --- Renamed names ------------------------------------------------------------------------------
 
 

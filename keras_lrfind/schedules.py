@@ -10,9 +10,10 @@ reload.
 
 The arithmetic lives in `_anneal`, small functions of the progress through a
 phase (a number in [0, 1]) shared with `MomentumCycler`; the classes here
-validate their arguments and wrap those functions. `steps_for_epochs` turns
-epochs into the `total_steps` these schedules need, and `plot_schedule` draws a
-schedule (and optionally a `MomentumCycler`'s momentum) for a quick look.
+validate their arguments and wrap those functions. `keras_lrfind.steps_for_epochs`
+turns epochs into the `total_steps` these schedules need, and
+`keras_lrfind.plot_schedule` draws a schedule (and optionally a `MomentumCycler`'s
+momentum) for a quick look.
 """
 
 from __future__ import annotations
@@ -224,31 +225,18 @@ def _check_scale_fn(scale_fn):
     if scale_fn is None:
         return
     if not callable(scale_fn):
-        raise TypeError(
-            "`scale_fn` must be `None` or a callable that takes the cycle number (or the "
-            "step) as a float tensor. "
-            f"Received: scale_fn={scale_fn!r} of type {type(scale_fn).__name__}."
+        raise _checks.type_error(
+            "scale_fn",
+            scale_fn,
+            "`None` or a callable that takes the cycle number (or the step) as a float tensor",
         )
-    fix = (
-        "Define it as a named function, or as a class with `get_config()` and "
+    _checks.reloadable(
+        "scale_fn",
+        scale_fn,
+        fix="Define it as a named function, or as a class with `get_config()` and "
         "`from_config()`, and decorate it with `@keras.saving.register_keras_serializable()`; "
-        "or use `keras_lrfind.CycleDecay`."
+        "or use `keras_lrfind.CycleDecay`.",
     )
-    if getattr(scale_fn, "__name__", None) == "<lambda>":
-        raise TypeError(
-            "`scale_fn` must be serializable with `keras.saving`, so that a model using "
-            "this schedule can be saved and reloaded, and a lambda cannot be reloaded. "
-            f"Received: scale_fn={scale_fn!r}. {fix}"
-        )
-    try:
-        config = keras.saving.serialize_keras_object(scale_fn)
-        keras.saving.deserialize_keras_object(config)
-    except Exception as error:
-        raise TypeError(
-            "`scale_fn` must be serializable with `keras.saving`, so that a model using "
-            "this schedule can be saved and reloaded, but Keras could not restore it: "
-            f"{error} Received: scale_fn={scale_fn!r}. {fix}"
-        ) from error
 
 
 @keras.saving.register_keras_serializable(package="keras_lrfind")
