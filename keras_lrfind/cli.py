@@ -1,36 +1,66 @@
-"""The `keras-lrfind` command: a demo, and the range test on a saved model."""
+"""The `keras-lrfind` command: its arguments, their checks, and one-line errors.
+
+Every argument is checked before anything heavy is loaded (no dataset, no model, no
+training), so a typo costs a second, not a range test. Every error, the user's or the
+library's, is one line on stderr, `keras-lrfind: error: ...`, with exit status 2; nothing
+prints a traceback unless `--traceback` asks for it. The commands themselves (`demo`,
+`find`) live in `_commands`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
+import re
 import sys
-import time
-import warnings
 from pathlib import Path
+
+PROG = "keras-lrfind"
 
 DEMO_HELP = """\
 Runs the LR range test on a real vision dataset (offline by default: scikit-learn's digits
 through TensorFlow Datasets), prints the suggestions, writes the plot and the curve, then
 trains a small CNN with a one-cycle schedule built from the suggestion and, side by side,
-with Keras's default Adam learning rate, and prints both test accuracies."""
+with Keras's default Adam learning rate, and prints both test accuracies. The files in
+--output (lr_find.json, lr_find.png) are replaced on every run."""
 
 FIND_HELP = """\
 Runs the LR range test on a saved, compiled Keras model (.keras) and a TFDS dataset, saves
-the curve (JSON) and its plot (PNG), and prints the suggested learning rate. Images are
-scaled to [0, 1] and resized to the model's input; labels are one-hot encoded when the
-model's loss expects it."""
+the curve (JSON) and its plot (PNG), and prints the suggested learning rate. With --best it
+runs keras_lrfind.find_best_learning_rate instead (a short range test, then probe trainings
+of candidate peaks judged on validation data) and prints the max_lr of a one-cycle training
+of --epochs epochs. Images are scaled to [0, 1] and resized to the model's input; labels are
+one-hot encoded when the model's loss expects it. The model file is never changed."""
+
+TRACEBACK_HINT = f"rerun as `{PROG} --traceback ...` to see where"
+
+# Errors whose message is meant for the user: ours, the library's argument checks, files.
+USER_ERRORS = (TypeError, ValueError, RuntimeError, OSError, ImportError)
+
+# One line at most this long: a Keras error can quote whole tensors.
+MAX_MESSAGE = 800
 
 
 class CommandError(Exception):
     """A problem with the command's input, reported as `keras-lrfind: error: ...`."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose errors are a `CommandError` (one line), not usage + exit."""
+
+    def error(self, message):
+        raise CommandError(f"{message}. See `{self.prog} --help`.")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="keras-lrfind",
-        description="The learning-rate range test (lr_find) for Keras 3.",
+    """The parser of `keras-lrfind` and its `demo` and `find` commands."""
+    parser = _Parser(prog=PROG, description="The learning-rate range test (lr_find) for Keras 3.")
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="on an error, show the full traceback instead of one line (for bug reports)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -41,11 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="'digits' (offline, default) or a TFDS image dataset name available locally, "
         "e.g. mnist",
     )
-    demo.add_argument("--epochs", type=_positive_int, default=5, help="training epochs (5)")
-    demo.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (32)")
+    demo.add_argument(
+        "--epochs", type=_int_at_least("--epochs", 1), default=5, help="training epochs (5)"
+    )
+    demo.add_argument(
+        "--batch-size", type=_int_at_least("--batch-size", 1), default=32, help="batch size (32)"
+    )
     demo.add_argument("--output", type=Path, default=Path("out"), help="output folder (out)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    demo.add_argument("--data-dir", default=None, help="TFDS data directory")
+    demo.add_argument("--seed", type=_int_at_least("--seed", 0), default=0, help="random seed (0)")
+    demo.add_argument("--data-dir", type=Path, default=None, help="TFDS data directory")
 
     find = commands.add_parser("find", help="range-test a saved model", description=FIND_HELP)
     find.add_argument("model", type=Path, help="a compiled model saved as .keras")
@@ -54,230 +88,315 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="tfds:NAME[:SPLIT], e.g. tfds:mnist:train or tfds:digits (split: train)",
     )
-    find.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (64)")
-    find.add_argument("--num-steps", type=_positive_int, default=None, help="sweep length")
-    find.add_argument("--start-lr", type=float, default=1e-7, help="first learning rate (1e-7)")
-    find.add_argument("--end-lr", type=float, default=10.0, help="last learning rate (10)")
-    find.add_argument("--output", type=Path, default=Path("."), help="output folder (.)")
-    find.add_argument("--data-dir", default=None, help="TFDS data directory")
-    find.add_argument("--seed", type=int, default=0, help="shuffle seed (0)")
+    find.add_argument(
+        "--batch-size", type=_int_at_least("--batch-size", 1), default=64, help="batch size (64)"
+    )
+    find.add_argument(
+        "--num-steps",
+        type=_int_at_least("--num-steps", min_num_steps(), _NUM_STEPS_WHY),
+        default=None,
+        help=f"sweep length, at least {min_num_steps()} (one epoch, 100 to 1000)",
+    )
+    find.add_argument(
+        "--start-lr",
+        type=_learning_rate("--start-lr"),
+        default=None,
+        help="first learning rate (1e-7)",
+    )
+    find.add_argument(
+        "--end-lr", type=_learning_rate("--end-lr"), default=None, help="last learning rate (10)"
+    )
+    find.add_argument(
+        "--output",
+        type=Path,
+        default=Path("."),
+        help="output folder (.): MODEL_lr_find.json and MODEL_lr_find.png are written there",
+    )
+    find.add_argument(
+        "--overwrite", action="store_true", help="replace the output files of an earlier run"
+    )
+    find.add_argument(
+        "--log-dir",
+        type=Path,
+        default=None,
+        help="also write the range test to TensorBoard in this folder "
+        "(needs pip install keras-lrfind[tensorboard])",
+    )
+    find.add_argument("--data-dir", type=Path, default=None, help="TFDS data directory")
+    find.add_argument("--seed", type=_int_at_least("--seed", 0), default=0, help="shuffle seed (0)")
+    best = find.add_argument_group(
+        "--best: the peak learning rate of a one-cycle training, from probe trainings"
+    )
+    best.add_argument(
+        "--best",
+        action="store_true",
+        help="run find_best_learning_rate and print the max_lr of a one-cycle training",
+    )
+    best.add_argument(
+        "--epochs",
+        type=_int_at_least("--epochs", 1),
+        default=None,
+        help="the epochs of the training the max_lr is for (required with --best)",
+    )
+    best.add_argument(
+        "--budget",
+        type=_budget,
+        default=None,
+        help="the fraction of that training's steps the search may spend, in (0, 1] (0.5)",
+    )
+    best.add_argument(
+        "--validation-data",
+        default=None,
+        metavar="SPEC",
+        help="tfds:NAME[:SPLIT] to judge the probes on, never your test split "
+        "(default: a tenth of --data, which the probes never train on)",
+    )
     return parser
 
 
-def _positive_int(text: str) -> int:
+# -- Values, checked as they are parsed ---------------------------------------------------------
+
+
+def _received(flag: str, text) -> str:
+    return f"Received: {flag}={text}."
+
+
+_NUM_STEPS_WHY = (
+    "the suggestion drops the first tenth and the last 5 points of the curve and needs 5 "
+    "points left; 100 or more give reliable suggestions"
+)
+
+
+def min_num_steps() -> int:
+    """The shortest sweep whose curve the default suggestion can read.
+
+    `result.suggest()` first drops `num_steps // 10` points at the start and `SKIP_END` at
+    the end, then needs `MIN_POINTS` of its default method.
+    """
+    from keras_lrfind import _curve, suggestions
+
+    needed = suggestions.MIN_POINTS[suggestions.DEFAULT_METHOD]
+    num_steps = 2
+    while num_steps - num_steps // 10 - _curve.SKIP_END < needed:
+        num_steps += 1
+    return num_steps
+
+
+def _int_at_least(flag: str, minimum: int, why: str = ""):
+    """An argparse `type` for an integer `>= minimum`; errors name `flag`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise CommandError(f"`{flag}` must be an integer. {_received(flag, text)}") from None
+        if value < minimum:
+            reason = f": {why}" if why else ""
+            raise CommandError(
+                f"`{flag}` must be at least {minimum}{reason}. {_received(flag, text)}"
+            )
+        return value
+
+    return parse
+
+
+def _number(flag: str, text: str) -> float:
     try:
-        value = int(text)
+        return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise CommandError(
+            f"`{flag}` must be a number such as 1e-3. {_received(flag, text)}"
+        ) from None
+
+
+def _learning_rate(flag: str):
+    """An argparse `type` for a positive, finite learning rate."""
+
+    def parse(text: str) -> float:
+        value = _number(flag, text)
+        if not (math.isfinite(value) and value > 0):
+            raise CommandError(
+                f"`{flag}` must be a positive, finite learning rate such as 1e-7. "
+                f"{_received(flag, text)}"
+            )
+        return value
+
+    return parse
+
+
+def _budget(text: str) -> float:
+    value = _number("--budget", text)
+    if not 0 < value <= 1:  # NaN fails too.
+        raise CommandError(
+            "`--budget` must be in (0, 1]: the fraction of one training's steps the search may "
+            f"spend. {_received('--budget', text)}"
+        )
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs the command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        if args.command == "demo":
-            run_demo(args)
-        else:
-            run_find(args)
-    except CommandError as error:
-        print(f"keras-lrfind: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+# -- Arguments, checked together before anything runs ------------------------------------------
 
 
-def parse_data_spec(spec: str) -> tuple[str, str]:
+def parse_data_spec(spec: str, flag: str = "--data") -> tuple[str, str]:
     """Splits `tfds:NAME[:SPLIT]` into `(NAME, SPLIT)`; the split defaults to `train`."""
     prefix, _, rest = spec.partition(":")
     if prefix != "tfds" or not rest:
         raise CommandError(
-            f"--data must look like tfds:NAME[:SPLIT] (e.g. tfds:mnist:train). Received: {spec!r}."
+            f"`{flag}` must look like tfds:NAME[:SPLIT], e.g. tfds:mnist:train or tfds:digits. "
+            f"{_received(flag, repr(spec))}"
         )
     name, _, split = rest.partition(":")
     if not name:
-        raise CommandError(f"--data names no dataset. Received: {spec!r}.")
+        raise CommandError(f"`{flag}` names no dataset. {_received(flag, repr(spec))}")
     return name, split or "train"
 
 
-# -- demo -------------------------------------------------------------------------------------
-
-
-def demo_model(input_shape, num_classes: int, seed: int):
-    """A small CNN for the demo."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    return keras.Sequential(
-        [
-            keras.Input(input_shape),
-            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
-            keras.layers.Flatten(),
-            keras.layers.Dense(num_classes),
-        ]
-    )
-
-
-def run_demo(args) -> None:
-    import keras
-
-    import keras_lrfind
-    from keras_lrfind import datasets
-
-    out = args.output
-    out.mkdir(parents=True, exist_ok=True)
-    summary = _dataset_call(datasets.info, args.dataset, data_dir=args.data_dir)
-    if not summary.split_sizes:
-        raise CommandError(
-            f"Dataset {args.dataset!r} is not available locally; prepare it with TFDS first, "
-            "or use --dataset digits (offline)."
-        )
-    print(
-        f"Dataset: {summary.name}, images {summary.image_shape}, {summary.num_classes} classes, "
-        + ", ".join(f"{k}: {v:,}" for k, v in summary.split_sizes.items())
-    )
-    train = _dataset_call(
-        datasets.load,
-        args.dataset,
-        "train",
-        data_dir=args.data_dir,
-        batch_size=args.batch_size,
-        shuffle=True,
-        seed=args.seed,
-    )
-    test = _dataset_call(
-        datasets.load, args.dataset, "test", data_dir=args.data_dir, batch_size=256
-    )
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    def compiled(learning_rate):
-        model = demo_model(summary.image_shape, summary.num_classes, args.seed)
-        model.compile(keras.optimizers.Adam(learning_rate), loss, metrics=["accuracy"])
-        return model
-
-    print("\n1. LR range test (Adam, learning rate 1e-7 -> 10, exponential)")
-    started = time.perf_counter()
-    result = keras_lrfind.LRFinder(compiled(1e-3)).find(train, verbose=1)
-    print(f"   {result!r} in {time.perf_counter() - started:.1f} s")
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", keras_lrfind.LRFinderWarning)
-        suggested = result.suggest()
-    print("\n   method      learning rate")
-    for name, lr in result.suggestions().items():
-        mark = "  <- default" if name == keras_lrfind.suggestions.DEFAULT_METHOD else ""
-        print(f"   {name:<10}  {_format_lr(lr)}{mark}")
-    for warning in caught:
-        print(f"   warning: {warning.message}")
-
-    result.to_json(out / "lr_find.json")
-    ax = result.plot()
-    ax.figure.savefig(out / "lr_find.png", dpi=110)
-    print(f"\n   Wrote {out / 'lr_find.png'} and {out / 'lr_find.json'}")
-
-    steps = keras_lrfind.steps_for_epochs(args.epochs, data=train)
-    runs = {
-        f"one-cycle, max_lr={suggested:.2e} (suggested)": result.one_cycle(steps, suggested),
-        "constant 1e-3 (Keras's Adam default)": 1e-3,
-    }
-    print(f"\n2. Training for {args.epochs} epochs ({steps} steps), same initial weights")
-    accuracies = {}
-    for label, learning_rate in runs.items():
-        print(f"   {label}")
-        model = compiled(learning_rate)
-        model.fit(train, epochs=args.epochs, shuffle=False, verbose=2)
-        accuracies[label] = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
-    print("\n   test accuracy  schedule")
-    for label, accuracy in accuracies.items():
-        print(f"   {accuracy:>12.2%}  {label}")
-
-
-# -- find -------------------------------------------------------------------------------------
-
-
-def run_find(args) -> None:
-    import keras
-
-    import keras_lrfind
-    from keras_lrfind import _compat, datasets
-
-    name, split = parse_data_spec(args.data)
-    if not args.model.is_file():
-        raise CommandError(f"model file not found: {args.model}")
-    try:
-        model = keras.saving.load_model(args.model)
-    except (ValueError, OSError) as error:
-        raise CommandError(f"could not load {args.model} as a Keras model: {error}") from None
-    if not _compat.is_compiled(model):
-        raise CommandError(
-            f"the model in {args.model} is not compiled: call model.compile(optimizer=..., "
-            "loss=...) before model.save(), so the test uses your optimizer and loss."
-        )
-    dataset = _dataset_call(
-        datasets.load,
-        name,
-        split,
-        data_dir=args.data_dir,
-        batch_size=args.batch_size,
-        shuffle=True,
-        seed=args.seed,
-    )
-    dataset = dataset.map(_matcher(model))
-    result = keras_lrfind.LRFinder(model).find(
-        dataset, num_steps=args.num_steps, start_lr=args.start_lr, end_lr=args.end_lr, verbose=1
-    )
-    args.output.mkdir(parents=True, exist_ok=True)
+def output_files(args) -> list[Path]:
+    """The files `find` writes into `--output`."""
     stem = args.model.stem
-    result.to_json(args.output / f"{stem}_lr_find.json")
-    ax = result.plot()
-    ax.figure.savefig(args.output / f"{stem}_lr_find.png", dpi=110)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", keras_lrfind.LRFinderWarning)
-        suggested = result.suggest()
-    for warning in caught:
-        print(f"warning: {warning.message}")
-    print(f"{result!r}")
-    print(f"Wrote {args.output / (stem + '_lr_find.json')} and {stem}_lr_find.png")
-    print(f"Suggested learning rate: {suggested:.3g}")
+    return [args.output / f"{stem}_lr_find.json", args.output / f"{stem}_lr_find.png"]
 
 
-def _matcher(model):
-    """A `dataset.map` function fitting images and labels to what the model expects."""
-    import tensorflow as tf
+def check_arguments(args) -> None:
+    """Checks what the parser cannot: files, folders and how the arguments go together.
 
-    input_shape = tuple(model.inputs[0].shape[1:]) if model.inputs else None
-    output_units = model.outputs[0].shape[-1] if model.outputs else None
-    loss_name = str(getattr(model.loss, "name", model.loss) or "").lower()
-    one_hot = "categorical" in loss_name and "sparse" not in loss_name
+    Nothing is loaded: a mistake is reported before the dataset, the model or TensorFlow's
+    work is touched.
 
-    def match(images, labels):
-        if input_shape is not None and len(input_shape) == 3:
-            height, width, channels = input_shape
-            if height is not None and width is not None:
-                images = tf.image.resize(images, (height, width))
-            if channels == 3 and images.shape[-1] == 1:
-                images = tf.image.grayscale_to_rgb(images)
-            elif channels == 1 and images.shape[-1] == 3:
-                images = tf.image.rgb_to_grayscale(images)
-        if one_hot and output_units:
-            labels = tf.one_hot(labels, output_units)
-        return images, labels
-
-    return match
+    Raises:
+        CommandError: For the first problem found.
+    """
+    _check_folder("--output", args.output)
+    if args.data_dir is not None:
+        _check_folder("--data-dir", args.data_dir)
+    if args.command == "find":
+        _check_find_arguments(args)
 
 
-def _dataset_call(function, *args, **kwargs):
-    """Calls a `keras_lrfind.datasets` loader, turning its input errors into CommandErrors."""
+def _check_folder(flag: str, path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise CommandError(f"`{flag}` must be a folder, not a file. {_received(flag, path)}")
+
+
+def _check_find_arguments(args) -> None:
+    parse_data_spec(args.data)
+    if args.best:
+        if args.epochs is None:
+            raise CommandError(
+                "`--best` needs `--epochs`: the epochs of the one-cycle training the learning "
+                "rate is for, e.g. --best --epochs 5."
+            )
+        for flag, value in (
+            ("--num-steps", args.num_steps),
+            ("--start-lr", args.start_lr),
+            ("--end-lr", args.end_lr),
+        ):
+            if value is not None:
+                raise CommandError(
+                    f"`{flag}` sets the plain range test; `--best` plans its own within "
+                    f"`--budget`. Drop {flag}, or drop --best. {_received(flag, value)}"
+                )
+        if args.validation_data is not None:
+            parse_data_spec(args.validation_data, "--validation-data")
+    else:
+        for flag, value in (
+            ("--epochs", args.epochs),
+            ("--budget", args.budget),
+            ("--validation-data", args.validation_data),
+        ):
+            if value is not None:
+                raise CommandError(
+                    f"`{flag}` applies only with `--best`. Add --best, or drop {flag}. "
+                    f"{_received(flag, value)}"
+                )
+        _check_sweep(args)
+    if not args.model.is_file():
+        where = "is a folder" if args.model.is_dir() else "does not exist"
+        raise CommandError(
+            f"`MODEL` must be a model file saved with model.save('NAME.keras'); {args.model} "
+            f"{where}."
+        )
+    existing = [path for path in output_files(args) if path.exists()]
+    if existing and not args.overwrite:
+        names = " and ".join(str(path) for path in existing)
+        raise CommandError(
+            f"{names} already exist{'s' if len(existing) == 1 else ''}: pass --overwrite to "
+            "replace them, or choose another --output folder."
+        )
+    if args.log_dir is not None:
+        _check_folder("--log-dir", args.log_dir)
+        if importlib.util.find_spec("tensorboard") is None:
+            raise CommandError(
+                "`--log-dir` needs the `tensorboard` package, which TensorFlow does not "
+                "install: pip install keras-lrfind[tensorboard]"
+            )
+
+
+def _check_sweep(args) -> None:
+    """Fills in the sweep's defaults and checks them with the library's own rules."""
+    from keras_lrfind import _sweep
+
+    defaults = _sweep.Sweep()
+    args.start_lr = defaults.start_lr if args.start_lr is None else args.start_lr
+    args.end_lr = defaults.end_lr if args.end_lr is None else args.end_lr
+    if args.end_lr <= args.start_lr:
+        raise CommandError(
+            "`--end-lr` must be greater than `--start-lr`: the test sweeps the learning rate "
+            f"upwards. Received: --start-lr={args.start_lr:g}, --end-lr={args.end_lr:g}."
+        )
+    # Any further rule of the library's sweep (a limit on num_steps, on end_lr / start_lr).
+    _sweep.Sweep(start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps)
+
+
+# -- Running, and reporting errors in one line --------------------------------------------------
+
+
+def one_line(error: BaseException) -> str:
+    """The error's message on one line: ANSI colours dropped, whitespace collapsed, capped."""
+    message = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    message = " ".join(message.split())
+    if not isinstance(error, (CommandError, *USER_ERRORS)) or not message:
+        message = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 3] + "..."
+    return message
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; returns the exit status.
+
+    0 on success; 2 for any error of the input or the library (one line on stderr);
+    1 for an unexpected error (one line, and `--traceback` shows where); 130 on Ctrl-C.
+    """
+    args = None
     try:
-        return function(*args, **kwargs)
-    except (ValueError, RuntimeError) as error:
-        raise CommandError(str(error)) from None
+        args = build_parser().parse_args(argv)
+        check_arguments(args)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from keras_lrfind import _commands
+
+        if args.command == "demo":
+            _commands.run_demo(args)
+        else:
+            _commands.run_find(args)
+    except KeyboardInterrupt:
+        if args is not None and args.traceback:
+            raise
+        _print_error("interrupted; the model file was not changed")
+        return 130
+    except (CommandError, *USER_ERRORS) as error:
+        if args is not None and args.traceback:
+            raise
+        _print_error(one_line(error))
+        return 2
+    except Exception as error:
+        if args is not None and args.traceback:
+            raise
+        _print_error(f"{one_line(error)} ({TRACEBACK_HINT})")
+        return 1
+    return 0
 
 
-def _format_lr(lr: float | None) -> str:
-    return "-" if lr is None or not math.isfinite(lr) else f"{lr:.2e}"
+def _print_error(message: str) -> None:
+    sys.stdout.flush()  # So that the error comes after what the command printed.
+    print(f"{PROG}: error: {message}", file=sys.stderr)

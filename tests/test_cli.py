@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import os
+import re
+import subprocess
+import sys
 
 import keras
 import pytest
 
 from keras_lrfind import LRFinderResult, cli
+
+MIN_NUM_STEPS = 11  # 11 - 11 // 10 - 5 = 5 points left for `one_cycle`, which needs 5.
+
+# TensorFlow's C++ runtime logs to stderr when it is imported, before any Python runs:
+# glog-style lines ("I0000 00:00:... port.cc:153] ...") and absl's banner. They are not the
+# command's output; everything else on stderr is.
+TF_NATIVE_LOG = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWEF]\d{4} )"
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +40,75 @@ def saved_model(path, compile=True, loss="sparse_categorical_crossentropy", shap
         model.optimizer.build(model.trainable_variables)  # As after training.
     model.save(path)
     return path
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    """An empty file named like a model: argument checks never open it."""
+    path = tmp_path / "net.keras"
+    path.touch()
+    return path
+
+
+def user_errors(model_file):
+    """(arguments, expected message) for each user error the CLI must refuse up front."""
+    find = ["find", str(model_file), "--data", "tfds:digits"]
+    existing = model_file.parent / "net_lr_find.json"
+    return {
+        "num_steps_1": (
+            [*find, "--num-steps", "1"],
+            rf"`--num-steps` must be at least {MIN_NUM_STEPS}: .*Received: --num-steps=1\.$",
+        ),
+        "num_steps_3": (
+            [*find, "--num-steps", "3"],
+            rf"`--num-steps` must be at least {MIN_NUM_STEPS}: .*Received: --num-steps=3\.$",
+        ),
+        "start_lr_nan": (
+            [*find, "--start-lr", "nan"],
+            r"`--start-lr` must be a positive, finite learning rate .*Received: --start-lr=nan\.",
+        ),
+        "start_lr_negative": (
+            [*find, "--start-lr", "-1"],
+            r"`--start-lr` must be a positive, finite learning rate .*Received: --start-lr=-1\.",
+        ),
+        "start_above_end": (
+            [*find, "--start-lr", "10", "--end-lr", "1"],
+            r"`--end-lr` must be greater than `--start-lr`.*"
+            r"Received: --start-lr=10, --end-lr=1\.",
+        ),
+        "output_exists": (
+            [*find, "--output", str(model_file.parent)],
+            rf"{re.escape(str(existing))} already exists: pass --overwrite",
+        ),
+        "bad_data_spec": (
+            ["find", str(model_file), "--data", "mnist"],
+            r"`--data` must look like tfds:NAME\[:SPLIT\].*Received: --data='mnist'\.",
+        ),
+        "missing_model": (
+            ["find", str(model_file.parent / "nope.keras"), "--data", "tfds:digits"],
+            r"`MODEL` must be a model file .*nope\.keras does not exist\.",
+        ),
+    }
+
+
+USER_ERRORS = [
+    "num_steps_1",
+    "num_steps_3",
+    "start_lr_nan",
+    "start_lr_negative",
+    "start_above_end",
+    "output_exists",
+    "bad_data_spec",
+    "missing_model",
+]
+
+
+def error_line(err: str) -> str:
+    """The single line the command wrote to stderr (a test fails if there are more)."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("keras-lrfind: error: "), err
+    return lines[0].removeprefix("keras-lrfind: error: ")
 
 
 class TestParseDataSpec:
@@ -48,26 +131,191 @@ class TestParseDataSpec:
             cli.parse_data_spec(spec)
 
 
-class TestFind:
-    def test_writes_json_and_png_and_prints_the_suggestion(self, tmp_path, data_dir, capsys):
-        """`find` on a saved model and the offline digits writes the curve and the plot."""
-        model_path = saved_model(tmp_path / "net.keras")
-        status = cli.main(
-            [
-                "find",
-                str(model_path),
-                "--data",
-                "tfds:digits",
-                "--data-dir",
-                data_dir,
-                "--batch-size",
-                "32",
-                "--num-steps",
-                "40",
-                "--output",
-                str(tmp_path / "out"),
-            ]
+class TestArgumentErrors:
+    """Every user error: one line on stderr, exit status 2, before anything is loaded."""
+
+    @pytest.mark.parametrize("case", USER_ERRORS)
+    def test_user_error_is_one_line_with_status_2(self, case, model_file, capsys):
+        """Each user error of issue 12 gives its own message in one line, status 2."""
+        (model_file.parent / "net_lr_find.json").touch()  # For output_exists.
+        argv, expected = user_errors(model_file)[case]
+        assert cli.main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert re.search(expected, error_line(err)), err
+
+    def test_min_num_steps_leaves_the_default_suggestion_its_points(self):
+        """The minimum sweep keeps exactly the points the default suggestion needs."""
+        from keras_lrfind import suggestions
+
+        assert cli.min_num_steps() == MIN_NUM_STEPS
+        needed = suggestions.MIN_POINTS[suggestions.DEFAULT_METHOD]
+        assert MIN_NUM_STEPS - MIN_NUM_STEPS // 10 - 5 == needed
+        assert (MIN_NUM_STEPS - 1) - (MIN_NUM_STEPS - 1) // 10 - 5 < needed
+
+    @pytest.mark.parametrize(
+        ("extra", "expected"),
+        [
+            (["--num-steps", "x"], r"`--num-steps` must be an integer\. Received: --num-steps=x"),
+            (["--end-lr", "inf"], r"`--end-lr` must be a positive, finite learning rate"),
+            (["--end-lr", "ten"], r"`--end-lr` must be a number such as 1e-3"),
+            (["--batch-size", "0"], r"`--batch-size` must be at least 1\. .*=0\.$"),
+            (["--seed", "-1"], r"`--seed` must be at least 0\."),
+            (["--output", "FILE"], r"`--output` must be a folder, not a file"),
+            (["--data-dir", "FILE"], r"`--data-dir` must be a folder, not a file"),
+            (["--log-dir", "FILE"], r"`--log-dir` must be a folder, not a file"),
+            (["--epochs", "3"], r"`--epochs` applies only with `--best`"),
+            (["--budget", "0.5"], r"`--budget` applies only with `--best`"),
+            (["--validation-data", "tfds:digits"], r"`--validation-data` applies only with"),
+            (["--best"], r"`--best` needs `--epochs`"),
+            (["--best", "--epochs", "2", "--num-steps", "50"], r"`--num-steps` sets the plain"),
+            (["--best", "--epochs", "2", "--start-lr", "1e-5"], r"`--start-lr` sets the plain"),
+            (["--best", "--epochs", "0"], r"`--epochs` must be at least 1\."),
+            (["--best", "--epochs", "2", "--budget", "0"], r"`--budget` must be in \(0, 1\]"),
+            (["--best", "--epochs", "2", "--budget", "1.5"], r"`--budget` must be in \(0, 1\]"),
+            (["--best", "--epochs", "2", "--budget", "nan"], r"`--budget` must be in \(0, 1\]"),
+            (
+                ["--best", "--epochs", "2", "--validation-data", "digits"],
+                r"`--validation-data` must look like tfds:NAME",
+            ),
+            (["--bogus"], r"unrecognized arguments: --bogus\. See `keras-lrfind --help`\."),
+        ],
+    )
+    def test_find_argument_errors(self, extra, expected, model_file, capsys):
+        """Bad values and combinations of `find`'s options are refused in one line."""
+        a_file = model_file.parent / "a_file"
+        a_file.touch()
+        extra = [str(a_file) if value == "FILE" else value for value in extra]
+        assert cli.main(["find", str(model_file), "--data", "tfds:digits", *extra]) == 2
+        assert re.search(expected, error_line(capsys.readouterr().err))
+
+    @pytest.mark.parametrize(
+        ("argv", "expected"),
+        [
+            ([], r"the following arguments are required: COMMAND"),
+            (["find"], r"required: model, --data\. See `keras-lrfind find --help`\."),
+            (["demo", "--epochs", "0"], r"`--epochs` must be at least 1\."),
+            (["demo", "--batch-size", "-3"], r"`--batch-size` must be at least 1\."),
+        ],
+    )
+    def test_other_argument_errors(self, argv, expected, capsys):
+        """Missing arguments and bad `demo` options are one line too."""
+        assert cli.main(argv) == 2
+        assert re.search(expected, error_line(capsys.readouterr().err))
+
+    def test_overwrite_allows_existing_output_files(self, model_file):
+        """With `--overwrite`, output files of an earlier run pass the checks."""
+        for suffix in ("json", "png"):
+            (model_file.parent / f"net_lr_find.{suffix}").touch()
+        parser = cli.build_parser()
+        argv = [
+            "find",
+            str(model_file),
+            "--data",
+            "tfds:digits",
+            "--output",
+            str(model_file.parent),
+        ]
+        with pytest.raises(cli.CommandError, match=r"net_lr_find\.json and .*png already exist"):
+            cli.check_arguments(parser.parse_args(argv))
+        args = parser.parse_args([*argv, "--overwrite"])
+        cli.check_arguments(args)
+        assert (args.start_lr, args.end_lr) == (1e-7, 10.0)  # The library's defaults.
+
+    def test_log_dir_without_tensorboard(self, model_file, monkeypatch, capsys):
+        """`--log-dir` without the `tensorboard` package names the extra, before any work."""
+        monkeypatch.setitem(sys.modules, "tensorboard", None)  # `import tensorboard` fails.
+        argv = ["find", str(model_file), "--data", "tfds:digits", "--log-dir", "logs"]
+        assert cli.main(argv) == 2
+        assert error_line(capsys.readouterr().err).endswith("pip install keras-lrfind[tensorboard]")
+
+    def test_traceback_flag_raises_instead(self, model_file):
+        """`--traceback` shows the error as a Python exception, for bug reports."""
+        missing = str(model_file.parent / "nope.keras")
+        with pytest.raises(cli.CommandError, match=r"nope\.keras does not exist"):
+            cli.main(["--traceback", "find", missing, "--data", "tfds:digits"])
+
+
+class TestOneLine:
+    def test_collapses_whitespace_and_colour(self):
+        """A multi-line, coloured Keras message becomes one plain line."""
+        error = ValueError("Exception encountered.\n\n\x1b[1mInput 0 is incompatible\x1b[0m\n")
+        assert cli.one_line(error) == "Exception encountered. Input 0 is incompatible"
+
+    def test_names_unexpected_types_and_caps_length(self):
+        """An unexpected error type is named; a huge message is cut to `MAX_MESSAGE`."""
+        assert cli.one_line(ZeroDivisionError("division by zero")) == (
+            "ZeroDivisionError: division by zero"
         )
+        long = cli.one_line(ValueError("x" * 5000))
+        assert len(long) == cli.MAX_MESSAGE and long.endswith("...")
+
+
+class TestSubprocess:
+    # One user error per stage of `main`: a value the parser refuses, a combination the
+    # checks refuse, a file the checks find. TestArgumentErrors runs every user error through
+    # the same `main` in-process; each fresh Python here costs a Keras import.
+    CASES = ("num_steps_3", "start_above_end", "output_exists")
+
+    def test_user_errors_in_a_fresh_python(self, tmp_path):
+        """`python -m keras_lrfind` with a user error: status 2, one line, no traceback."""
+        model_file = tmp_path / "net.keras"
+        model_file.touch()
+        (tmp_path / "net_lr_find.json").touch()
+        cases = {case: user_errors(model_file)[case] for case in self.CASES}
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+        def run(argv):
+            return subprocess.run(
+                [sys.executable, "-m", "keras_lrfind", *argv],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=300,
+            )
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(cases)) as pool:
+            arguments = [argv for argv, _ in cases.values()]
+            runs = dict(zip(cases, pool.map(run, arguments), strict=True))
+        for case, completed in runs.items():
+            output = completed.stdout + completed.stderr
+            assert "Traceback" not in output, (case, output)
+            assert completed.returncode == 2, (case, output)
+            assert completed.stdout == "", (case, output)
+            ours = [line for line in completed.stderr.splitlines() if not TF_NATIVE_LOG.match(line)]
+            assert len(ours) == 1, (case, completed.stderr)
+            assert ours[0].startswith("keras-lrfind: error: "), (case, ours)
+            assert re.search(cases[case][1], ours[0]), (case, ours)
+
+
+class TestFind:
+    def test_writes_json_png_and_tensorboard_and_prints_the_suggestion(
+        self, tmp_path, data_dir, capsys
+    ):
+        """`find` on a saved model and the offline digits writes the curve, plot and events."""
+        pytest.importorskip("tensorboard")
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+        from tensorboard.util import tensor_util
+
+        model_path = saved_model(tmp_path / "net.keras")
+        before = model_path.read_bytes()
+        argv = [
+            "find",
+            str(model_path),
+            "--data",
+            "tfds:digits",
+            "--data-dir",
+            data_dir,
+            "--batch-size",
+            "32",
+            "--num-steps",
+            "40",
+            "--output",
+            str(tmp_path / "out"),
+            "--log-dir",
+            str(tmp_path / "logs"),
+        ]
+        status = cli.main(argv)
         assert status == 0
         out = capsys.readouterr().out
         result = LRFinderResult.from_json(tmp_path / "out" / "net_lr_find.json")
@@ -76,6 +324,17 @@ class TestFind:
         suggested = float(out.strip().splitlines()[-1].rpartition(": ")[2])
         assert result.learning_rates[0] / 10 <= suggested <= result.learning_rates[-1]
         assert json.loads((tmp_path / "out" / "net_lr_find.json").read_text())["num_steps"] == 40
+        events = EventAccumulator(str(tmp_path / "logs"), size_guidance={"tensors": 0})
+        events.Reload()
+        recorded = [
+            float(tensor_util.make_ndarray(event.tensor_proto))
+            for event in events.Tensors("lr_find/learning_rate")
+        ]
+        assert recorded == pytest.approx(list(result.learning_rates), rel=1e-6)
+        assert model_path.read_bytes() == before  # The model file is never written.
+        # A second run into the same folder needs --overwrite.
+        assert cli.main(argv) == 2
+        assert "already exist: pass --overwrite" in capsys.readouterr().err
 
     def test_one_hot_labels_and_resized_rgb_input(self, tmp_path, data_dir):
         """A model with categorical loss and 12x12x3 input gets one-hot labels and resized RGB."""
@@ -100,12 +359,6 @@ class TestFind:
         result = LRFinderResult.from_json(tmp_path / "rgb_lr_find.json")
         assert result.num_recorded >= 2
 
-    def test_missing_model_file(self, tmp_path, capsys):
-        """A missing model file exits with status 2 and names the file."""
-        status = cli.main(["find", str(tmp_path / "nope.keras"), "--data", "tfds:digits"])
-        assert status == 2
-        assert "model file not found" in capsys.readouterr().err
-
     def test_uncompiled_model(self, tmp_path, data_dir, capsys):
         """An uncompiled model exits with status 2 and says how to fix it."""
         model_path = saved_model(tmp_path / "raw.keras", compile=False)
@@ -113,20 +366,66 @@ class TestFind:
             ["find", str(model_path), "--data", "tfds:digits", "--data-dir", data_dir]
         )
         assert status == 2
-        assert "is not compiled" in capsys.readouterr().err
+        assert "is not compiled: call model.compile(" in error_line(capsys.readouterr().err)
 
-    def test_unknown_dataset(self, tmp_path, capsys):
-        """An unknown TFDS dataset exits with status 2 and names it."""
-        model_path = saved_model(tmp_path / "net.keras")
-        status = cli.main(["find", str(model_path), "--data", "tfds:no_such_dataset_xyz"])
+    def test_file_that_is_not_a_model(self, model_file, data_dir, capsys):
+        """A file Keras cannot read is named in one line, status 2."""
+        status = cli.main(
+            ["find", str(model_file), "--data", "tfds:digits", "--data-dir", data_dir]
+        )
         assert status == 2
-        assert "no_such_dataset_xyz" in capsys.readouterr().err
+        assert error_line(capsys.readouterr().err).startswith(
+            f"could not load {model_file} as a Keras model (ValueError: "
+        )
 
-    def test_bad_batch_size_is_an_argument_error(self, tmp_path):
-        """A non-positive batch size is refused by the argument parser (exit status 2)."""
-        with pytest.raises(SystemExit) as exit_info:
-            cli.main(["find", "m.keras", "--data", "tfds:digits", "--batch-size", "0"])
-        assert exit_info.value.code == 2
+    def test_unknown_dataset_before_the_model(self, model_file, capsys):
+        """An unknown TFDS dataset is named, before the (unreadable) model is opened."""
+        status = cli.main(["find", str(model_file), "--data", "tfds:no_such_dataset_xyz"])
+        assert status == 2
+        assert error_line(capsys.readouterr().err).startswith(
+            "Unknown dataset `name`='no_such_dataset_xyz'."
+        )
+
+    def test_library_error_during_the_run_is_one_line(self, tmp_path, data_dir, capsys):
+        """A model that does not fit the data fails inside Keras: one line, status 2."""
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(10, "softmax")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        model.save(tmp_path / "flat.keras")
+        argv = ["find", str(tmp_path / "flat.keras"), "--data", "tfds:digits"]
+        status = cli.main([*argv, "--data-dir", data_dir, "--output", str(tmp_path)])
+        assert status == 2
+        assert error_line(capsys.readouterr().err)
+        assert not (tmp_path / "flat_lr_find.json").exists()
+
+
+@keras.saving.register_keras_serializable(package="test_cli")
+class Interrupting(keras.layers.Layer):
+    """A layer whose forward pass is a Ctrl-C: the first training step never finishes."""
+
+    def call(self, inputs):
+        raise KeyboardInterrupt
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class TestInterrupt:
+    def test_ctrl_c_is_one_line_with_status_130(self, tmp_path, data_dir, capsys):
+        """Ctrl-C during the range test: one line, status 130, no files, model file intact."""
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [keras.Input((8, 8, 1)), Interrupting(), keras.layers.Flatten(), keras.layers.Dense(10)]
+        )
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        model.save(tmp_path / "stop.keras")
+        before = (tmp_path / "stop.keras").read_bytes()
+        argv = ["find", str(tmp_path / "stop.keras"), "--data", "tfds:digits"]
+        status = cli.main([*argv, "--data-dir", data_dir, "--output", str(tmp_path)])
+        assert status == 130
+        assert error_line(capsys.readouterr().err) == "interrupted; the model file was not changed"
+        assert (tmp_path / "stop.keras").read_bytes() == before
+        assert not (tmp_path / "stop_lr_find.json").exists()
 
 
 class TestDemo:
