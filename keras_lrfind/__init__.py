@@ -2,7 +2,7 @@
 
 from importlib import metadata as _metadata
 
-from keras_lrfind import datasets, suggestions
+from keras_lrfind import datasets, suggestions, tensorboard
 from keras_lrfind._steps import steps_for_epochs
 from keras_lrfind.callback import LRFinderCallback
 from keras_lrfind.finder import LRFinder
@@ -37,4 +37,5 @@ __all__ = [
     "scale_for_batch_size",
     "steps_for_epochs",
     "suggestions",
+    "tensorboard",
 ]

@@ -1,4 +1,5 @@
-"""The JSON file format of an `LRFinderResult`: what `to_json` writes, `from_json` reads.
+"""The JSON file format of an `LRFinderResult` (what `to_json` writes, `from_json` reads),
+and its pandas `DataFrame` (`to_pandas`).
 
 A file is one JSON object: `format` and `version` (this module reads version 1), the
 sweep's settings (`Sweep.to_dict()`), `stop_reason`, and the curves as lists in which a
@@ -83,3 +84,27 @@ def read_json(source: str | os.PathLike) -> dict:
         with open(source, encoding="utf-8") as file:
             text = file.read()
     return json.loads(text)
+
+
+def data_frame(result):
+    """`result`'s curves as a pandas `DataFrame`, one row per recorded step.
+
+    Raises:
+        ImportError: If pandas is not installed, naming the extra that installs it.
+    """
+    try:
+        import pandas
+    except ImportError as error:
+        raise ImportError(
+            "`to_pandas()` needs pandas. Install it with `pip install keras-lrfind[pandas]` "
+            "(or `pip install pandas`)."
+        ) from error
+    columns = {
+        "step": np.arange(result.num_recorded),
+        "learning_rate": result.learning_rates,
+        "loss": result.losses,
+        "smoothed_loss": result.smoothed_losses,
+    }
+    if result.validation_losses is not None:
+        columns["validation_loss"] = result.validation_losses
+    return pandas.DataFrame(columns)

@@ -69,7 +69,8 @@ class Sweep:
         step_mode: `"exponential"` or `"linear"` growth. Defaults to `"exponential"`.
         smoothing: The factor of the debiased moving average of the loss; `0` disables
             smoothing. Defaults to `0.98`.
-        diverge_threshold: Stop when the smoothed loss exceeds this many times the best.
+        diverge_threshold: Stop when the smoothed loss exceeds this many times the best;
+            `None` never stops on divergence (a NaN or infinite loss still stops).
             Defaults to `4.0`.
 
     Raises:
@@ -88,7 +89,7 @@ class Sweep:
     num_steps: int | None = None
     step_mode: str = "exponential"
     smoothing: float = 0.98
-    diverge_threshold: float = 4.0
+    diverge_threshold: float | None = 4.0
 
     def __post_init__(self):
         valid = {
@@ -200,15 +201,19 @@ def _num_steps(value) -> int | None:
     )
 
 
-def _diverge_threshold(value) -> float:
-    value = _checks.number("diverge_threshold", value)
+def _diverge_threshold(value) -> float | None:
+    if value is None:  # Lightning's `early_stop_threshold=None`: no divergence stop.
+        return None
+    value = _checks.number(
+        "diverge_threshold", value, "a Python number, or `None` to disable the divergence stop"
+    )
     if not value > 1:  # Infinity passes: the sweep then stops only on a non-finite loss.
         raise _checks.value_error(
             "diverge_threshold",
             repr(value),
             "greater than 1",
             "(the sweep stops when the smoothed loss exceeds this many times the best one; "
-            "fastai uses 4).",
+            "fastai uses 4; `None` disables the stop).",
         )
     return value
 
@@ -228,7 +233,8 @@ class SweepFields:
     step_mode = _setting("step_mode", '`"exponential"` or `"linear"` growth.')
     smoothing = _setting("smoothing", "The moving-average factor; `0` means no smoothing.")
     diverge_threshold = _setting(
-        "diverge_threshold", "The smoothed-loss ratio over the best that stops the sweep."
+        "diverge_threshold",
+        "The smoothed-loss ratio over the best that stops the sweep (`None`: never).",
     )
 
     mode = _checks.renamed_attribute("mode", "step_mode")
@@ -270,8 +276,8 @@ class Recording:
 
     Smoothing is fastai's debiased moving average; the sweep stops at the first non-finite
     loss, when the smoothed loss exceeds `diverge_threshold` times the best one so far (for
-    a negative best: rises above it by `diverge_threshold - 1` times its magnitude), or
-    once every planned step ran.
+    a negative best: rises above it by `diverge_threshold - 1` times its magnitude; never
+    when `diverge_threshold` is `None`), or once every planned step ran.
     """
 
     def __init__(self, sweep: Sweep):
@@ -301,9 +307,13 @@ class Recording:
         self.smoothed_losses.append(smoothed)
         if not math.isfinite(curve_loss) or not math.isfinite(smoothed):
             self.stop_reason = "non_finite_loss"
-        elif smoothed - self._best > (self.sweep.diverge_threshold - 1) * abs(self._best):
+        elif self._diverged(smoothed):
             self.stop_reason = "diverged"
         elif step + 1 >= self.sweep.num_steps:
             self.stop_reason = "completed"
         self._best = min(self._best, smoothed)
         return self.stop_reason is not None
+
+    def _diverged(self, smoothed: float) -> bool:
+        threshold = self.sweep.diverge_threshold
+        return threshold is not None and smoothed - self._best > (threshold - 1) * abs(self._best)

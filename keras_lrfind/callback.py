@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import keras
 import numpy as np
 
-from keras_lrfind import _compat, _distribution
+from keras_lrfind import _compat, _distribution, tensorboard
 from keras_lrfind._state import StateSnapshot
 from keras_lrfind._sweep import Recording, Sweep, SweepFields, step_mode_argument
 from keras_lrfind.result import LRFinderResult, LRFinderWarning
@@ -64,8 +65,11 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
     restore puts `iterations` and the loss scale back.
 
     During the test `logs["loss"]` (and so the progress bar and `History`) shows each
-    batch's own loss. The callback needs `steps_per_execution=1` (Keras calls batch hooks
-    only once per execution); `LRFinder` switches it for you.
+    batch's own loss, and `logs["learning_rate"]` the learning rate the batch trained with,
+    so a `keras.callbacks.TensorBoard(update_freq=...)` listed after this callback logs
+    both per step (`batch_loss`, `batch_learning_rate`). The callback needs
+    `steps_per_execution=1` (Keras calls batch hooks only once per execution); `LRFinder`
+    switches it for you.
 
     Args:
         start_lr: The learning rate of the first step. Defaults to `1e-7`.
@@ -78,7 +82,9 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
             disables smoothing. Defaults to `0.98`.
         diverge_threshold: Stop when the smoothed loss exceeds this many times the best
             one (for negative losses: rises above the best by `diverge_threshold - 1`
-            times its magnitude). Defaults to `4.0`.
+            times its magnitude). `None` disables the divergence stop (Lightning's
+            `early_stop_threshold=None`): the sweep runs every step unless a loss is NaN
+            or infinite. Defaults to `4.0`.
         restore: Whether to restore weights and optimizer state at the end of `fit`. With
             `False` the model keeps what the sweep did to it, but the learning rate is
             still restored. Defaults to `True`.
@@ -89,6 +95,9 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         validation_batch_size: The batch size for `validation_data` arrays. Defaults to
             `None` (one batch).
         verbose: `1` prints a one-line summary when the test ends. Defaults to `0`.
+        log_dir: A directory to write the finished test to as a TensorBoard run (see
+            `LRFinderResult.to_tensorboard`; needs `pip install keras-lrfind[tensorboard]`).
+            Defaults to `None` (nothing written).
         mode: Deprecated name of `step_mode`. Defaults to `None`.
 
     Example:
@@ -116,11 +125,12 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         *,
         step_mode: str = "exponential",
         smoothing: float = 0.98,
-        diverge_threshold: float = 4.0,
+        diverge_threshold: float | None = 4.0,
         restore: bool = True,
         validation_data=None,
         validation_batch_size: int | None = None,
         verbose: int = 0,
+        log_dir: str | os.PathLike | None = None,
         mode: str | None = None,
     ):
         super().__init__()
@@ -129,6 +139,7 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         self.restore_state = bool(restore)
         self.verbose = verbose
         self._validation_batches = validation_batches(validation_data, validation_batch_size)
+        self.log_dir = None if log_dir is None else tensorboard._checked_log_dir(log_dir)
         self._result = None
         self._pending = None  # What `restore()` still has to undo.
 
@@ -222,6 +233,8 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         if self._counts_skipped_steps:
             self._count_skipped_step(len(recording.losses))
         validation_loss = None if self._validation_batches is None else self._validation_loss()
+        if logs is not None:  # For callbacks after this one, e.g. Keras' TensorBoard.
+            logs["learning_rate"] = self._learning_rate
         if recording.add(self._learning_rate, float(logs["loss"]), validation_loss):
             self.model.stop_training = True
 
@@ -262,6 +275,8 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
             stop_reason=recording.stop_reason or "data_exhausted",
         )
         self.restore()
+        if self.log_dir is not None:
+            self._result.to_tensorboard(self.log_dir)
         if self._result.stop_reason == "data_exhausted":
             last = recording.learning_rates[-1] if recording.learning_rates else self.start_lr
             warnings.warn(

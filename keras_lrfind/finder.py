@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import keras
 
@@ -63,7 +64,7 @@ class LRFinder:
         end_lr: float = 10.0,
         step_mode: str = "exponential",
         smoothing: float = 0.98,
-        diverge_threshold: float = 4.0,
+        diverge_threshold: float | None = 4.0,
         validation_data=None,
         validation_batch_size: int | None = None,
         sample_weight=None,
@@ -71,6 +72,7 @@ class LRFinder:
         shuffle: bool = True,
         verbose="auto",
         callbacks=None,
+        log_dir: str | os.PathLike | None = None,
         mode: str | None = None,
     ) -> LRFinderResult:
         """Runs the range test and returns its curve.
@@ -88,8 +90,9 @@ class LRFinder:
             end_lr: The learning rate of the last step. Defaults to `10.0`.
             step_mode: `"exponential"` or `"linear"` growth. Defaults to `"exponential"`.
             smoothing: The debiased moving-average factor; `0` disables. Defaults to `0.98`.
-            diverge_threshold: Stop when the smoothed loss exceeds this many times the best.
-                Defaults to `4.0`.
+            diverge_threshold: Stop when the smoothed loss exceeds this many times the best;
+                `None` disables the divergence stop (Lightning's `early_stop_threshold=None`),
+                though a NaN or infinite loss still stops the sweep. Defaults to `4.0`.
             validation_data: A small fixed `(x, y)` sample whose loss is evaluated after
                 every step and used as the curve (slower, less noisy). Defaults to `None`.
             validation_batch_size: Batch size for `validation_data`. Defaults to `None`.
@@ -98,7 +101,12 @@ class LRFinder:
             shuffle: Passed to `fit` for array input (datasets and generators are
                 expected to shuffle themselves). Defaults to `True`.
             verbose: Passed to `fit`. Defaults to `"auto"`.
-            callbacks: Extra callbacks for `fit`. Defaults to `None`.
+            callbacks: Extra callbacks for `fit`, after the range test's own, so a
+                `keras.callbacks.TensorBoard(update_freq=1)` here logs the learning rate of
+                every step as `batch_learning_rate`. Defaults to `None`.
+            log_dir: A directory to write the finished test to as a TensorBoard run (see
+                `LRFinderResult.to_tensorboard`; needs `pip install
+                keras-lrfind[tensorboard]`). Defaults to `None` (nothing written).
             mode: Deprecated name of `step_mode`. Defaults to `None`.
 
         Returns:
@@ -130,6 +138,7 @@ class LRFinder:
             sweep,
             validation_data=validation_data,
             validation_batch_size=validation_batch_size,
+            log_dir=log_dir,
         )
         if steps_per_epoch is None:
             epochs, fit_steps = 1, sweep.num_steps

@@ -54,8 +54,8 @@ class LRFinderResult(SweepFields):
         num_steps: The number of planned steps.
         step_mode: `"exponential"` or `"linear"` growth. Defaults to `"exponential"`.
         smoothing: The moving-average factor; `0` means no smoothing. Defaults to `0.98`.
-        diverge_threshold: The smoothed-loss ratio over the best that stops the sweep.
-            Defaults to `4.0`.
+        diverge_threshold: The smoothed-loss ratio over the best that stops the sweep, or
+            `None` when the sweep had no divergence stop. Defaults to `4.0`.
         validation_losses: The validation loss after each step, or `None`. Defaults to
             `None`.
         mode: Deprecated name of `step_mode`. Defaults to `None`.
@@ -90,7 +90,7 @@ class LRFinderResult(SweepFields):
         num_steps: int,
         step_mode: str = "exponential",
         smoothing: float = 0.98,
-        diverge_threshold: float = 4.0,
+        diverge_threshold: float | None = 4.0,
         validation_losses=None,
         *,
         mode: str | None = None,
@@ -199,6 +199,51 @@ class LRFinderResult(SweepFields):
             The `LRFinderResult`.
         """
         return cls.from_dict(_result_file.read_json(source))
+
+    def to_pandas(self):
+        """Returns the curve as a pandas `DataFrame`, one row per recorded step.
+
+        The columns are `step` (0 first), `learning_rate`, `loss` and `smoothed_loss`, and
+        `validation_loss` when the test had `validation_data`; NaN stays NaN.
+
+        Returns:
+            A `pandas.DataFrame`.
+
+        Raises:
+            ImportError: If pandas is not installed (`pip install keras-lrfind[pandas]`).
+
+        Example:
+
+        >>> import keras_lrfind
+        >>> result = keras_lrfind.LRFinderResult(
+        ...     [1e-3, 1e-2, 1e-1], [2.0, 1.0, 3.0], [2.0, 1.5, 2.0], "completed", 1e-3, 0.1, 3
+        ... )
+        >>> print(result.to_pandas().to_string(index=False))
+         step  learning_rate  loss  smoothed_loss
+            0          0.001   2.0            2.0
+            1          0.010   1.0            1.5
+            2          0.100   3.0            2.0
+        """
+        return _result_file.data_frame(self)
+
+    def to_tensorboard(self, log_dir: str | os.PathLike) -> None:
+        """Writes the result to TensorBoard as one run in `log_dir`.
+
+        The learning rate and losses of every step become scalars, the plot an image and
+        every suggestion a text (see `keras_lrfind.tensorboard` for the tags). View it with
+        `tensorboard --logdir LOG_DIR`.
+
+        Args:
+            log_dir: The run's directory, created if needed, e.g. `"logs/lr_find"`.
+
+        Raises:
+            TypeError: If `log_dir` is not a path.
+            ImportError: If the `tensorboard` package is missing (`pip install
+                keras-lrfind[tensorboard]`).
+        """
+        from keras_lrfind.tensorboard import write_result
+
+        write_result(self, log_dir)
 
     # -- Suggestions ---------------------------------------------------------------------
 

@@ -49,15 +49,21 @@ _SCALARS = (
 _CANNOT_READ = "cannot read this curve"
 
 
-def require_tensorboard() -> None:
-    """Raises a clear `ImportError` when the `tensorboard` package is not installed.
+def _checked_log_dir(log_dir) -> str:
+    """Checks that `log_dir` is a path and that TensorBoard is installed; returns a `str`.
 
-    TensorFlow's wheel does not bring TensorBoard with it, and `tf.summary` without it
-    lacks the summary functions, so the package is an extra of keras_lrfind.
+    Called where `log_dir` is given, so a missing package fails before any training.
+    TensorFlow's wheel does not bring TensorBoard with it (and `tf.summary` without it
+    lacks the summary functions), so the package is an extra of keras_lrfind.
 
     Raises:
+        TypeError: If `log_dir` is not a `str` or `os.PathLike`.
         ImportError: If `tensorboard` cannot be imported, naming the extra to install.
     """
+    if not isinstance(log_dir, (str, os.PathLike)):
+        raise _checks.type_error(
+            "log_dir", log_dir, "a directory path (`str` or `os.PathLike`)", "E.g. 'logs/lr_find'."
+        )
     try:
         import tensorboard  # noqa: F401
     except ImportError as error:
@@ -66,14 +72,6 @@ def require_tensorboard() -> None:
             f"TensorFlow does not install. Install it with `{_INSTALL}` (or "
             "`pip install tensorboard`)."
         ) from error
-
-
-def check_log_dir(log_dir) -> str:
-    """Checks that `log_dir` is a path and returns it as a `str`."""
-    if not isinstance(log_dir, (str, os.PathLike)):
-        raise _checks.type_error(
-            "log_dir", log_dir, "a directory path (`str` or `os.PathLike`)", "E.g. 'logs/lr_find'."
-        )
     return os.fspath(log_dir)
 
 
@@ -95,18 +93,23 @@ def write_result(result, log_dir: str | os.PathLike) -> None:
 
     Example:
 
-    >>> import keras_lrfind
-    >>> result = keras_lrfind.LRFinderResult.from_json("docs/lr_find.json")
+    >>> import os
     >>> import tempfile
+    >>> import numpy as np
+    >>> import keras_lrfind
+    >>> lrs = np.logspace(-5, 0, 100)
+    >>> losses = 1 + (np.log10(lrs) + 2) ** 2  # A valley at 1e-2.
+    >>> result = keras_lrfind.LRFinderResult(lrs, losses, losses, "diverged", 1e-5, 1.0, 100)
     >>> with tempfile.TemporaryDirectory() as log_dir:
-    ...     keras_lrfind.tensorboard.write_result(result, log_dir)
+    ...     keras_lrfind.tensorboard.write_result(result, log_dir)  # As result.to_tensorboard.
+    ...     print([name[:19] for name in os.listdir(log_dir)])
+    ['events.out.tfevents']
     """
     from keras_lrfind.result import LRFinderResult
 
     if not isinstance(result, LRFinderResult):
         raise _checks.type_error("result", result, "an `LRFinderResult`")
-    log_dir = check_log_dir(log_dir)
-    require_tensorboard()
+    log_dir = _checked_log_dir(log_dir)
 
     writer = _EventWriter(log_dir)
     try:
@@ -125,7 +128,7 @@ def write_result(result, log_dir: str | os.PathLike) -> None:
         )
         writer.text(
             f"{PREFIX}/suggestions",
-            suggestions_markdown(result),
+            _suggestions_markdown(result),
             last_step,
             "How the range test ran, and every suggestion method's learning rate.",
         )
@@ -133,7 +136,7 @@ def write_result(result, log_dir: str | os.PathLike) -> None:
         writer.close()
 
 
-def suggestions_markdown(result) -> str:
+def _suggestions_markdown(result) -> str:
     """The text written to TensorBoard: the run in one line, then a table of suggestions.
 
     Args:

@@ -8,7 +8,7 @@ import sys
 
 import keras_lrfind
 
-PUBLIC_MODULES = {"datasets", "suggestions"}
+PUBLIC_MODULES = {"datasets", "suggestions", "tensorboard"}
 
 
 def public_names(namespace) -> set[str]:
@@ -44,7 +44,7 @@ class TestAll:
                 assert value.__name__ == f"keras_lrfind.{name}", name
 
     def test_public_modules_are_listed(self):
-        """`keras_lrfind.datasets` and `keras_lrfind.suggestions` are public and in `__all__`."""
+        """`keras_lrfind.datasets`, `.suggestions` and `.tensorboard` are public, in `__all__`."""
         assert PUBLIC_MODULES <= set(keras_lrfind.__all__)
 
 

@@ -1,4 +1,5 @@
-"""Tests for the TensorBoard output: read back with TensorBoard's own data provider."""
+"""Tests for the TensorBoard output, read back with TensorBoard's own data provider: the
+range test's own run, and the learning rate a user's Keras TensorBoard callback logs."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import io
 import math
 import sys
 
+import keras
 import matplotlib.image
 import numpy as np
 import pytest
+from conftest import BATCH_SIZE, StepRecorder, assert_same_state, full_state, make_linear_model
 
+import keras_lrfind
 from keras_lrfind import LRFinderResult, suggestions
 from keras_lrfind.tensorboard import write_result
 
@@ -179,3 +183,138 @@ class TestWriteResult:
         """Anything but an `LRFinderResult` is a TypeError."""
         with pytest.raises(TypeError, match=r"`result` must be an `LRFinderResult`"):
             write_result({"learning_rates": [1e-3]}, tmp_path)
+
+
+# A sweep that stays finite on the linear problem, so every planned step runs.
+QUIET = dict(start_lr=1e-4, end_lr=0.05, num_steps=20, diverge_threshold=1e9)
+
+
+def sweep_formula(step):
+    """pytorch-lr-finder's exponential sweep, written out: the rate of step `step`."""
+    start, end, num_steps = QUIET["start_lr"], QUIET["end_lr"], QUIET["num_steps"]
+    return start * (end / start) ** (np.asarray(step) / (num_steps - 1))
+
+
+def assert_same_curves(run, result):
+    """The run holds the result's curves, plot and suggestions."""
+    assert_series(run, "lr_find/learning_rate", result.learning_rates)
+    assert_series(run, "lr_find/loss", result.losses)
+    assert_series(run, "lr_find/smoothed_loss", result.smoothed_losses)
+    assert run.tags("images") == {"lr_find/plot"}
+    assert run.tags("text") == {"lr_find/suggestions"}
+
+
+class TestRangeTestLogDir:
+    def test_find_writes_the_result(self, linear_data, tmp_path):
+        """`find(log_dir=...)` writes the finished curve, plot and suggestions."""
+        x, y = linear_data
+        model = make_linear_model(keras.optimizers.SGD(0.01))
+        result = keras_lrfind.LRFinder(model).find(
+            x, y, batch_size=BATCH_SIZE, verbose=0, log_dir=tmp_path, **QUIET
+        )
+        assert result.num_recorded == QUIET["num_steps"]
+        assert_same_curves(Run(tmp_path), result)
+
+    def test_callback_writes_the_result_at_the_end_of_fit(self, linear_data, tmp_path):
+        """`LRFinderCallback(log_dir=...)` in the user's `fit` writes the same."""
+        x, y = linear_data
+        model = make_linear_model(keras.optimizers.SGD(0.01))
+        callback = keras_lrfind.LRFinderCallback(log_dir=str(tmp_path), **QUIET)
+        model.fit(x, y, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
+        assert_same_curves(Run(tmp_path), callback.result)
+
+    def test_to_tensorboard_writes_the_result(self, tmp_path):
+        """`result.to_tensorboard(log_dir)` writes the result's curves."""
+        result = make_result()
+        result.to_tensorboard(tmp_path)
+        assert_same_curves(Run(tmp_path), result)
+
+    def test_missing_tensorboard_fails_before_training(self, linear_data, tmp_path, monkeypatch):
+        """Without `tensorboard`, `find` and the callback refuse `log_dir` before any step."""
+        x, y = linear_data
+        model = make_linear_model(keras.optimizers.SGD(0.01))
+        before = full_state(model)
+        monkeypatch.setitem(sys.modules, "tensorboard", None)
+        with pytest.raises(ImportError, match=r"pip install keras-lrfind\[tensorboard\]"):
+            keras_lrfind.LRFinder(model).find(x, y, verbose=0, log_dir=tmp_path / "logs", **QUIET)
+        with pytest.raises(ImportError, match=r"pip install keras-lrfind\[tensorboard\]"):
+            keras_lrfind.LRFinderCallback(log_dir=tmp_path / "logs")
+        assert_same_state(before, full_state(model))
+        assert not (tmp_path / "logs").exists()
+
+    def test_callback_log_dir_must_be_a_path(self):
+        """A `log_dir` of another type is refused when the callback is made."""
+        with pytest.raises(TypeError, match=r"`log_dir` must be a directory path.*log_dir=\["):
+            keras_lrfind.LRFinderCallback(log_dir=["logs"])
+
+
+def user_tensorboard(log_dir, update_freq=1):
+    """The user's own Keras TensorBoard callback, logging batch-level summaries."""
+    return keras.callbacks.TensorBoard(str(log_dir), update_freq=update_freq)
+
+
+class TestKerasTensorBoardCallback:
+    def test_find_logs_each_steps_learning_rate(self, linear_data, tmp_path):
+        """A TensorBoard passed to `find` logs every step's own rate and batch loss."""
+        x, y = linear_data
+        model = make_linear_model(keras.optimizers.SGD(0.01))
+        result = keras_lrfind.LRFinder(model).find(
+            x,
+            y,
+            batch_size=BATCH_SIZE,
+            verbose=0,
+            callbacks=[user_tensorboard(tmp_path)],
+            **QUIET,
+        )
+        run = Run(tmp_path, "train")
+        steps, learning_rates = run.scalars("batch_learning_rate")
+        # Keras numbers batches from 1: its step k is the sweep's step k - 1.
+        assert steps == list(range(1, QUIET["num_steps"] + 1))
+        np.testing.assert_array_equal(
+            learning_rates, sweep_formula(np.arange(QUIET["num_steps"])).astype(np.float32)
+        )
+        np.testing.assert_array_equal(
+            run.scalars("batch_loss")[1], result.losses.astype(np.float32)
+        )
+
+    def test_update_freq_logs_every_nth_step(self, linear_data, tmp_path):
+        """With `update_freq=3`, Keras logs steps 3, 6, ... with the rate each of them used."""
+        x, y = linear_data
+        model = make_linear_model(keras.optimizers.SGD(0.01))
+        keras_lrfind.LRFinder(model).find(
+            x,
+            y,
+            batch_size=BATCH_SIZE,
+            verbose=0,
+            callbacks=[user_tensorboard(tmp_path, update_freq=3)],
+            **QUIET,
+        )
+        steps, learning_rates = Run(tmp_path, "train").scalars("batch_learning_rate")
+        assert steps == list(range(3, QUIET["num_steps"] + 1, 3))
+        np.testing.assert_array_equal(
+            learning_rates, sweep_formula(np.array(steps) - 1).astype(np.float32)
+        )
+
+    @pytest.mark.parametrize(
+        "optimizer",
+        [
+            pytest.param(lambda: keras.optimizers.SGD(0.01), id="float"),
+            pytest.param(
+                lambda: keras.optimizers.SGD(
+                    keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.5)
+                ),
+                id="schedule",
+            ),
+        ],
+    )
+    def test_beside_the_callback_logs_the_applied_rate(self, linear_data, tmp_path, optimizer):
+        """Listed after the range-test callback in `fit`, TensorBoard logs the rate that the
+        optimizer held at each step (read by a recorder), also for a schedule-built one."""
+        x, y = linear_data
+        model = make_linear_model(optimizer())
+        recorder = StepRecorder()
+        callbacks = [keras_lrfind.LRFinderCallback(**QUIET), recorder, user_tensorboard(tmp_path)]
+        model.fit(x, y, batch_size=BATCH_SIZE, callbacks=callbacks, verbose=0)
+        steps, learning_rates = Run(tmp_path, "train").scalars("batch_learning_rate")
+        assert steps == list(range(1, QUIET["num_steps"] + 1))
+        np.testing.assert_allclose(learning_rates, recorder.learning_rates, rtol=1e-6)
