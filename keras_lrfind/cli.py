@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     find.add_argument(
         "--num-steps",
-        type=_int_at_least("--num-steps", min_num_steps(), _NUM_STEPS_WHY),
+        type=_int_at_least("--num-steps", min_num_steps(), _num_steps_why()),
         default=None,
         help=f"sweep length, at least {min_num_steps()} (one epoch, 100 to 1000)",
     )
@@ -161,12 +161,6 @@ def _received(flag: str, text) -> str:
     return f"Received: {flag}={text}."
 
 
-_NUM_STEPS_WHY = (
-    "the suggestion drops the first tenth and the last 5 points of the curve and needs 5 "
-    "points left; 100 or more give reliable suggestions"
-)
-
-
 def min_num_steps() -> int:
     """The shortest sweep whose curve the default suggestion can read.
 
@@ -180,6 +174,16 @@ def min_num_steps() -> int:
     while num_steps - num_steps // 10 - _curve.SKIP_END < needed:
         num_steps += 1
     return num_steps
+
+
+def _num_steps_why() -> str:
+    from keras_lrfind import _curve, _sweep, suggestions
+
+    return (
+        f"the suggestion drops the first tenth and the last {_curve.SKIP_END} points of the "
+        f"curve and needs {suggestions.MIN_POINTS[suggestions.DEFAULT_METHOD]} points left; "
+        f"{_sweep.MIN_STEPS} or more give reliable suggestions"
+    )
 
 
 def _int_at_least(flag: str, minimum: int, why: str = ""):
