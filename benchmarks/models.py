@@ -162,19 +162,22 @@ def small_resnet_narrow(input_shape, num_classes):
     return keras.Model(inputs, layers.Dense(num_classes)(x))
 
 
-def depthwise_cnn(input_shape, num_classes):
-    """MobileNet-like: a stem, then depthwise 3x3 + pointwise 1x1 blocks (BN, ReLU6)."""
+def depthwise_cnn(input_shape, num_classes, bn_momentum=0.99):
+    """MobileNet-like: a stem, then depthwise 3x3 + pointwise 1x1 blocks (BN, ReLU6).
+
+    `bn_momentum` is the batch norms' moving-average momentum (Keras's default 0.99 lags
+    behind a short training whose weights move fast, e.g. under Lion)."""
     import keras
     from keras import layers
 
     inputs = keras.Input(input_shape)
     x = layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
-    x = layers.ReLU(6.0)(layers.BatchNormalization()(x))
+    x = layers.ReLU(6.0)(layers.BatchNormalization(momentum=bn_momentum)(x))
     for filters, stride in ((32, 2), (48, 2), (48, 1)):
         x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
-        x = layers.ReLU(6.0)(layers.BatchNormalization()(x))
+        x = layers.ReLU(6.0)(layers.BatchNormalization(momentum=bn_momentum)(x))
         x = layers.Conv2D(filters, 1, use_bias=False)(x)
-        x = layers.ReLU(6.0)(layers.BatchNormalization()(x))
+        x = layers.ReLU(6.0)(layers.BatchNormalization(momentum=bn_momentum)(x))
     x = layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, layers.Dense(num_classes)(x))
 

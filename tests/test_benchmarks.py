@@ -356,7 +356,7 @@ class TestSplit:
         assert split.split()[2] == 8
         assert set(split.tuning_tasks()) == {
             *(task.name for task in TASKS),
-            "depthwise_lion_ls_symmetry",
+            "depthwise_lion_ls_blobs",
             "mixer_adamw_glyphs",
             "mixer_lion_digits_b256",
             "vit_nadam_glyphs12_imbalanced",
@@ -427,7 +427,7 @@ class TestCorpus:
 
     def test_label_smoothing_trains_on_one_hot_targets(self):
         """A task with label smoothing gets one-hot targets; the others the labels."""
-        smoothed = TASKS_BY_NAME["depthwise_lion_ls_symmetry"]
+        smoothed = TASKS_BY_NAME["depthwise_lion_ls_blobs"]
         labels = np.array([0, 2])
         np.testing.assert_array_equal(smoothed.targets(labels, 3), [[1, 0, 0], [0, 0, 1]])
         assert TASKS_BY_NAME["mlp_adam_digits"].targets(labels, 3) is labels
