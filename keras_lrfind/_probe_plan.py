@@ -1,0 +1,161 @@
+"""How `find_best_learning_rate` spends its steps and reads its probes: pure functions.
+
+The constants below were chosen on the benchmark's tuning tasks with
+`benchmarks/probe_length.py` (results in `benchmarks/results/probe_length.md`):
+
+- Probes of 1/32 or 1/16 of the training rank learning rates badly: a one-cycle squeezed
+  into a few steps survives peaks that make the full training diverge (one task lost 64
+  accuracy points), and batch-norm statistics are still far from settled when the probe is
+  judged (another lost 24). From an eighth of the training on, the probes' winner is
+  within about 1 point of the best. Successive halving, whose first rung would be that
+  short at the same cost, lost to one rung of probes of an eighth (mean regret 2.1 vs 1.6
+  points over bracket variants, worst 23 for both): the search runs one rung.
+- An eighth-of-a-training probe still prefers peaks about 1.5 to 2 times higher than the
+  full training's best (the opposite of the short-horizon bias of greedy schedules: the
+  probe spends fewer steps near its peak), so the winner is divided by `SHORT_PROBE_BIAS`.
+- The range test's curve is read where it is robust: the learning rate at which its
+  lag-free smoothed loss climbs clearly (three noise levels, at least 5%) above its lowest
+  point. The best peak lay 0.08 to 2 times that rate on 100-step range tests (1 to 90 times
+  below the curve's minimum on the smoothed fastai curve, depending on the task), so the
+  candidates span `[limit / BRACKET_RATIO, limit]`. Range tests of 30 steps misplaced that
+  rate by orders of magnitude on two of six tasks; the range test keeps its default length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from keras_lrfind import suggestions
+from keras_lrfind._sweep import default_num_steps
+
+NUM_CANDIDATES = 4
+"""The candidate peaks, log-spaced across the bracket (3.2 times apart)."""
+
+PROBE_FRACTION = 1 / 8
+"""The length of a probe, as a fraction of the training, with the default budget."""
+
+MIN_PROBE_STEPS = 8
+"""The shortest probe: a one-cycle needs a few steps to warm up and anneal."""
+
+BRACKET_RATIO = 32.0
+"""The candidates span `[limit / BRACKET_RATIO, limit]`."""
+
+SHORT_PROBE_BIAS = 1.5
+"""The winning probe's peak is divided by this (see the module docstring)."""
+
+NOISE_LEVELS = 3.0
+MIN_RISE = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The steps of every part of the search."""
+
+    training_steps: int
+    range_test_steps: int
+    num_candidates: int
+    probe_steps: int
+
+    @property
+    def total_steps(self) -> int:
+        return self.range_test_steps + self.num_candidates * self.probe_steps
+
+
+def make_plan(
+    training_steps: int,
+    budget: float | None,
+    num_candidates: int,
+    range_test: bool,
+    epoch_steps: int,
+) -> Plan:
+    """The range test's length (its default: one epoch of the probes' data, 100 to 1000
+    steps) and the probes' length: an eighth of the training each with `budget=None`, else
+    an equal share of what the budget leaves after the range test.
+
+    Raises:
+        ValueError: If the budget leaves less than `MIN_PROBE_STEPS` per probe.
+    """
+    range_test_steps = default_num_steps(epoch_steps) if range_test else 0
+    if budget is None:
+        probe_steps = max(MIN_PROBE_STEPS, math.ceil(PROBE_FRACTION * training_steps))
+    else:
+        budget_steps = math.floor(budget * training_steps)
+        probe_steps = (budget_steps - range_test_steps) // num_candidates
+        if probe_steps < MIN_PROBE_STEPS:
+            needed = range_test_steps + num_candidates * MIN_PROBE_STEPS
+            raise ValueError(
+                f"`budget` is too small for this training: {budget!r} x {training_steps} "
+                f"training steps gives {budget_steps} steps, and the shortest search needs "
+                f"{needed} ("
+                + (f"a range test of {range_test_steps} and " if range_test else "")
+                + f"{num_candidates} probes of {MIN_PROBE_STEPS} steps). Received: "
+                f"budget={budget!r}. Pass `budget=None` (an eighth of the training per "
+                f"probe), at least budget={math.ceil(100 * needed / training_steps) / 100}, "
+                "or more `epochs`."
+            )
+    return Plan(training_steps, range_test_steps, num_candidates, probe_steps)
+
+
+def divergence_point(learning_rates, losses) -> float:
+    """Where the range test's loss climbs clearly above its lowest point.
+
+    The raw losses are smoothed without lag (`suggestions.smooth_without_lag`) up to the
+    first non-finite one; the answer is the first learning rate after the smoothed minimum
+    whose smoothed loss exceeds that minimum by `NOISE_LEVELS` times the noise (the robust
+    spread of the raw losses around the smoothed curve) and by at least `MIN_RISE` of it,
+    or the last finite learning rate if the loss never climbs.
+    """
+    learning_rates = np.asarray(learning_rates, dtype=np.float64)
+    losses = np.asarray(losses, dtype=np.float64)
+    finite = np.isfinite(losses)
+    cut = len(losses) if finite.all() else int(np.argmin(finite))
+    if cut < 5:  # Too few points to smooth: the loss blew up at once.
+        return float(learning_rates[max(cut - 1, 0)])
+    learning_rates, losses = learning_rates[:cut], losses[:cut]
+    smoothed = suggestions.smooth_without_lag(learning_rates, losses)
+    noise = 1.4826 * float(np.median(np.abs(losses - smoothed)))
+    bottom = int(np.argmin(smoothed))
+    level = smoothed[bottom] + max(NOISE_LEVELS * noise, MIN_RISE * abs(smoothed[bottom]))
+    above = np.flatnonzero(smoothed[bottom:] > level)
+    return float(learning_rates[bottom + above[0]] if len(above) else learning_rates[-1])
+
+
+def bracket(learning_rates, losses) -> tuple[float, float]:
+    """The learning rates worth probing: `[limit / BRACKET_RATIO, limit]`, with `limit` the
+    range test's `divergence_point`."""
+    limit = divergence_point(learning_rates, losses)
+    return limit / BRACKET_RATIO, limit
+
+
+def candidates(low: float, high: float, count: int) -> np.ndarray:
+    """`count` learning rates log-spaced from `low` to `high`, both included."""
+    return np.geomspace(low, high, count)
+
+
+def best_peak(learning_rates, validation_losses) -> float:
+    """The peak the probes favour, between the candidates.
+
+    The candidate with the lowest validation loss, refined by parabolic interpolation: the
+    vertex (in log learning rate) of the parabola through it and its two neighbours. The
+    candidate itself when it is the first or the last, when a neighbour diverged (NaN or
+    infinite loss), or when the three points do not curve upwards. A probe that diverged
+    never wins unless all did; a tie goes to the smaller learning rate.
+    """
+    learning_rates = np.asarray(learning_rates, dtype=np.float64)
+    losses = np.asarray(validation_losses, dtype=np.float64)
+    losses = np.where(np.isfinite(losses), losses, np.inf)
+    best = int(np.argmin(losses))
+    if best in (0, len(losses) - 1) or not np.isfinite(losses[[best - 1, best + 1]]).all():
+        return float(learning_rates[best])
+    u0, u1, u2 = np.log(learning_rates[best - 1 : best + 2])
+    y0, y1, y2 = losses[best - 1 : best + 2]
+    # y = a u^2 + b u + c through the three points (Lagrange form).
+    denominator = (u0 - u1) * (u0 - u2) * (u1 - u2)
+    a = (u2 * (y1 - y0) + u1 * (y0 - y2) + u0 * (y2 - y1)) / denominator
+    b = (u2**2 * (y0 - y1) + u1**2 * (y2 - y0) + u0**2 * (y1 - y2)) / denominator
+    if not a > 0:
+        return float(learning_rates[best])
+    return float(np.exp(np.clip(-b / (2 * a), u0, u2)))
