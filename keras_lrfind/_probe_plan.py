@@ -1,24 +1,29 @@
 """How `find_best_learning_rate` spends its steps and reads its probes: pure functions.
 
-The constants below were chosen on the benchmark's tuning tasks with
-`benchmarks/probe_length.py` (results in `benchmarks/results/probe_length.md`):
+The constants were chosen on the benchmark's tuning tasks, one seed, with
+`benchmarks/probe_length.py` (`benchmarks/results/probe_length.md`):
 
 - Probes of 1/32 or 1/16 of the training rank learning rates badly: a one-cycle squeezed
-  into a few steps survives peaks that make the full training diverge (one task lost 64
-  accuracy points), and batch-norm statistics are still far from settled when the probe is
-  judged (another lost 24). From an eighth of the training on, the probes' winner is
-  within about 1 point of the best. Successive halving, whose first rung would be that
-  short at the same cost, lost to one rung of probes of an eighth (mean regret 2.1 vs 1.6
-  points over bracket variants, worst 23 for both): the search runs one rung.
-- An eighth-of-a-training probe still prefers peaks about 1.5 to 2 times higher than the
-  full training's best (the opposite of the short-horizon bias of greedy schedules: the
-  probe spends fewer steps near its peak), so the winner is divided by `SHORT_PROBE_BIAS`.
-- The range test's curve is read where it is robust: the learning rate at which its
-  lag-free smoothed loss climbs clearly (three noise levels, at least 5%) above its lowest
-  point. The best peak lay 0.08 to 2 times that rate on 100-step range tests (1 to 90 times
-  below the curve's minimum on the smoothed fastai curve, depending on the task), so the
-  candidates span `[limit / BRACKET_RATIO, limit]`. Range tests of 30 steps misplaced that
-  rate by orders of magnitude on two of six tasks; the range test keeps its default length.
+  into a few steps survives peaks at which the full training diverges (64 accuracy points
+  lost on one task), and batch-norm statistics are far from settled when the probe is
+  judged (24 lost on another). From an eighth of the training on, one probe per grid
+  learning rate picked within about 1 point of the best (section 1).
+- At the same probe cost (half a training), successive halving from 4 probes of 1/16 to 2
+  of 1/8 lost 3 to 14 points on average (worst 16 to 64) against 0.3 to 0.5 (worst 1 to
+  3) for one rung of 4 probes of 1/8 (section 3): the search runs one rung.
+- Probes of an eighth of the training still favour peaks higher than the full training
+  tolerates (the opposite of the short-horizon bias of greedy schedules: a compressed
+  cycle spends few steps near its peak). Trained at `winner / c`, the mean regret was 1.6,
+  0.1, 1.8 and 2.2 points for c = 1, 1.5, 2 and 3 (worst 6.1, 2.2, 8.4, 4.7; section 2),
+  hence `SHORT_PROBE_BIAS = 1.5`.
+- The range test (its default length) is read where it is robust: where its lag-free
+  smoothed loss climbs clearly above its lowest point. The best peaks lay 1/13 to 2 times
+  that learning rate (section 2), so the candidates span 32 times below it.
+- Judged in inference mode, a short probe reads batch-norm moving statistics that are
+  mostly their starting values; the probe's statistics are recomputed from training batches
+  before it is judged (`_probe_run.recalibrate_batch_norm`), which moved the residual
+  network's winner from 0.16 (12 points lost when trained at `winner / 1.5`;
+  `end_to_end_v1` in `probe_length.json`) to 0.51 (0.2 gained).
 """
 
 from __future__ import annotations

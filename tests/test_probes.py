@@ -1,0 +1,477 @@
+"""Tests for `find_best_learning_rate`: the search, the split, the restore, the errors."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import (
+    BATCH_SIZE,
+    StepRecorder,
+    assert_same_state,
+    full_state,
+    make_mlp,
+    skip_on_backends,
+)
+
+import keras_lrfind
+from keras_lrfind import OneCycle, find_best_learning_rate
+
+NUM_SAMPLES = 256
+STEPS_PER_EPOCH = NUM_SAMPLES // BATCH_SIZE  # 32
+
+
+def regression_data(num_samples=NUM_SAMPLES, seed=0):
+    """`y = x @ w + 0.3 + noise` with x (n, 3); x[:, 0] is the sample's id / 256 (exact)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(num_samples, 3)).astype("float32")
+    x[:, 0] = np.arange(num_samples, dtype="float32") / 256
+    w = np.array([[1.5], [-2.0], [0.5]], dtype="float32")
+    y = (x @ w + 0.3 + 0.1 * rng.normal(size=(num_samples, 1))).astype("float32")
+    return x, y
+
+
+def linear_model(optimizer=None, seed=1, **compile_kwargs):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=optimizer or keras.optimizers.SGD(0.01), loss="mse", **compile_kwargs)
+    return model
+
+
+class IdRecorder(keras.Model):
+    """A Dense(1) regression that records the sample ids (x[:, 0] * 256) of every batch it
+    sees, by phase (runs eagerly so that `call` sees concrete values)."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(1)
+        self.seen = {"train": [], "test": []}
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+
+    def call(self, x, training=False):
+        try:
+            ids = np.rint(keras.ops.convert_to_numpy(x[:, 0]) * 256).astype(int)
+        except Exception:  # A symbolic or traced call (Keras builds with those): no data.
+            ids = np.zeros(0, dtype=int)
+        self.seen["train" if training else "test"].extend(ids.tolist())
+        return self.dense(x)
+
+
+def id_recorder():
+    keras.utils.set_random_seed(1)
+    model = IdRecorder()
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", run_eagerly=True)
+    model.build((None, 3))
+    return model
+
+
+class BatchSequence(keras.utils.PyDataset):
+    def __init__(self, x, y, batch_size=BATCH_SIZE):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self):
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def __getitem__(self, index):
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return self.x[part], self.y[part]
+
+
+class TestSearch:
+    def test_candidates_span_the_bracket_below_where_the_loss_climbs(self):
+        """The candidates are log-spaced over the bracket, whose top is a learning rate of
+        the range test's sweep past the curve's lowest point; the answer is the winner
+        divided by the documented short-probe bias."""
+        x, y = regression_data()
+        details = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=10, verbose=0,
+            return_details=True,
+        )  # fmt: skip
+        low, high = details.bracket
+        test = details.range_test
+        finite = int(np.isfinite(test.losses).sum())  # The sweep stops at a NaN loss.
+        swept, losses = test.learning_rates[:finite], test.losses[:finite]
+        top = int(np.flatnonzero(swept == high)[0])
+        smoothed = keras_lrfind.suggestions.smooth_without_lag(swept, losses)
+        assert top == len(swept) - 1 or smoothed[top] > smoothed[:top].min()
+        assert high / low == pytest.approx(32.0)
+        candidates = np.array(details.candidates)
+        np.testing.assert_allclose(candidates[[0, -1]], [low, high], rtol=1e-12)
+        ratios = candidates[1:] / candidates[:-1]
+        np.testing.assert_allclose(ratios, 32.0 ** (1 / 3), rtol=1e-9)
+        assert details.candidates[0] <= details.winner <= details.candidates[-1]
+        assert details.max_lr == details.winner / details.short_probe_bias
+
+    def test_the_lowest_validation_loss_wins_refined_between_its_neighbours(self):
+        """The winner is the vertex of the parabola (in log learning rate) through the
+        lowest validation loss and its two neighbours."""
+        x, y = regression_data()
+        details = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=10, budget=1.0,
+            candidates=[1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0], verbose=0, return_details=True,
+        )  # fmt: skip
+        np.testing.assert_array_equal(
+            details.validation_losses, [log["loss"] for log in details.logs]
+        )
+        losses = np.nan_to_num(np.array(details.validation_losses), nan=np.inf)
+        best = int(np.argmin(losses))
+        assert 0 < best < 5  # The test needs an interior minimum: 1e-4 is too slow, 10 diverges.
+        u = np.log(details.candidates[best - 1 : best + 2])
+        a, b, _ = np.polyfit(u, losses[best - 1 : best + 2], 2)
+        assert a > 0
+        expected = math.exp(min(max(-b / (2 * a), u[0]), u[2]))
+        assert details.winner == pytest.approx(expected, rel=1e-9)
+
+    def test_known_winner(self):
+        """Of a learning rate too small to learn, a good one and one that diverges, the
+        good one wins, and the diverged probe scores NaN."""
+        x, y = regression_data()
+        details = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
+            candidates=[1e-7, 0.3, 1e4], verbose=0, return_details=True,
+        )  # fmt: skip
+        losses = dict(zip(details.candidates, details.validation_losses, strict=True))
+        assert math.isnan(losses[1e4])
+        assert losses[0.3] < losses[1e-7] / 10
+        assert details.winner == 0.3
+        assert details.max_lr == 0.3 / details.short_probe_bias
+
+    def test_a_probe_is_a_compressed_one_cycle_from_the_current_weights(self):
+        """A probe's validation loss equals that of a fresh copy of the model trained with
+        `OneCycle(candidate, probe_steps)` for as many steps (full batches: order-free)."""
+        x, y = regression_data()
+        x_val, y_val = regression_data(64, seed=1)
+        model = linear_model(keras.optimizers.SGD(0.01, momentum=0.9))
+        details = find_best_learning_rate(
+            model, x, y, batch_size=NUM_SAMPLES, epochs=64, budget=1.0,
+            validation_data=(x_val, y_val), candidates=[0.01, 0.1], verbose=0,
+            return_details=True,
+        )  # fmt: skip
+        steps = details.probe_steps
+        assert steps == 32  # Two probes share the whole budget.
+        for learning_rate, loss in zip(details.candidates, details.validation_losses, strict=True):
+            copy = linear_model(keras.optimizers.SGD(OneCycle(learning_rate, steps), momentum=0.9))
+            copy.fit(x, y, batch_size=NUM_SAMPLES, epochs=steps, shuffle=False, verbose=0)
+            expected = copy.evaluate(x_val, y_val, verbose=0)
+            np.testing.assert_allclose(loss, expected, rtol=1e-4)
+
+    def test_default_probes_are_an_eighth_of_the_training(self):
+        """With `budget=None` each probe runs an eighth of the training's steps, and the
+        search reports what it ran."""
+        x, y = regression_data()
+        details = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, verbose=0,
+            return_details=True,
+        )  # fmt: skip
+        assert details.training_steps == 24 * STEPS_PER_EPOCH
+        assert details.probe_steps == 24 * STEPS_PER_EPOCH // 8
+        assert details.steps == details.range_test.num_recorded + 4 * details.probe_steps
+        assert details.fraction_of_training == details.steps / details.training_steps
+        assert details.seconds > 0
+
+    def test_budget_caps_the_search(self):
+        """An explicit budget caps the range test and the probes together."""
+        x, y = regression_data()
+        details = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, budget=0.3, verbose=0,
+            return_details=True,
+        )  # fmt: skip
+        assert details.steps <= 0.3 * details.training_steps
+        assert details.probe_steps == (int(0.3 * 24 * STEPS_PER_EPOCH) - 100) // 4
+
+    def test_returns_a_float_by_default(self):
+        """Without `return_details` the answer is a plain float."""
+        x, y = regression_data()
+        max_lr = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
+            candidates=[1e-3, 1e-2], verbose=0,
+        )  # fmt: skip
+        assert type(max_lr) is float
+        assert any(max_lr == pytest.approx(c / 1.5) for c in (1e-3, 1e-2))
+
+    def test_schedule_built_optimizer(self):
+        """An optimizer built with a schedule probes each candidate's one-cycle from its
+        current step and gets its own schedule back."""
+        x, y = regression_data()
+        schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 100, 0.9)
+        model = linear_model(keras.optimizers.SGD(schedule))
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+        before = full_state(model)
+        details = find_best_learning_rate(
+            model, x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
+            candidates=[1e-7, 0.3, 1e4], verbose=0, return_details=True,
+        )  # fmt: skip
+        assert details.winner == 0.3
+        assert_same_state(before, full_state(model))
+        assert model.optimizer.get_config()["learning_rate"]["class_name"] == "ExponentialDecay"
+        # The restored train step uses the schedule again, at iteration 32: 0.01 * 0.9**0.32.
+        recorder = StepRecorder()
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0, callbacks=[recorder])
+        assert recorder.learning_rates[0] == pytest.approx(0.01 * 0.9**0.32, rel=1e-6)
+
+
+class TestRestores:
+    def test_bit_identical_after_a_search(self):
+        """Weights, optimizer slots, iterations, metrics, LR and stop_training come back."""
+        x, y = regression_data()
+        model = make_mlp("adam")
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)  # Non-trivial state.
+        before = full_state(model)
+        lr_variable = model.optimizer.learning_rate
+        find_best_learning_rate(
+            model, x, y, batch_size=BATCH_SIZE, epochs=10, budget=1.0, verbose=0
+        )
+        assert_same_state(before, full_state(model))
+        assert model.optimizer.learning_rate is lr_variable
+        assert not model.stop_training
+        batch_norm = next(
+            layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+        )
+        assert batch_norm.momentum == 0.99  # Changed while recalibrating, then put back.
+
+    @pytest.mark.parametrize("raise_at", [5, 60], ids=["in_range_test", "in_probe"])
+    @pytest.mark.parametrize("exception", [KeyboardInterrupt, RuntimeError])
+    def test_bit_identical_after_an_interrupted_search(self, exception, raise_at):
+        """Ctrl-C (or an error) from a user callback propagates and the model comes back."""
+        x, y = regression_data()
+        model = make_mlp("adam")
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+        before = full_state(model)
+        recorder = StepRecorder(raise_at=raise_at, exception=exception)
+        with pytest.raises(exception, match="interrupted by the test"):
+            find_best_learning_rate(
+                model, x, y, batch_size=BATCH_SIZE, epochs=10, budget=1.0,
+                callbacks=[recorder], verbose=0,
+            )  # fmt: skip
+        assert len(recorder.weights) == raise_at
+        assert_same_state(before, full_state(model))
+        assert not model.stop_training
+
+    def test_interrupted_probe_restores_a_schedule(self):
+        """Ctrl-C inside a probe of a schedule-built optimizer puts its schedule back."""
+        x, y = regression_data()
+        schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 100, 0.9)
+        model = linear_model(keras.optimizers.Adam(schedule))
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+        before = full_state(model)
+        with pytest.raises(KeyboardInterrupt):
+            find_best_learning_rate(
+                model, x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
+                candidates=[1e-3, 1e-2], callbacks=[StepRecorder(raise_at=3)], verbose=0,
+            )  # fmt: skip
+        assert_same_state(before, full_state(model))
+        assert model.optimizer.get_config()["learning_rate"]["class_name"] == "ExponentialDecay"
+
+    @skip_on_backends(
+        "torch", reason="Keras' PyTorch trainer refuses steps_per_execution > 1 at compile"
+    )
+    def test_steps_per_execution_is_put_back(self):
+        """A model compiled with `steps_per_execution=4` is searched step by step and gets
+        its setting back; training afterwards works."""
+        x, y = regression_data()
+        model = linear_model(steps_per_execution=4)
+        find_best_learning_rate(
+            model, x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
+            candidates=[1e-3, 1e-2], verbose=0,
+        )  # fmt: skip
+        assert model.steps_per_execution == 4
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+
+
+class TestValidationSplit:
+    def test_array_split_is_disjoint_and_seeded(self):
+        """The probes train only on samples outside the validation split (10%, Keras's
+        rounding), which judges them, and the split follows the seed."""
+        x, y = regression_data()
+        model = id_recorder()
+        find_best_learning_rate(
+            model, x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
+            candidates=[1e-3, 1e-2], verbose=0,
+        )  # fmt: skip
+        train, test = set(model.seen["train"]), set(model.seen["test"])
+        assert len(test) == NUM_SAMPLES - math.ceil(NUM_SAMPLES * 0.9)  # 25
+        assert not train & test
+        assert train | test == set(range(NUM_SAMPLES))
+        expected = set(np.random.default_rng(0).permutation(NUM_SAMPLES)[: len(test)].tolist())
+        assert test == expected
+
+    def test_tf_data_split_takes_the_first_batches(self):
+        """A fixed-order `tf.data.Dataset`: the first batches judge, the rest train."""
+        x, y = regression_data()
+        dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH_SIZE)
+        model = id_recorder()
+        find_best_learning_rate(
+            model, dataset, epochs=4, budget=1.0, candidates=[1e-3, 1e-2], verbose=0
+        )
+        held = STEPS_PER_EPOCH - math.ceil(STEPS_PER_EPOCH * 0.9)  # 3 batches
+        assert set(model.seen["test"]) == set(range(held * BATCH_SIZE))
+        assert set(model.seen["train"]) == set(range(held * BATCH_SIZE, NUM_SAMPLES))
+
+    def test_py_dataset_split_by_batch_index(self):
+        """A `PyDataset`: split by batch index, the first batches judge."""
+        x, y = regression_data()
+        model = id_recorder()
+        find_best_learning_rate(
+            model, BatchSequence(x, y), epochs=4, budget=1.0, candidates=[1e-3, 1e-2],
+            verbose=0,
+        )  # fmt: skip
+        held = STEPS_PER_EPOCH - math.ceil(STEPS_PER_EPOCH * 0.9)
+        assert set(model.seen["test"]) == set(range(held * BATCH_SIZE))
+        assert set(model.seen["train"]) == set(range(held * BATCH_SIZE, NUM_SAMPLES))
+
+    def test_validation_data_is_used_and_all_of_x_trains(self):
+        """With `validation_data`, the probes train on all of `x` and are judged on it."""
+        x, y = regression_data()
+        x_val, y_val = regression_data(NUM_SAMPLES + 32)
+        x_val, y_val = x_val[NUM_SAMPLES:], y_val[NUM_SAMPLES:]
+        model = id_recorder()
+        details = find_best_learning_rate(
+            model, x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
+            validation_data=(x_val, y_val), candidates=[1e-3, 1e-2], verbose=0,
+            return_details=True,
+        )  # fmt: skip
+        assert set(model.seen["train"]) == set(range(NUM_SAMPLES))
+        assert set(model.seen["test"]) == set(range(NUM_SAMPLES, NUM_SAMPLES + 32))
+        assert details.validation == "validation_data"
+
+
+class TestOutput:
+    def test_verbose_0_prints_nothing(self, capsys):
+        """`verbose=0` is silent."""
+        x, y = regression_data()
+        find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=10, budget=1.0, verbose=0
+        )
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err == ""
+
+    def test_verbose_1_shows_one_progress_bar_over_the_search(self, capsys):
+        """`verbose=1` draws Keras's progress bar, counting every step of the search."""
+        x, y = regression_data()
+        details = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
+            candidates=[1e-3, 1e-2], verbose=1, return_details=True,
+        )  # fmt: skip
+        out = capsys.readouterr().out
+        assert f"{details.steps}/{details.steps}" in out
+        assert "lr:" in out
+
+    def test_plot_draws_the_curve_the_probes_and_the_answer(self):
+        """`plot` draws the range-test losses, the probes' losses on a twin axis, and
+        vertical lines at the winner and the answer."""
+        import matplotlib.pyplot as plt
+
+        x, y = regression_data()
+        details = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=10, verbose=0,
+            return_details=True,
+        )  # fmt: skip
+        _, ax = plt.subplots()
+        assert details.plot(ax) is ax
+        curve = ax.lines[0].get_data()
+        np.testing.assert_array_equal(curve[0], details.range_test.learning_rates)
+        np.testing.assert_array_equal(curve[1], details.range_test.losses)
+        twin = next(other for other in ax.figure.axes if other is not ax)
+        np.testing.assert_array_equal(twin.lines[0].get_data()[0], details.candidates)
+        np.testing.assert_array_equal(twin.lines[0].get_data()[1], details.validation_losses)
+        assert [line.get_xdata()[0] for line in ax.lines[1:]] == [details.winner, details.max_lr]
+        plt.close("all")
+
+
+def reshuffling_dataset():
+    x, y = regression_data()
+    return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(256).batch(BATCH_SIZE)
+
+
+def uncompiled():
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+
+
+def unbuilt():
+    model = IdRecorder()
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def _array(*shape):
+    return np.zeros(shape, "float32")
+
+
+BAD_INPUT = [
+    (dict(epochs=0), ValueError, r"`epochs` must be a positive integer\. Received: epochs=0\."),
+    (dict(epochs=2.5), TypeError, r"`epochs` must be a positive integer\. Received: epochs=2\.5"),
+    (dict(budget=0.0), ValueError, r"`budget` must be in \(0, 1\]\. Received: budget=0\.0\."),
+    (dict(budget=1.5), ValueError, r"`budget` must be in \(0, 1\]\. Received: budget=1\.5\."),
+    (
+        dict(validation_split=1.0),
+        ValueError,
+        r"`validation_split` must be strictly between 0 and 1",
+    ),
+    (dict(batch_size=0), ValueError, r"`batch_size` must be a positive integer"),
+    (dict(candidates=[0.1]), ValueError, r"`candidates` must be at least two positive"),
+    (dict(candidates=[0.1, -1.0]), ValueError, r"`candidates` must be at least two positive"),
+    (dict(candidates=[0.1, 0.1]), ValueError, r"`candidates` must be distinct"),
+    (dict(verbose=3), ValueError, r"`verbose` must be one of 0, 1, 2, 'auto'"),
+    (dict(return_details="yes"), TypeError, r"`return_details` must be `True` or `False`"),
+    (
+        dict(epochs=1, budget=0.5),
+        ValueError,
+        r"`budget` is too small for this training: 0\.5 x 32 training steps gives 16 steps",
+    ),
+    (
+        dict(x=_array(5, 3), y=_array(5, 1)),
+        ValueError,
+        r"`validation_split` must leave data on both sides, but splitting 5 samples by it "
+        r"leaves no validation data",
+    ),
+    (
+        dict(x=iter([]), y=None, batch_size=None),
+        TypeError,
+        r"`x` must be arrays .* Received: x of type list_iterator",
+    ),
+    (
+        dict(x=tf.data.Dataset.from_tensor_slices(_array(8, 3)).repeat(), y=None, batch_size=None),
+        ValueError,
+        r"`x` must have a known length",
+    ),
+    (
+        dict(x=tf.data.Dataset.from_tensor_slices(_array(8, 3)).batch(2)),
+        ValueError,
+        r"`y` and `batch_size` must be `None` when `x` is a dataset",
+    ),
+    (
+        dict(x=reshuffling_dataset(), y=None, batch_size=None),
+        ValueError,
+        r"`x` must yield its batches in the same order on every pass",
+    ),
+    (dict(validation_data=[1, 2]), TypeError, r"`validation_data` must be `\(x_val, y_val\)`"),
+    (dict(model=uncompiled()), RuntimeError, r"The model must be compiled"),
+    (dict(model="model"), TypeError, r"`model` must be a Keras 3 `keras.Model`"),
+    (dict(model=unbuilt()), ValueError, r"`model` must be built before the search"),
+]
+
+
+class TestErrors:
+    @pytest.mark.parametrize("changes, error, match", BAD_INPUT)
+    def test_bad_input_fails_before_anything_runs(self, changes, error, match):
+        """Each bad argument gets its clear error, and the model was not touched."""
+        x, y = regression_data()
+        model = linear_model()
+        arguments = dict(
+            model=model, x=x, y=y, batch_size=BATCH_SIZE, epochs=4, budget=1.0, verbose=0
+        )
+        arguments.update(changes)
+        with pytest.raises(error, match=match):
+            find_best_learning_rate(**arguments)
+        assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 0
+
+    def test_exported(self):
+        """`find_best_learning_rate` and `ProbeResult` are public names of the package."""
+        assert keras_lrfind.find_best_learning_rate is find_best_learning_rate
+        assert {"find_best_learning_rate", "ProbeResult"} <= set(keras_lrfind.__all__)
