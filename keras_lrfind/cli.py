@@ -142,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget",
         type=_budget,
         default=None,
-        help="the fraction of that training's steps the search may spend, in (0, 1] (0.5)",
+        help="the fraction of that training's steps the search may spend, in (0, 1] "
+        "(default: a range test, then 4 probes of an eighth of the training each)",
     )
     best.add_argument(
         "--validation-data",

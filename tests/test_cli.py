@@ -336,6 +336,37 @@ class TestFind:
         assert cli.main(argv) == 2
         assert "already exist: pass --overwrite" in capsys.readouterr().err
 
+    def test_best_prints_the_max_lr_of_find_best_learning_rate(self, tmp_path, data_dir, capsys):
+        """`find --best` runs the probes on a split of --data and prints their max_lr."""
+        model_path = saved_model(tmp_path / "net.keras")
+        before = model_path.read_bytes()
+        status = cli.main(
+            [
+                "find",
+                str(model_path),
+                "--data",
+                "tfds:digits",
+                "--data-dir",
+                data_dir,
+                "--best",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "32",
+                "--output",
+                str(tmp_path),
+            ]
+        )
+        assert status == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        label, _, value = lines[-1].rpartition(": ")
+        assert label == "Best max_lr for a 2-epoch one-cycle training"
+        assert lines[-3].startswith("Validation: ") and "training" in lines[-3]  # Of --data.
+        range_test = LRFinderResult.from_json(tmp_path / "net_lr_find.json")
+        assert range_test.learning_rates[0] < float(value) < range_test.learning_rates[-1]
+        assert (tmp_path / "net_lr_find.png").read_bytes().startswith(b"\x89PNG")
+        assert model_path.read_bytes() == before
+
     def test_one_hot_labels_and_resized_rgb_input(self, tmp_path, data_dir):
         """A model with categorical loss and 12x12x3 input gets one-hot labels and resized RGB."""
         model_path = saved_model(
