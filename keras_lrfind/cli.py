@@ -349,8 +349,15 @@ def _check_sweep(args) -> None:
             "`--end-lr` must be greater than `--start-lr`: the test sweeps the learning rate "
             f"upwards. Received: --start-lr={args.start_lr:g}, --end-lr={args.end_lr:g}."
         )
-    # Any further rule of the library's sweep (a limit on num_steps, on end_lr / start_lr).
-    _sweep.Sweep(start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps)
+    # Any further rule of the library's sweep (a limit on num_steps, on end_lr / start_lr),
+    # in its own words with the options' names.
+    try:
+        _sweep.Sweep(start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps)
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        for name in ("num_steps", "start_lr", "end_lr"):
+            message = message.replace(name, "--" + name.replace("_", "-"))
+        raise CommandError(message) from None
 
 
 # -- Running, and reporting errors in one line --------------------------------------------------

@@ -179,6 +179,12 @@ class TestArgumentErrors:
                 r"`--validation-data` must look like tfds:NAME",
             ),
             (["--bogus"], r"unrecognized arguments: --bogus\. See `keras-lrfind --help`\."),
+            # The library's own limits on the sweep, named as options.
+            (["--num-steps", "100000000"], r"^`--num-steps` must be at most .*=100000000\."),
+            (
+                ["--start-lr", "1e-300", "--end-lr", "1e300"],
+                r"^`--end-lr / --start-lr` must be a finite number.*Raise `--start-lr`",
+            ),
         ],
     )
     def test_find_argument_errors(self, extra, expected, model_file, capsys):
