@@ -216,6 +216,9 @@ class ProbeSession:
 
     def __exit__(self, *exc_info):
         model = self.model
+        # Metrics built during the search (a model never trained builds its compiled metrics
+        # in its first `fit`) are emptied; the snapshot then restores all the others.
+        model.reset_metrics()
         self._snapshot.restore()
         if self._schedule is not None:
             model.optimizer.learning_rate = self._schedule

@@ -16,7 +16,7 @@ import math
 import keras
 import numpy as np
 
-from keras_lrfind import _checks, _data, _probe_data, _probe_plan
+from keras_lrfind import _checks, _compat, _data, _probe_data, _probe_plan
 from keras_lrfind._probe_run import ProbeSession, Progress
 from keras_lrfind.result import LRFinderResult
 
@@ -124,7 +124,7 @@ def _check_model(model) -> None:
             "`model` must be a Keras 3 `keras.Model`. "
             f"Received: model of type {type(model).__name__}."
         )
-    if not getattr(model, "compiled", False) or model.optimizer is None:
+    if not _compat.is_compiled(model):
         raise RuntimeError(
             "The model must be compiled before `find_best_learning_rate`: call "
             "`model.compile(optimizer=..., loss=...)` first, with the optimizer and loss you "

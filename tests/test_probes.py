@@ -235,6 +235,19 @@ class TestRestores:
         )
         assert batch_norm.momentum == 0.99  # Changed while recalibrating, then put back.
 
+    def test_a_model_never_trained_comes_back_as_it_was(self):
+        """A fresh model's variables come back bit for bit; the metric variables the search
+        had to build (compiled metrics are built by the first `fit`) are left empty."""
+        x, y = regression_data()
+        model = make_mlp("adam")
+        before = dict(full_state(model))
+        find_best_learning_rate(model, x, y, batch_size=BATCH_SIZE, epochs=10, verbose=0)
+        after = dict(full_state(model))
+        assert set(before) <= set(after)
+        for path, value in after.items():
+            expected = before.get(path, np.zeros_like(value))
+            np.testing.assert_array_equal(value, expected, err_msg=path)
+
     @pytest.mark.parametrize("raise_at", [5, 60], ids=["in_range_test", "in_probe"])
     @pytest.mark.parametrize("exception", [KeyboardInterrupt, RuntimeError])
     def test_bit_identical_after_an_interrupted_search(self, exception, raise_at):
@@ -282,6 +295,18 @@ class TestRestores:
         )  # fmt: skip
         assert model.steps_per_execution == 4
         model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+
+    @skip_on_backends("jax", "torch", reason="tf.distribute strategies run on TensorFlow")
+    def test_under_a_mirrored_strategy(self):
+        """A model built in a `tf.distribute.MirroredStrategy` scope is searched (`fit`
+        runs under the strategy) and comes back exactly, batch-norm statistics included."""
+        x, y = regression_data()
+        with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
+            model = make_mlp("adam")
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+        before = full_state(model)
+        find_best_learning_rate(model, x, y, batch_size=BATCH_SIZE, epochs=10, verbose=0)
+        assert_same_state(before, full_state(model))
 
 
 class TestValidationSplit:
