@@ -131,7 +131,7 @@ def score_baselines(result: TaskResult, find_best_version: str | None = None) ->
     if entries:
         picks = [entry["learning_rate"] for entry in entries]
         regrets, clipped = zip(*(scoring.suggestion_regret(grid, lr) for lr in picks), strict=True)
-        cost = 1.0 + float(np.mean([e["seconds"] / e["training_seconds"] for e in entries]))
+        cost = 1.0 + float(np.median([e["seconds"] / e["training_seconds"] for e in entries]))
         scores["find_best"] = MethodScore(
             picks, list(regrets), list(clipped), [""] * len(picks), cost
         )
@@ -168,9 +168,11 @@ class QualityTable:
         values = self.regrets(method, split)
         return float(values.max()) if len(values) else math.nan
 
-    def mean_cost(self, method: str, split: str | None = None) -> float:
+    def median_cost(self, method: str, split: str | None = None) -> float:
+        """The median over tasks of the cost in trainings (robust to a task timed while
+        the shared machine was busy)."""
         costs = [self.scores[t][method].cost for t in self.split_tasks(split)]
-        return float(np.mean(costs)) if costs else math.nan
+        return float(np.median(costs)) if costs else math.nan
 
     def misses(self, method: str, split: str | None = None) -> int:
         return sum(self.scores[t][method].misses for t in self.split_tasks(split))

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             for split in ("evaluation", "tuning")
         }
-        | {"cost": table.mean_cost(method)}
+        | {"cost": table.median_cost(method)}
         for method in table.methods
     }
     (arguments.results_dir / f"{stem}.json").write_text(json.dumps(summary, indent=1) + "\n")

@@ -43,7 +43,7 @@ def headline_markdown(table: QualityTable) -> str:
                 str(table.misses(method, "evaluation")),
                 _number(table.mean_regret(method, "tuning")),
                 _number(table.worst_regret(method, "tuning")),
-                _number(table.mean_cost(method), 2),
+                _number(table.median_cost(method), 2),
             ]
         )
     return scoring.markdown_table(header, rows)
@@ -171,7 +171,8 @@ def render(table: QualityTable, mode: str, machine: Mapping[str, Any], note: str
         "averaged over the range-test seeds; *worst* is the worst task. A method that raises "
         "on a curve misses: the user trains at the Keras default learning rate, and that "
         "regret is counted (misses are listed). Cost: wall time to a trained model in "
-        "trainings of the task (final training included; mean over all tasks)."
+        "trainings of the task (final training included; median over all tasks, as the "
+        "timings share a busy machine)."
         + (
             " `find_best_learning_rate` runs with its defaults from the same fresh model a "
             "training starts from; its cost is timed in the same process as a training at "
@@ -258,8 +259,15 @@ def plot_task(table: QualityTable, task: str, path: Path) -> None:
     top.set_ylabel("test accuracy (%)")
     top.set_title(f"{task} ({result.split}): {result.task.description}", fontsize=9)
     top.legend(fontsize=7, title="method (regret)", title_fontsize=7)
+    low, high = math.inf, -math.inf
     for curve in result.curves:
         bottom.plot(curve.learning_rates, curve.losses, color="k", alpha=0.3, lw=0.8)
+        finite = np.asarray(curve.losses)[np.isfinite(curve.losses)]
+        if len(finite):
+            start = float(np.median(finite[: max(1, len(finite) // 10)]))
+            low, high = min(low, float(finite.min())), max(high, start)
+    if math.isfinite(low) and high > low:  # Divergence can reach 1e5: show the useful part.
+        bottom.set_ylim(low - 0.1 * (high - low), high + 0.5 * (high - low))
     bottom.set_xscale("log")
     bottom.set_xlim(grid.learning_rates[0] / 30, grid.learning_rates[-1] * 3)
     bottom.set_xlabel("learning rate (max_lr for the grid)")

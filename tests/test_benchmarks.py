@@ -218,12 +218,12 @@ class TestScoreMethods:
         assert table.methods == ["keras_default", "coarse_grid"]
         assert table.regret("a", "keras_default") == pytest.approx(4.0)
         assert table.regret("a", "coarse_grid") == pytest.approx(0.0)
-        assert table.mean_cost("coarse_grid") == 3.0
-        assert table.mean_cost("keras_default") == 1.0
+        assert table.median_cost("coarse_grid") == 3.0
+        assert table.median_cost("keras_default") == 1.0
 
     def test_find_best_picks_and_cost(self):
         """Picks 1e-2 (0 points) and 10**-2.5 (20 points): mean 10; searches of 2 s and 1 s
-        against trainings of 4 s: cost 1 + (0.5 + 0.25) / 2."""
+        against trainings of 4 s: cost 1 + median(0.5, 0.25)."""
         entries = [
             {"learning_rate": 1e-2, "seconds": 2.0, "training_seconds": 4.0},
             {"learning_rate": 10**-2.5, "seconds": 1.0, "training_seconds": 4.0},
@@ -232,7 +232,7 @@ class TestScoreMethods:
         table = evaluate.score_methods(methods={}, results={"a": result}, find_best_version="v1")
         assert table.methods == ["keras_default", "coarse_grid", "find_best"]
         assert table.regret("a", "find_best") == pytest.approx(10.0)
-        assert table.mean_cost("find_best") == pytest.approx(1.375)
+        assert table.median_cost("find_best") == pytest.approx(1.375)
         other = evaluate.score_methods(methods={}, results={"a": result}, find_best_version="v2")
         assert "find_best" not in other.methods
 
