@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from keras_lrfind import _curve_checks
+from keras_lrfind import _checks, _curve_checks
 from keras_lrfind import suggestions as _suggestions
 
 # fastai drops the last 5 points (and the first `num_it // 10`) before suggesting.
@@ -47,6 +47,10 @@ def trimmed(result, skip_start: int | None, skip_end: int | None) -> TrimmedCurv
 
 def method_name(method: str | None, argument: str = "method") -> str:
     """The suggestion method `method` names (`None`: the default); raises if unknown."""
+    if method is not None and not isinstance(method, str):
+        raise _checks.type_error(
+            argument, method, "a method name or `None`", f"E.g. {_suggestions.DEFAULT_METHOD!r}."
+        )
     name = _suggestions.DEFAULT_METHOD if method is None else _suggestions.method_name(method)
     if name not in _suggestions.METHODS:
         raise ValueError(

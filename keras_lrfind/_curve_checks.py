@@ -72,7 +72,7 @@ RISE_RATIO = 0.25
 """A completed sweep whose loss never climbs back this fraction of its drop never diverged."""
 
 
-def check_curve(learning_rates, raw_losses, stop_reason="completed"):
+def check_curve(learning_rates, raw_losses, stop_reason="completed", *, end_lr=None):
     """Returns the reasons (possibly none) not to trust a trimmed range-test curve.
 
     The checks read the lag-free smoothed curve (`smooth_without_lag`) and are scale-free:
@@ -89,6 +89,8 @@ def check_curve(learning_rates, raw_losses, stop_reason="completed"):
         learning_rates: The trimmed learning rates.
         raw_losses: The raw losses of the same steps.
         stop_reason: Why the sweep ended. Defaults to `"completed"`.
+        end_lr: The sweep's last learning rate, which the "no divergence" message names
+            (a trimmed curve ends below it). Defaults to `None`: the curve's last one.
 
     Returns:
         A list of messages, empty for a healthy curve.
@@ -119,10 +121,12 @@ def check_curve(learning_rates, raw_losses, stop_reason="completed"):
     if stop_reason == "completed" and np.max(smoothed[lowest:]) - smoothed[lowest] < (
         RISE_RATIO * drop
     ):
+        reached = f"end_lr={learning_rates[-1]:.3g}"
+        if end_lr is not None and end_lr != learning_rates[-1]:
+            reached = f"end_lr={end_lr:.3g}; the curve read ends at lr={learning_rates[-1]:.3g}"
         messages.append(
-            "The range test ended without the loss rising again "
-            f"(end_lr={learning_rates[-1]:.3g}): the largest usable learning rate is probably "
-            "higher. Rerun with a larger `end_lr`."
+            f"The range test ended without the loss rising again ({reached}): the largest "
+            "usable learning rate is probably higher. Rerun with a larger `end_lr`."
         )
     residuals = raw - smoothed
     noise = float(np.median(np.abs(residuals - np.median(residuals)))) / 0.6745
@@ -206,7 +210,16 @@ loss, losses[0]=nan at step 0. The loss was not finite from the first step: reru
         if reasons:
             last = f"{', '.join(reasons)}{',' if len(reasons) > 1 else ''} and {last}"
         message += ": " + last
-    if first_bad is None:
+    stop = first_non_finite(raw)
+    if first_bad is None and stop is not None and stop == recorded - 1:
+        # Too short because the sweep stopped early, on a NaN the skips then dropped.
+        since = "the first step" if stop == 0 else f"step {stop} on"
+        fix = (
+            f"The sweep stopped early, at its first non-finite loss (losses[{stop}]="
+            f"{float(raw[stop])} at step {stop}): the loss was not finite from {since}. "
+            "Rerun with a lower `start_lr`, or check the data and the model for NaN."
+        )
+    elif first_bad is None:
         fix = "Pass a smaller `skip_start` or `skip_end`, or run more steps (`num_steps`)."
     else:
         since = "the first step" if first_bad[0] == 0 else f"step {first_bad[0]} on"

@@ -8,12 +8,14 @@ non-finite number is `null`, so the file is standard JSON.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 
 import numpy as np
 
+from keras_lrfind import _checks
 from keras_lrfind._sweep import Sweep
 
 FORMAT = "keras_lrfind.LRFinderResult"
@@ -27,9 +29,18 @@ def _encode(array):
     return [float(v) if math.isfinite(v) else None for v in array.tolist()]
 
 
-def _decode(values):
-    if values is None:
+def _decode(name: str, values):
+    """A curve read from a file: a list of numbers, `null` for NaN."""
+    if values is None and name == "validation_losses":
         return None
+    if not isinstance(values, list):
+        raise _checks.type_error(name, values, "a list of numbers (`null` for NaN)")
+    for index, value in enumerate(values):
+        if value is not None and not _checks.is_number(value):
+            raise TypeError(
+                f"`{name}` must be a list of numbers (`null` for NaN). "
+                f"Received: {name}[{index}]={_checks.shown(value)}."
+            )
     return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
 
 
@@ -44,31 +55,73 @@ def to_dict(result, sweep: Sweep) -> dict:
     }
 
 
-def from_dict(data: dict) -> dict:
+# The fields of a file besides `format` and `version` (`validation_losses` may be null).
+FIELDS = (
+    "start_lr",
+    "end_lr",
+    "num_steps",
+    "step_mode",
+    "smoothing",
+    "diverge_threshold",
+    "stop_reason",
+    *CURVES,
+)
+
+
+def from_dict(data) -> dict:
     """The arguments of `LRFinderResult._from_sweep` from `to_dict()` output.
 
     Raises:
-        ValueError: If `data` is not a saved result of a version this module reads.
+        TypeError: If `data` is not a dict, or a field has the wrong type.
+        ValueError: If `data` is not a saved result of a version this module reads, or a
+            field is missing or out of range.
     """
-    if data.get("format") != FORMAT:
+    if not isinstance(data, dict):
+        raise _checks.type_error("data", data, "a dict, as `to_dict()` returns")
+    form, version = data.get("format"), data.get("version")
+    if not (isinstance(form, str) and form == FORMAT):
         raise ValueError(
-            f"This is not a saved keras_lrfind result: expected format={FORMAT!r}. "
-            f"Received: format={data.get('format')!r}."
+            f"This is not a saved keras_lrfind result: its `format` must be {FORMAT!r}. "
+            f"Received: format={_checks.shown(form)}."
         )
-    if data.get("version") != VERSION:
+    if not (_checks.is_integer(version) and version == VERSION):
         raise ValueError(
-            f"Unsupported result version {data.get('version')!r}; this keras_lrfind "
-            f"reads version {VERSION}. Upgrade keras_lrfind to read it."
+            f"Unsupported result `version`: this keras_lrfind reads version {VERSION}. "
+            f"Received: version={_checks.shown(version)}. Upgrade keras_lrfind to read it."
         )
+    for name in FIELDS:
+        if name not in data and not (name == "step_mode" and "mode" in data):
+            raise ValueError(
+                f"This saved result is incomplete: the field `{name}` is missing. Expected "
+                f"every field `to_json()` writes: {', '.join(FIELDS)}."
+            )
     return {
         "sweep": Sweep.from_dict(data),
         "stop_reason": data["stop_reason"],
-        **{name: _decode(data.get(name)) for name in CURVES},
+        **{name: _decode(name, data[name]) for name in CURVES},
     }
+
+
+@contextlib.contextmanager
+def reading(where: str):
+    """Re-raises the `TypeError` or `ValueError` of a bad saved result, naming `where`."""
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        kind = ValueError if isinstance(error, ValueError) else TypeError
+        raise kind(f"Cannot load a keras_lrfind result from {where}: {error}") from None
+
+
+def _check_path(name: str, path, *, allow_none: bool = False):
+    if (path is None and allow_none) or isinstance(path, (str, os.PathLike)):
+        return path
+    expected = "the path of a file (a `str` or `os.PathLike`)"
+    raise _checks.type_error(name, path, f"`None` or {expected}" if allow_none else expected)
 
 
 def write_json(data: dict, path: str | os.PathLike | None) -> str:
     """`data` as JSON text, also written to `path` when one is given."""
+    _check_path("path", path, allow_none=True)
     text = json.dumps(data, indent=1)
     if path is not None:
         with open(path, "w", encoding="utf-8") as file:
@@ -76,14 +129,48 @@ def write_json(data: dict, path: str | os.PathLike | None) -> str:
     return text
 
 
-def read_json(source: str | os.PathLike) -> dict:
-    """The JSON object in `source`: JSON text, or the path of a file holding it."""
-    if isinstance(source, str) and source.lstrip().startswith("{"):
-        text = source
+def read_json(source: str | os.PathLike) -> tuple[dict, str]:
+    """The JSON object in `source` (JSON text, or the path of a file holding it), and
+    how to name `source` in an error message.
+
+    Raises:
+        TypeError: If `source` is neither a `str` nor a path.
+        ValueError: If the file or text is not UTF-8 JSON holding an object.
+        OSError: If the file cannot be read (`FileNotFoundError`, say).
+    """
+    if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
+        text, where = source, "the JSON text"
+    elif isinstance(source, (str, os.PathLike)):
+        where = f"the file {os.fspath(source)!r}"
+        with reading(where):
+            try:
+                with open(source, encoding="utf-8") as file:
+                    text = file.read()
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"it is not UTF-8 text (byte {error.start} is {error.object[error.start]:#x}"
+                    "). Pass a file written by `result.to_json(path)`."
+                ) from None
     else:
-        with open(source, encoding="utf-8") as file:
-            text = file.read()
-    return json.loads(text)
+        raise _checks.type_error(
+            "source", source, "JSON text or the path of a file written by `result.to_json(path)`"
+        )
+    with reading(where):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"it is not valid JSON ({error.msg} at line {error.lineno}, column "
+                f"{error.colno}): the file may have been cut short. Write it again with "
+                "`result.to_json(path)`."
+            ) from None
+        if not isinstance(data, dict):
+            kind = {list: "list", str: "string", bool: "boolean"}.get(type(data), "number")
+            kind = "null" if data is None else kind
+            raise ValueError(
+                f"expected a JSON object (what `result.to_json()` writes). Received: a JSON {kind}."
+            )
+    return data, where
 
 
 def data_frame(result):

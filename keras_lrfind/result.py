@@ -19,6 +19,7 @@ STOP_REASONS = (
     "diverged",  # the smoothed loss exceeded `diverge_threshold` times the best one.
     "non_finite_loss",  # a batch loss was NaN or infinite.
     "data_exhausted",  # the data ran out (or `fit` ended) before the planned steps.
+    "non_finite_weights",  # a weight became NaN or infinite: the losses mean nothing.
 )
 
 
@@ -120,7 +121,8 @@ class LRFinderResult(SweepFields):
         curves = {name: _checks.as_float_array(name, values) for name, values in curves.items()}
         lengths = {name: len(array) for name, array in curves.items()}
         if len(set(lengths.values())) != 1:
-            raise ValueError(f"All curves must have the same length. Received lengths {lengths}.")
+            names = ", ".join(f"`{name}`" for name in lengths)
+            raise ValueError(f"{names} must have the same length. Received lengths {lengths}.")
         self._sweep = sweep
         self.learning_rates = curves["learning_rates"]
         self.losses = curves["losses"]
@@ -171,7 +173,13 @@ class LRFinderResult(SweepFields):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LRFinderResult:
-        """Builds a result from the output of `to_dict()`."""
+        """Builds a result from the output of `to_dict()`.
+
+        Raises:
+            TypeError: If `data` is not a dict, or a field has the wrong type.
+            ValueError: If a field is missing or out of range, or `data` is not a saved
+                result (of a version this keras_lrfind reads).
+        """
         return cls._from_sweep(**_result_file.from_dict(data))
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
@@ -197,8 +205,18 @@ class LRFinderResult(SweepFields):
 
         Returns:
             The `LRFinderResult`.
+
+        Raises:
+            TypeError: If `source` is not a `str` or path, or a field has the wrong type;
+                the message names the file (or "the JSON text") and the field.
+            ValueError: If the content is not UTF-8 JSON holding a saved result (a list,
+                a file cut short, binary content, a missing field); the message names the
+                file and what was expected.
+            OSError: If the file cannot be read (`FileNotFoundError`, say).
         """
-        return cls.from_dict(_result_file.read_json(source))
+        data, where = _result_file.read_json(source)
+        with _result_file.reading(where):
+            return cls.from_dict(data)
 
     def to_pandas(self):
         """Returns the curve as a pandas `DataFrame`, one row per recorded step.
@@ -299,20 +317,35 @@ class LRFinderResult(SweepFields):
             The suggested learning rate.
 
         Raises:
-            ValueError: For an unknown method, or when fewer points remain than the
-                method needs.
+            ValueError: For an unknown method, when fewer points remain than the method
+                needs (the message says what removed them), or when the weights went NaN
+                or infinite during the test (`stop_reason="non_finite_weights"`).
         """
         name = _curve.method_name(method)
         curve = self.curve(skip_start, skip_end)
-        if warn:
-            for message in _suggestions.check_curve(
-                curve.learning_rates, curve.losses, self.stop_reason
-            ):
-                warnings.warn(message, LRFinderWarning, stacklevel=2)
+        warn = _checks.boolean("warn", warn)
+        self._check_measured()
         unreadable = _curve.why_unreadable(self, name, skip_start, skip_end)
         if unreadable is not None:
             raise ValueError(unreadable)
+        if warn:
+            for message in _suggestions.check_curve(
+                curve.learning_rates, curve.losses, self.stop_reason, end_lr=self.end_lr
+            ):
+                warnings.warn(message, LRFinderWarning, stacklevel=2)
         return _curve.run(name, curve)
+
+    def _check_measured(self) -> None:
+        """Raises unless the curve measured training (the weights stayed finite)."""
+        if self.stop_reason == "non_finite_weights":
+            raise ValueError(
+                "The model's weights became NaN or infinite during the range test "
+                "(stop_reason='non_finite_weights'), so its losses do not describe training "
+                "at these learning rates and no learning rate can be suggested from them. "
+                "Check the data for NaN or infinite values (`np.isfinite(x).all()`, and the "
+                "labels), or a loss that masks NaN labels (its gradient is NaN all the same), "
+                "then run the test again."
+            )
 
     def suggestions(
         self,
@@ -324,7 +357,8 @@ class LRFinderResult(SweepFields):
         """Returns every method's learning rate by name, our default first.
 
         A method that cannot read this curve, because fewer points remain than it needs
-        (`keras_lrfind.suggestions.MIN_POINTS`), maps to `None`; any other error is raised.
+        (`keras_lrfind.suggestions.MIN_POINTS`) or the weights went non-finite
+        (`stop_reason="non_finite_weights"`), maps to `None`; any other error is raised.
         No warnings are issued: call `suggest()` for the default with its warnings.
 
         Args:
@@ -335,12 +369,21 @@ class LRFinderResult(SweepFields):
         Returns:
             A dict of method name to learning rate (or `None`).
         """
-        names = methods if methods is not None else list(_suggestions.METHODS)
+        if methods is None:
+            names = list(_suggestions.METHODS)
+        elif isinstance(methods, (list, tuple)):
+            names = [_curve.method_name(name, "methods") for name in methods]
+        else:
+            raise _checks.type_error(
+                "methods", methods, "a list of method names or `None`", "E.g. ['valley']."
+            )
         curve = self.curve(skip_start, skip_end)
-        out = {}
-        for name in [_curve.method_name(name, "methods") for name in names]:
-            out[name] = _curve.run(name, curve) if _curve.can_read(name, curve) else None
-        return out
+        if self.stop_reason == "non_finite_weights":  # Nothing was measured.
+            return dict.fromkeys(names)
+        return {
+            name: _curve.run(name, curve) if _curve.can_read(name, curve) else None
+            for name in names
+        }
 
     def suggest_range(self, method: str | None = None, *, ratio: float = 4.0, **kwargs):
         """Returns `(base_lr, max_lr)` for a cyclical schedule, following Smith (2017).
@@ -392,7 +435,10 @@ class LRFinderResult(SweepFields):
         """
         from keras_lrfind.schedules import OneCycle
 
-        return OneCycle(self.suggest() if max_lr is None else max_lr, total_steps, **kwargs)
+        if max_lr is None:
+            OneCycle(1.0, total_steps, **kwargs)  # Checks the arguments before suggesting.
+            max_lr = self.suggest()
+        return OneCycle(max_lr, total_steps, **kwargs)
 
     def cyclic(self, step_size_up: int, *, ratio: float = 4.0, method: str | None = None, **kwargs):
         """Builds a cyclical schedule between the bounds of `suggest_range()`.
@@ -409,6 +455,7 @@ class LRFinderResult(SweepFields):
         """
         from keras_lrfind.schedules import CyclicLR
 
+        CyclicLR(1.0, 2.0, step_size_up, **kwargs)  # Checks the arguments before suggesting.
         base_lr, max_lr = self.suggest_range(method, ratio=ratio)
         return CyclicLR(base_lr, max_lr, step_size_up, **kwargs)
 

@@ -281,3 +281,135 @@ class TestScheduleBuilders:
         config = schedule.get_config()
         assert (config["base_lr"], config["max_lr"]) == pytest.approx((base_lr, max_lr))
         assert (config["step_size_up"], config["mode"]) == (50, "triangular2")
+
+
+class TestFailedRuns:
+    def test_non_finite_weights_refuses_every_suggestion(self):
+        """A test whose weights went NaN has failed: no learning rate is suggested from it."""
+        healthy = curve_result()
+        result = LRFinderResult(
+            healthy.learning_rates,
+            healthy.losses,
+            healthy.smoothed_losses,
+            "non_finite_weights",
+            healthy.start_lr,
+            healthy.end_lr,
+            healthy.num_steps,
+        )
+        for suggest in (
+            result.suggest,
+            lambda: result.suggest("valley"),
+            result.suggest_range,
+            lambda: result.one_cycle(100),
+            lambda: result.cyclic(50),
+        ):
+            with pytest.raises(ValueError, match=r"weights became NaN or infinite.*np.isfinite"):
+                suggest()
+        assert result.suggestions() == dict.fromkeys(keras_lrfind.suggestions.METHODS, None)
+
+    def test_nan_from_the_first_step_says_why_without_warning_first(self):
+        """A curve NaN from step 0 raises the reason (and the fix), with no warning before it."""
+        result = make_result(
+            learning_rates=[1e-7], losses=[math.nan], smoothed_losses=[math.nan], num_steps=100
+        )
+        with pytest.raises(ValueError, match=r"0 of the 1 recorded remain.*from the first step"):
+            result.suggest()  # `filterwarnings = error`: a warning first would fail here.
+
+    def test_never_rose_warning_names_the_sweeps_end_lr(self):
+        """The "never rose again" warning gives the sweep's `end_lr`, not the last point read."""
+        result = curve_result(stop_reason="completed", end=-2.5)
+        last_read = result.curve().learning_rates[-1]
+        with pytest.warns(keras_lrfind.LRFinderWarning, match="without the loss rising") as caught:
+            result.suggest()
+        (message,) = [str(w.message) for w in caught]
+        assert f"end_lr={10**-2.5:.3g}" in message
+        assert f"end_lr={last_read:.3g}" not in message
+
+    @pytest.mark.parametrize(
+        ("build", "match"),
+        [
+            (lambda r: r.cyclic(0), r"`step_size_up` must be a positive"),
+            (lambda r: r.cyclic(10, mode="sine"), r"`mode` must be one of"),
+            (lambda r: r.one_cycle(0), r"`total_steps` must be"),
+            (lambda r: r.one_cycle(100, pct_start=2.0), r"`pct_start` must be"),
+        ],
+    )
+    def test_schedule_builders_check_their_arguments_before_suggesting(self, build, match):
+        """A bad schedule argument is refused before `suggest()` runs (and warns)."""
+        result = curve_result(stop_reason="completed", end=-2.5)  # Would warn.
+        with pytest.raises(ValueError, match=match):
+            build(result)
+
+
+class TestResultFiles:
+    def write(self, tmp_path, content):
+        path = tmp_path / "curve.json"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content if isinstance(content, str) else json.dumps(content))
+        return path
+
+    def test_json_list(self, tmp_path):
+        """A file holding a JSON list names the file and what was expected."""
+        path = self.write(tmp_path, [1, 2, 3])
+        with pytest.raises(ValueError, match=r"curve\.json.*a JSON object.*Received: a JSON list"):
+            LRFinderResult.from_json(path)
+
+    @pytest.mark.parametrize("field", ["end_lr", "stop_reason", "losses", "num_steps"])
+    def test_missing_field(self, tmp_path, field):
+        """A missing field is named, with the file."""
+        data = make_result().to_dict()
+        del data[field]
+        path = self.write(tmp_path, data)
+        with pytest.raises(ValueError, match=rf"curve\.json.*the field `{field}` is missing"):
+            LRFinderResult.from_json(path)
+
+    @pytest.mark.parametrize(
+        ("field", "value", "error", "match"),
+        [
+            ("num_steps", "ten", TypeError, r"`num_steps` must be an integer"),
+            ("end_lr", None, TypeError, r"`end_lr` must be a Python number"),
+            ("losses", "abc", TypeError, r"`losses` must be a list of numbers"),
+            ("losses", [1.0, "x", 2.0, 3.0, 4.0], TypeError, r"losses\[1\]='x'"),
+            ("learning_rates", [1.0], ValueError, r"same length"),
+            ("stop_reason", 3, ValueError, r"`stop_reason` must be one of"),
+        ],
+    )
+    def test_field_of_the_wrong_type(self, tmp_path, field, value, error, match):
+        """A field of the wrong type or value names the file, the field and what it must be."""
+        data = make_result().to_dict()
+        data[field] = value
+        path = self.write(tmp_path, data)
+        with pytest.raises(error, match=rf"curve\.json.*{match}"):
+            LRFinderResult.from_json(path)
+
+    def test_truncated_file(self, tmp_path):
+        """A file cut short says so, with the file and the position."""
+        text = make_result().to_json()
+        path = self.write(tmp_path, text[: len(text) // 2])
+        with pytest.raises(ValueError, match=r"curve\.json.*not valid JSON.*line \d+, column \d+"):
+            LRFinderResult.from_json(path)
+
+    def test_binary_file(self, tmp_path):
+        """A binary file names the file and says it is not JSON text."""
+        path = self.write(tmp_path, bytes(range(128, 256)))
+        with pytest.raises(ValueError, match=r"curve\.json.*not UTF-8 text"):
+            LRFinderResult.from_json(path)
+
+    def test_truncated_text(self):
+        """JSON text (not a file) is named as such."""
+        with pytest.raises(ValueError, match=r"the JSON text.*not valid JSON"):
+            LRFinderResult.from_json('{"format": ')
+
+    @pytest.mark.parametrize("source", [5, None, b"{}", ["curve.json"]])
+    def test_source_of_the_wrong_type(self, source):
+        """`from_json` takes JSON text or a path; an int is not read as a file descriptor."""
+        with pytest.raises(TypeError, match=r"`source` must be JSON text or the path"):
+            LRFinderResult.from_json(source)
+
+    @pytest.mark.parametrize("data", ["{}", [], None])
+    def test_from_dict_of_the_wrong_type(self, data):
+        """`from_dict` takes a dict."""
+        with pytest.raises(TypeError, match=r"`data` must be a dict"):
+            LRFinderResult.from_dict(data)
