@@ -122,6 +122,87 @@ def sync_model_state(callback) -> None:
         callback.model  # noqa: B018 -- read for its side effect: the state sync.
 
 
+def loss_trackers(model, loss: float) -> list:
+    """`(assign, zero)` pairs that empty every metric whose result is `loss`.
+
+    Why: `batch_loss_resets` finds the trainer's own tracker by its name, but a custom
+    `train_step` (or `compute_metrics`) may report another tracker's running mean as
+    `logs["loss"]`, say a `keras.metrics.Mean(name="total_loss")` as in Keras' VAE example,
+    while the trainer's tracker named "loss" is never updated. Read right after the first
+    step of an epoch (when `fit` has just reset every metric of `model.metrics`, which
+    lists the trackers a model holds as attributes), the tracker behind `logs["loss"]` is
+    the metric whose result equals it. Only public API (`model.metrics`, `result()`,
+    `variables`); the trainer's reset of `model.metrics` at each epoch begin is
+    documented behaviour of `fit`. Checked on Keras 3.15.1, all three backends.
+    """
+    resets = []
+    for metric in model.metrics:
+        try:
+            value = float(np.asarray(metric.result()))
+        except (TypeError, ValueError):  # A container of several results (compiled metrics).
+            continue
+        if np.isclose(value, loss, rtol=1e-6, atol=0.0):
+            resets += [(fast_assign(v), np.zeros(v.shape, dtype=v.dtype)) for v in metric.variables]
+    return resets
+
+
+def needs_build(model) -> bool:
+    """Whether `fit` will build part of the model inside its first train step.
+
+    Why: a range test must copy the model's state once it is built and before its first
+    update. Keras' JAX and PyTorch trainers build the layers, the compiled loss and
+    metrics and the optimizer (the private `Trainer._symbolic_build`) before
+    `on_train_begin`; the TensorFlow trainer without a distribution strategy leaves that
+    to the first trace of the train step, after `on_train_batch_begin` of the first step:
+    a `Sequential` without `keras.Input`, or a model never trained, has no optimizer
+    slots (and maybe no weights) when the callback starts. The conditions are those of
+    `_symbolic_build`, read from the private `_flatten_layers`, `_compile_metrics` and
+    `_compile_loss`. Checked on Keras 3.15.1 with TensorFlow 2.21.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return False
+    parts = [*model._flatten_layers(), model.optimizer]
+    parts += [getattr(model, "_compile_metrics", None), getattr(model, "_compile_loss", None)]
+    return not all(part.built for part in parts if part is not None)
+
+
+def build_before_first_step(model, on_built):
+    """Makes the next call of `model.train_function` build the model first, as `fit` would.
+
+    The first call builds every unbuilt part from the shapes and dtypes of the data the
+    step is about to read, calls `on_built()`, then runs the step; later calls only run
+    it. Returns the wrapper, for `unwrap_train_function`.
+
+    Why: see `needs_build` (TensorFlow only). The TensorFlow trainer calls
+    `model.train_function(iterator)` with a `tf.distribute` iterator whose `element_spec`
+    gives the batch's structure, and `Trainer._symbolic_build(data_batch=...)` (private)
+    is what Keras' other trainers, and its TensorFlow trainer under a strategy, run before
+    the first step. Checked on Keras 3.15.1 with TensorFlow 2.21.
+    """
+    train_function = model.train_function
+    built = []
+
+    def build_then_train(iterator, *args, **kwargs):
+        if not built:
+            built.append(True)
+            model._symbolic_build(data_batch=iterator.element_spec)
+            on_built()
+        return train_function(iterator, *args, **kwargs)
+
+    build_then_train.wrapped_train_function = train_function
+    model.train_function = build_then_train
+    return build_then_train
+
+
+def unwrap_train_function(model, wrapper) -> None:
+    """Takes off `wrapper` (from `build_before_first_step`) if it is still the train step.
+
+    A wrapper that another callback has wrapped in turn stays: it only runs the step.
+    """
+    if model.train_function is wrapper:
+        model.train_function = wrapper.wrapped_train_function
+
+
 def set_steps_per_execution(model, steps_per_execution: int) -> None:
     """Changes `steps_per_execution` of a compiled model.
 

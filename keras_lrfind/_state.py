@@ -18,23 +18,30 @@ class StateSnapshot:
     first replica's value (or, for metrics, an equal share of the total).
 
     Args:
-        model: A compiled Keras model whose optimizer is built.
+        model: A compiled Keras model. Variables it gains later (`fit` building the model,
+            its optimizer and metrics in the first train step) are copied by `add_new`
+            before they change.
     """
 
     def __init__(self, model):
-        seen = set()
         self.variables = []
+        self.values = []
+        self.replica_values = []
+        self._seen = set()
+        self.add_new(model)
+
+    def add_new(self, model) -> None:
+        """Copies the variables `model` has gained since (after a deferred build)."""
         for variable in (
             list(model.variables)
             + list(model.optimizer.variables)
             + [v for metric in model.metrics for v in metric.variables]
         ):
-            if id(variable) not in seen:
-                seen.add(id(variable))
-                self.variables.append(variable)
-        self.values = [np.array(v.numpy(), copy=True) for v in self.variables]
-        self.replica_values = []
-        for variable in self.variables:
+            if id(variable) in self._seen:
+                continue
+            self._seen.add(id(variable))
+            self.variables.append(variable)
+            self.values.append(np.array(variable.numpy(), copy=True))
             replicas = _compat.replica_variables(variable)
             self.replica_values.append(
                 None

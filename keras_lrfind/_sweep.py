@@ -21,6 +21,8 @@ from keras_lrfind import _checks
 MIN_STEPS = 100
 # A default sweep spans one epoch, but never more than this many steps on a huge dataset.
 MAX_STEPS = 1000
+# No sweep is longer: the recording grows with every step, and a range test needs hundreds.
+MAX_NUM_STEPS = 100_000
 STEP_MODES = ("exponential", "linear")
 
 
@@ -110,6 +112,13 @@ class Sweep:
                 "`end_lr` must be greater than `start_lr`. "
                 f"Received: start_lr={self.start_lr!r}, end_lr={self.end_lr!r}."
             )
+        if not math.isfinite(valid["end_lr"] / valid["start_lr"]):
+            raise ValueError(
+                "`end_lr / start_lr` must be a finite number, so that the sweep's learning "
+                f"rates can be computed. Received: start_lr={self.start_lr!r}, "
+                f"end_lr={self.end_lr!r} (a ratio beyond 1e308). Raise `start_lr`: a range "
+                "test spans 1e-7 to 10 by default."
+            )
         for name, value in valid.items():  # Plain Python types, whatever was passed.
             object.__setattr__(self, name, value)
 
@@ -196,7 +205,8 @@ def _num_steps(value) -> int | None:
         "num_steps",
         value,
         minimum=2,
-        fix=f"A sweep needs a first and a last step; {MIN_STEPS} or more give reliable "
+        maximum=MAX_NUM_STEPS,
+        fix=f"A sweep needs a first and a last step; {MIN_STEPS} to {MAX_STEPS} give reliable "
         "suggestions.",
     )
 

@@ -9,9 +9,10 @@ import warnings
 import keras
 import numpy as np
 
-from keras_lrfind import _compat, _distribution, tensorboard
+from keras_lrfind import _checks, _compat, _distribution, tensorboard
 from keras_lrfind._state import StateSnapshot
 from keras_lrfind._sweep import Recording, Sweep, SweepFields, step_mode_argument
+from keras_lrfind._validation_data import validation_batches
 from keras_lrfind.result import LRFinderResult, LRFinderWarning
 
 
@@ -54,7 +55,17 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
 
     When `fit` may be interrupted (Ctrl-C, an exception), use the callback as a context
     manager (`with LRFinderCallback() as cb: model.fit(..., callbacks=[cb])`), or use
-    `LRFinder`, which always restores.
+    `LRFinder`, which always restores. Keras calls `on_train_end` in list order, so list
+    this callback after any callback that writes weights when training ends
+    (`EarlyStopping(restore_best_weights=True)`): the restore then has the last word.
+    `LRFinder` restores after `fit` returns, whatever its extra callbacks do.
+
+    A model that `fit` builds during its first step (a `Sequential` without `keras.Input`,
+    or one never trained, on TensorFlow) is built first, the way `fit` builds it, so the
+    copy holds its initial weights, fresh optimizer slots and empty metrics. The weights
+    are checked before steps 1, 2, 4, 8, ... and at the end: a NaN or infinite weight stops
+    the test with `stop_reason="non_finite_weights"` (NaN in the data can cause it while
+    the loss stays finite).
 
     Under mixed precision (`mixed_float16`), the `LossScaleOptimizer` that Keras wraps around
     the optimizer skips any step whose scaled gradients overflow, and lowers its loss scale.
@@ -136,12 +147,14 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         super().__init__()
         step_mode = step_mode_argument(step_mode, mode)
         self._sweep = Sweep(start_lr, end_lr, num_steps, step_mode, smoothing, diverge_threshold)
-        self.restore_state = bool(restore)
-        self.verbose = verbose
+        self.restore_state = _checks.boolean("restore", restore)
+        self.verbose = _checks.one_of("verbose", verbose, (0, 1))
         self._validation_batches = validation_batches(validation_data, validation_batch_size)
         self.log_dir = None if log_dir is None else tensorboard._checked_log_dir(log_dir)
         self._result = None
         self._pending = None  # What `restore()` still has to undo.
+        # `LRFinder` restores after `fit` returns, once every callback's `on_train_end` ran.
+        self._restore_on_train_end = True
 
     @classmethod
     def _for_sweep(cls, sweep: Sweep, **options) -> LRFinderCallback:
@@ -157,18 +170,19 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         check_model(model)
         sweep = self._planned_sweep(model)
         optimizer = model.optimizer
-        if not optimizer.built:
-            optimizer.build(model.trainable_variables)
 
         self._run = sweep
         self._recording = Recording(sweep)
         self._result = None
         self._tracker_resets = _compat.batch_loss_resets(model)
+        self._tracker_checked = False
+        snapshot = StateSnapshot(model)
         pending = {
             "model": model,
             "stop_training": model.stop_training,
-            "snapshot": StateSnapshot(model),
+            "snapshot": snapshot,
             "schedule": None,
+            "build_wrapper": None,
         }
         self._pending = pending
         if not isinstance(optimizer.learning_rate, keras.Variable):  # Built with a schedule.
@@ -186,6 +200,12 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
             self._lr_dtype = np.dtype(self._lr_variable.dtype)
             self._assign_lr = _compat.fast_assign(self._lr_variable)
             self._counts_skipped_steps = False
+        if _compat.needs_build(model):
+            # TensorFlow builds the model, its optimizer or metrics in the first step: copy
+            # what they hold once built, before the step updates them.
+            pending["build_wrapper"] = _compat.build_before_first_step(
+                model, lambda: snapshot.add_new(model)
+            )
 
     def _planned_sweep(self, model) -> Sweep:
         """Checks the run, and returns the sweep with its length resolved."""
@@ -217,10 +237,19 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         return sweep
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self._recording.stop_reason is not None:
+        recording = self._recording
+        if recording.stop_reason is not None:
             return
         _compat.sync_model_state(self)
-        self._learning_rate = self._run.learning_rate(len(self._recording.losses))
+        step = len(recording.losses)
+        if step & (step - 1) == 0 and step > 0 and not self._weights_finite():
+            # Checked before steps 1, 2, 4, 8, ... (a cost of log2(num_steps) reads): a NaN
+            # or infinite weight (NaN in the data, say) makes every later loss meaningless,
+            # even where the loss itself stays finite.
+            recording.stop_reason = "non_finite_weights"
+            self.model.stop_training = True
+            return
+        self._learning_rate = self._run.learning_rate(step)
         if self._assign_lr is not None:
             self._assign_lr(np.asarray(self._learning_rate, dtype=self._lr_dtype))
         for assign, zero in self._tracker_resets:  # The loss tracker's total and count.
@@ -232,11 +261,32 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
             return
         if self._counts_skipped_steps:
             self._count_skipped_step(len(recording.losses))
+        loss = float(logs["loss"])
+        if not self._tracker_checked:
+            self._tracker_checked = True
+            self._find_loss_tracker(loss)
         validation_loss = None if self._validation_batches is None else self._validation_loss()
         if logs is not None:  # For callbacks after this one, e.g. Keras' TensorBoard.
             logs["learning_rate"] = self._learning_rate
-        if recording.add(self._learning_rate, float(logs["loss"]), validation_loss):
+        if recording.add(self._learning_rate, loss, validation_loss):
             self.model.stop_training = True
+
+    def _find_loss_tracker(self, loss):
+        """At the first step, finds the metric whose running mean `logs["loss"]` reports.
+
+        The trainer's tracker is named "loss"; a custom `train_step` may report another
+        one (see `_compat.loss_trackers`). Its total and count are emptied before every
+        later step, so that each recorded value is the loss of its own batch. A value that
+        no metric gives is taken as the batch's loss itself.
+        """
+        if math.isfinite(loss):
+            trackers = _compat.loss_trackers(self.model, loss)  # On JAX, `self.model` syncs.
+            if trackers:
+                self._tracker_resets = trackers
+
+    def _weights_finite(self) -> bool:
+        """Whether every weight of the model is finite (non-float weights always are)."""
+        return all(np.isfinite(variable.numpy()).all() for variable in self.model.weights)
 
     def _count_skipped_step(self, step):
         """Keeps the sweep schedule at one rate per batch when the loss scaler skips a step.
@@ -264,6 +314,8 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         if self._pending is None:
             return
         recording = self._recording
+        if recording.stop_reason in (None, "completed") and not self._weights_finite():
+            recording.stop_reason = "non_finite_weights"  # In the steps since the last check.
         self._result = LRFinderResult._from_sweep(
             self._run,
             learning_rates=recording.learning_rates,
@@ -274,7 +326,8 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
             ),
             stop_reason=recording.stop_reason or "data_exhausted",
         )
-        self.restore()
+        if self._restore_on_train_end:
+            self.restore()
         if self.log_dir is not None:
             self._result.to_tensorboard(self.log_dir)
         if self._result.stop_reason == "data_exhausted":
@@ -301,6 +354,8 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         if pending is None:
             return
         model = pending["model"]
+        if pending["build_wrapper"] is not None:
+            _compat.unwrap_train_function(model, pending["build_wrapper"])
         if self.restore_state:
             pending["snapshot"].restore()
         elif self._lr_variable is not None:
@@ -327,26 +382,3 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
                 "callbacks=[cb])` first."
             )
         return self._result
-
-
-def validation_batches(validation_data, batch_size):
-    """Turns `validation_data` into a fixed list of `(x, y)` NumPy batches."""
-    if validation_data is None:
-        return None
-    if isinstance(validation_data, tuple) and len(validation_data) == 2:
-        x, y = (np.asarray(a) for a in validation_data)
-        if len(x) == 0 or len(x) != len(y):
-            raise ValueError(
-                "`validation_data` must be a non-empty `(x, y)` pair of equal length. "
-                f"Received lengths {len(x)} and {len(y)}."
-            )
-        size = batch_size or len(x)
-        return [(x[i : i + size], y[i : i + size]) for i in range(0, len(x), size)]
-    if isinstance(validation_data, list) and validation_data:
-        return [(np.asarray(x), np.asarray(y)) for x, y in validation_data]
-    raise TypeError(
-        "`validation_data` must be an `(x, y)` tuple of NumPy arrays or a non-empty list of "
-        f"`(x, y)` batches. Received: validation_data of type {type(validation_data).__name__}."
-        " For a dataset, take a fixed sample first, e.g. "
-        "`list(ds.take(4).as_numpy_iterator())`."
-    )

@@ -153,3 +153,62 @@ class TestLRFinderCallback:
         callback = keras_lrfind.LRFinderCallback(num_steps=20, verbose=1)
         model.fit(x, y, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
         assert capsys.readouterr().out.startswith("LR range test: LRFinderResult(steps=")
+
+
+class TestLRFinderCallbackArguments:
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "match"),
+        [
+            ({"restore": "yes"}, TypeError, r"`restore` must be `True` or `False`"),
+            ({"verbose": "loud"}, ValueError, r"`verbose` must be one of 0, 1"),
+            (
+                {"validation_data": "SAMPLE", "validation_batch_size": 2.5},
+                TypeError,
+                r"`validation_batch_size` must be a positive integer.*of type float",
+            ),
+            (
+                {"validation_batch_size": 8},
+                ValueError,
+                r"validation_batch_size=8 with validation_data=None",
+            ),
+            (
+                {
+                    "validation_data": [(np.ones((4, 3)), np.ones((4, 1)))],
+                    "validation_batch_size": 2,
+                },
+                ValueError,
+                r"validation_batch_size=2 with validation_data=a list of batches",
+            ),
+            ({"validation_data": [(1, 2, 3)]}, TypeError, r"`validation_data\[0\]` must be an"),
+            (
+                {"validation_data": (np.ones((4, 3)), np.ones((5, 1)))},
+                ValueError,
+                r"Received lengths 4 and 5",
+            ),
+            ({"num_steps": 10**6}, ValueError, r"`num_steps` must be at most 100000"),
+        ],
+    )
+    def test_bad_arguments(self, linear_data, kwargs, error, match):
+        """Each bad argument is refused when the callback is made, naming it and its value."""
+        if kwargs.get("validation_data") == "SAMPLE":
+            kwargs = {**kwargs, "validation_data": linear_data}
+        with pytest.raises(error, match=match):
+            keras_lrfind.LRFinderCallback(**kwargs)
+
+    def test_listed_last_it_restores_after_the_other_callbacks(self, linear_data):
+        """Listed after EarlyStopping(restore_best_weights=True), the restore has the last word."""
+        x, y = linear_data
+        model = make_mlp("adam")
+        model.fit(x, y, batch_size=BATCH_SIZE, verbose=0)
+        before = full_state(model)
+        # It never stops the test (so every backend runs all 100 steps), and still writes
+        # its best weights when training ends.
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor="loss", patience=100, restore_best_weights=True
+        )
+        callback = keras_lrfind.LRFinderCallback()
+        model.fit(
+            x, y, batch_size=BATCH_SIZE, epochs=4, verbose=0, callbacks=[early_stopping, callback]
+        )
+        assert early_stopping.best_weights is not None
+        assert_same_state(before, full_state(model))

@@ -330,6 +330,112 @@ class TestLRFinderRestores:
         assert_same_state(before, full_state(model))
 
 
+class TestLRFinderFaults:
+    def test_model_without_input_is_built_as_fit_builds_it(self, linear_data):
+        """A `Sequential` without `keras.Input` runs the test, and trains as if it never had."""
+        x, y = linear_data
+
+        def unbuilt():
+            keras.utils.set_random_seed(2)
+            model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(1)])
+            model.compile(keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+            return model
+
+        tested, untouched = unbuilt(), unbuilt()
+        result = keras_lrfind.LRFinder(tested).find(x, y, batch_size=BATCH_SIZE, verbose=0, **QUIET)
+        assert result.stop_reason == "completed"
+        assert int(tested.optimizer.iterations.numpy()) == 0
+        for model in (tested, untouched):
+            model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
+        for a, b in zip(tested.get_weights(), untouched.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+    def test_never_trained_model_keeps_fresh_metrics_and_slots(self, linear_data):
+        """Metrics and optimizer slots built during the test hold their fresh zeros after it."""
+        x, y = linear_data
+        model = make_mlp("adam")
+        keras_lrfind.LRFinder(model).find(x, y, batch_size=BATCH_SIZE, verbose=0, **QUIET)
+        for variable in model.metrics_variables:
+            assert not np.any(variable.numpy()), variable.path
+        assert int(model.optimizer.iterations.numpy()) == 0
+        for variable in model.optimizer.variables:
+            if "momentum" in variable.path or "velocity" in variable.path:
+                assert not np.any(variable.numpy()), variable.path
+
+    def test_extra_callbacks_cannot_undo_the_restore(self, linear_data):
+        """EarlyStopping's restore_best_weights runs before the restore, so nothing changes."""
+        x, y = linear_data
+        model = make_mlp("adam")
+        model.fit(x, y, batch_size=BATCH_SIZE, verbose=0)
+        before = full_state(model)
+        # It never stops the test (so every backend runs all 100 steps), and still writes
+        # its best weights when training ends.
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor="loss", patience=100, restore_best_weights=True
+        )
+        keras_lrfind.LRFinder(model).find(
+            x, y, batch_size=BATCH_SIZE, verbose=0, callbacks=[early_stopping]
+        )
+        assert early_stopping.best_weights is not None  # It did write its weights at the end.
+        assert_same_state(before, full_state(model))
+        assert not model.stop_training
+
+    def test_custom_tracker_records_each_batchs_own_loss(self, linear_data):
+        """A `logs["loss"]` from a tracker not named "loss" is still each batch's own loss."""
+        x, y = linear_data
+
+        class RenamedTracker(keras.Model):
+            """Reports its own Mean tracker as the loss (as Keras' VAE example does)."""
+
+            def __init__(self):
+                super().__init__()
+                self.dense = keras.layers.Dense(1)
+                self.batch_losses = keras.metrics.Mean(name="batch_losses")
+
+            def call(self, inputs):
+                return self.dense(inputs)
+
+            def compute_metrics(self, x, y, y_pred, sample_weight=None):
+                self.batch_losses.update_state(keras.ops.mean(keras.ops.square(y_pred - y)))
+                return {"loss": self.batch_losses.result()}
+
+        keras.utils.set_random_seed(1)
+        model = RenamedTracker()
+        model.compile(keras.optimizers.SGD(0.01), loss="mse")
+        model(x[:1])
+        recorder = StepRecorder()
+        result = keras_lrfind.LRFinder(model).find(
+            x, y, batch_size=BATCH_SIZE, shuffle=False, callbacks=[recorder], verbose=0, **QUIET
+        )
+        check_sgd_steps(recorder, result, x, y)
+
+    def test_weights_going_non_finite_fail_the_test(self, linear_data):
+        """A NaN label under a NaN-masking loss turns the weights NaN with a finite loss:
+        the test stops, says so, restores the model and suggests nothing."""
+        x, y = linear_data
+        y = y.copy()
+        y[3] = np.nan
+
+        def masked_mse(y_true, y_pred):
+            error = y_pred - y_true
+            return keras.ops.where(keras.ops.isnan(error), 0.0, keras.ops.square(error))
+
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.SGD(0.01), loss=masked_mse)
+        model.fit(x[8:], y[8:], batch_size=BATCH_SIZE, verbose=0)
+        before = full_state(model)
+        result = keras_lrfind.LRFinder(model).find(
+            x, y, batch_size=BATCH_SIZE, shuffle=False, verbose=0, **QUIET
+        )
+        assert result.stop_reason == "non_finite_weights"
+        assert result.num_recorded == 1  # The weights are checked before steps 1, 2, 4, 8...
+        assert np.isfinite(result.losses).all()
+        assert_same_state(before, full_state(model))
+        with pytest.raises(ValueError, match=r"weights became NaN or infinite"):
+            result.suggest()
+
+
 class TestLRFinderInputs:
     def test_tf_data_dataset(self, linear_data):
         """A batched `tf.data.Dataset` gives the same curve as the same arrays unshuffled."""
@@ -433,6 +539,74 @@ class TestLRFinderErrors:
         model, before = linear_model_and_state()
         with pytest.raises(error, match=match):
             keras_lrfind.LRFinder(model).find(x, y, verbose=0, **kwargs)
+        assert_same_state(before, full_state(model))
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "match"),
+        [
+            (
+                {"batch_size": 0},
+                ValueError,
+                r"`batch_size` must be a positive integer. "
+                r"Received: batch_size=0. E.g. batch_size=32.",
+            ),
+            ({"batch_size": -1}, ValueError, r"`batch_size` must be a positive integer.*=-1"),
+            (
+                {"batch_size": "32"},
+                TypeError,
+                r"`batch_size` must be a positive integer. "
+                r"Received: batch_size='32' of type str",
+            ),
+            ({"batch_size": 2.5}, TypeError, r"Received: batch_size=2.5 of type float"),
+            ({"batch_size": True}, TypeError, r"Received: batch_size=True of type bool"),
+            (
+                {"validation_data": "VALIDATION", "validation_batch_size": 0},
+                ValueError,
+                r"`validation_batch_size` must be a positive integer.*=0",
+            ),
+            (
+                {"validation_batch_size": 16},
+                ValueError,
+                r"`validation_batch_size` batches a `validation_data=\(x, y\)` pair.*"
+                r"validation_batch_size=16 with validation_data=None",
+            ),
+            (
+                {"validation_data": (["a", "b"], [1, 2])},
+                TypeError,
+                r"`validation_data` must be an `\(x, y\)` pair of numeric arrays, but its x",
+            ),
+            ({"num_steps": 10**8}, ValueError, r"`num_steps` must be at most 100000"),
+            (
+                {"start_lr": 5e-324},
+                ValueError,
+                r"`end_lr / start_lr` must be a finite number.*start_lr=5e-324, end_lr=10.0",
+            ),
+            ({"sample_weight": "abc"}, TypeError, r"`sample_weight` must be an array of numbers"),
+            (
+                {"sample_weight": np.ones(3)},
+                ValueError,
+                r"one weight per sample.*shape \(3,\) for 256 samples",
+            ),
+            ({"class_weight": "abc"}, TypeError, r"`class_weight` must be a dict"),
+            ({"class_weight": {0: "a"}}, TypeError, r"class_weight\[0\]='a'"),
+            ({"class_weight": {0: -1.0}}, ValueError, r"`class_weight\[0\]` must be a non-neg"),
+            ({"shuffle": "yes"}, TypeError, r"`shuffle` must be `True` or `False`"),
+            ({"verbose": "loud"}, ValueError, r"`verbose` must be one of 'auto', 0, 1, 2"),
+            ({"callbacks": [1]}, TypeError, r"Received: callbacks\[0\]=1 of type int"),
+            ({"callbacks": keras.callbacks.History()}, TypeError, r"`callbacks` must be a list"),
+            ({"x": None}, TypeError, r"`x` must be the training data.*x=None"),
+            ({"x": "data.npy"}, TypeError, r"`x` must be the training data.*of type str"),
+        ],
+    )
+    def test_fit_arguments_are_checked_first(self, linear_data, kwargs, error, match):
+        """Every argument `find` passes on to `fit` is checked before the model is touched."""
+        x, y = linear_data
+        kwargs = {"x": x, "y": y, "verbose": 0, **kwargs}
+        if kwargs.get("validation_data") == "VALIDATION":
+            kwargs["validation_data"] = (x[:16], y[:16])
+        model, before = linear_model_and_state()
+        with pytest.raises(error, match=match):
+            keras_lrfind.LRFinder(model).find(**kwargs)
         assert_same_state(before, full_state(model))
 
     def test_uncompiled_model(self, linear_data):
