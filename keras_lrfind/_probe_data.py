@@ -114,6 +114,14 @@ def _evaluation_data(validation_data) -> tuple:
     """`validation_data` as `(x, y)` or `(x, y, sample_weight)` for `model.evaluate`."""
     if isinstance(validation_data, tuple):
         if len(validation_data) in (2, 3):
+            names = ("x_val", "y_val", "sample_weight")[: len(validation_data)]
+            for part, name in zip(validation_data, names, strict=True):
+                if not _data.array_leaves(part) and not (name == "sample_weight" and part is None):
+                    raise TypeError(
+                        "`validation_data` must be `(x_val, y_val)` or `(x_val, y_val, "
+                        f"sample_weight)` of arrays with one row per sample. Received: {name} "
+                        f"of type {type(part).__name__}."
+                    )
             return validation_data
         raise ValueError(
             "`validation_data` must be `(x_val, y_val)`, `(x_val, y_val, sample_weight)`, a "

@@ -16,11 +16,9 @@ import math
 import keras
 import numpy as np
 
-from keras_lrfind import _checks, _compat, _data, _probe_data, _probe_plan
+from keras_lrfind import _checks, _compat, _data, _fit_arguments, _probe_data, _probe_plan
 from keras_lrfind._probe_run import ProbeSession, Progress
 from keras_lrfind.result import LRFinderResult
-
-_VERBOSE = (0, 1, 2, "auto")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,10 +263,9 @@ def find_best_learning_rate(
             "budget", budget, include_one=True, fix="It is a fraction of one training's steps."
         )
     validation_split = _checks.fraction("validation_split", validation_split)
-    if batch_size is not None:
-        batch_size = _checks.positive_int("batch_size", batch_size)
+    _fit_arguments.check(x, y, batch_size, None, None, True, verbose)
+    callbacks = _fit_arguments.checked_callbacks(callbacks)
     fixed_candidates = _check_candidates(candidates)
-    _checks.one_of("verbose", verbose, _VERBOSE)
     return_details = _checks.boolean("return_details", return_details)
     seed = _checks.non_negative_int("seed", seed)
 

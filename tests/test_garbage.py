@@ -337,18 +337,6 @@ PROBES = dict(
 
 # Not yet checked by `find_best_learning_rate` (keras_lrfind/probes.py, reported to its
 # author): pinned below as known failures, and left out of the random search.
-PROBES_UNCHECKED = ("callbacks", "y", "validation_data")
-
-
-@pytest.mark.xfail(reason="probes.py does not check these arguments yet", strict=False)
-@pytest.mark.parametrize(
-    ("argument", "value"),
-    [("callbacks", "0"), ("callbacks", True), ("y", False), ("validation_data", (0, ""))],
-)
-def test_find_best_learning_rate_known_gaps(model, argument, value):
-    """Garbage `callbacks`, `y` or `validation_data` reach Keras or NumPy unchecked."""
-    kwargs = {**PROBES, argument: value}
-    call(keras_lrfind.find_best_learning_rate, argument, model=model, **kwargs)
 
 
 @settings(
@@ -356,7 +344,7 @@ def test_find_best_learning_rate_known_gaps(model, argument, value):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(argument=st.sampled_from([a for a in PROBES if a not in PROBES_UNCHECKED]), value=GARBAGE)
+@given(argument=st.sampled_from(list(PROBES)), value=GARBAGE)
 def test_find_best_learning_rate(model, argument, value):
     """`find_best_learning_rate` refuses garbage, and leaves the model as it was."""
     before = full_state(model)

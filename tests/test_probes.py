@@ -442,7 +442,7 @@ BAD_INPUT = [
     (dict(candidates=[0.1]), ValueError, r"`candidates` must be at least two positive"),
     (dict(candidates=[0.1, -1.0]), ValueError, r"`candidates` must be at least two positive"),
     (dict(candidates=[0.1, 0.1]), ValueError, r"`candidates` must be distinct"),
-    (dict(verbose=3), ValueError, r"`verbose` must be one of 0, 1, 2, 'auto'"),
+    (dict(verbose=3), ValueError, r"`verbose` must be one of 'auto', 0, 1, 2"),
     (dict(return_details="yes"), TypeError, r"`return_details` must be `True` or `False`"),
     (
         dict(epochs=1, budget=0.5),
