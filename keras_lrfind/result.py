@@ -298,14 +298,15 @@ class LRFinderResult(SweepFields):
     ) -> float:
         """Returns a learning rate to train with.
 
-        The default method, `"onecycle"`, suggests the maximum learning rate of a one-cycle
-        schedule (`result.one_cycle(...)`); see `keras_lrfind.suggestions.onecycle` for how
-        it works and what it was measured against. The fastai methods are available by name.
-        Before suggesting, the first `skip_start` and last `skip_end` points are dropped
-        and the curve is cut at its first NaN, as fastai does.
+        The default method, `"one_cycle"`, suggests the maximum learning rate of a one-cycle
+        schedule (`result.one_cycle(...)`); see `keras_lrfind.suggestions.one_cycle` for how
+        it works and what it was measured against (for a more reliable answer at the cost
+        of a few short trainings, see `keras_lrfind.find_best_learning_rate`). The fastai
+        methods are available by name. Before suggesting, the first `skip_start` and last
+        `skip_end` points are dropped and the curve is cut at its first NaN, as fastai does.
 
         Args:
-            method: `None` for the default (`"onecycle"`), or one of fastai's `"valley"`,
+            method: `None` for the default (`"one_cycle"`), or one of fastai's `"valley"`,
                 `"slide"`, `"minimum"`, `"steep"`. Defaults to `None`.
             skip_start: Points dropped at the start. Defaults to `None`: a tenth of the
                 planned steps (fastai's `num_it // 10`).
