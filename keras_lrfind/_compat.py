@@ -92,6 +92,27 @@ def is_compiled(model) -> bool:
     return bool(getattr(model, "compiled", False)) and model.optimizer is not None
 
 
+def variables_unknown_to_optimizer(model) -> list:
+    """The trainable variables of `model` that its built optimizer was not built for.
+
+    Why: an optimizer is built for the trainable variables of the moment. After a change of
+    `trainable` (unfreezing a backbone) without a new `compile`, Keras on JAX and PyTorch
+    refuses to train ("Unknown variable ... built with"), but on TensorFlow the old compiled
+    step silently trains the old variables only, so a range test would record the head's
+    curve, not the whole model's. The optimizer's own index of its variables (the private
+    `_trainable_variables_indices`, keyed by `_var_key`) is the only record of what it was
+    built for. An unbuilt optimizer, or one without that index, reports nothing. Checked on
+    Keras 3.15.1, all three backends.
+    """
+    optimizer = model.optimizer
+    while getattr(optimizer, "inner_optimizer", None) is not None:
+        optimizer = optimizer.inner_optimizer
+    known = getattr(optimizer, "_trainable_variables_indices", None)
+    if not getattr(optimizer, "built", False) or not known or not hasattr(optimizer, "_var_key"):
+        return []
+    return [v for v in model.trainable_variables if optimizer._var_key(v) not in known]
+
+
 def batch_loss_resets(model) -> list:
     """`(assign, zero)` pairs that empty the trainer's loss tracker before a batch.
 

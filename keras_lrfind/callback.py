@@ -26,13 +26,23 @@ def check_model(model, *, before_fit: bool = False) -> None:
 
     Raises:
         RuntimeError: If the model is not compiled.
-        ValueError: For a distribution Keras cannot run the test under.
+        ValueError: For a distribution Keras cannot run the test under, or an optimizer
+            built for other trainable variables than the model has now.
     """
     if not _compat.is_compiled(model):
         raise RuntimeError(
             "The model must be compiled before the range test: call "
             "`model.compile(optimizer=..., loss=...)` first, with the optimizer and loss "
             "you will train with."
+        )
+    unknown = _compat.variables_unknown_to_optimizer(model)
+    if unknown:
+        raise ValueError(
+            "The model's optimizer was built with other trainable variables than the model "
+            f"has now ({len(unknown)} unknown to it, e.g. `{unknown[0].path}`): `trainable` "
+            "changed after `compile` (a backbone unfrozen?). Call `model.compile(...)` again "
+            "before the range test, as before training, or the test trains the old "
+            "variables only."
         )
     if before_fit:
         _distribution.check_fit_runs(model)
