@@ -74,29 +74,32 @@ def batch_norm_cnn(input_shape, num_classes):
     )
 
 
+def _residual_block(x, filters, stride):
+    """Two 3x3 conv + batch-norm layers with a (projected, when the shape changes) shortcut."""
+    from keras import layers
+
+    shortcut = x
+    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
+    y = layers.ReLU()(layers.BatchNormalization()(y))
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
+    y = layers.BatchNormalization()(y)
+    if stride != 1 or shortcut.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(shortcut)
+        shortcut = layers.BatchNormalization()(shortcut)
+    return layers.ReLU()(layers.Add()([y, shortcut]))
+
+
 def small_resnet(input_shape, num_classes):
     """A pre-activation-free ResNet: stem, two blocks at 16 channels, one strided block at 32."""
     import keras
     from keras import layers
 
-    def block(x, filters, stride):
-        shortcut = x
-        y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
-        y = layers.BatchNormalization()(y)
-        y = layers.ReLU()(y)
-        y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
-        y = layers.BatchNormalization()(y)
-        if stride != 1 or shortcut.shape[-1] != filters:
-            shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(shortcut)
-            shortcut = layers.BatchNormalization()(shortcut)
-        return layers.ReLU()(layers.Add()([y, shortcut]))
-
     inputs = keras.Input(input_shape)
     x = layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
     x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = block(x, 16, 1)
-    x = block(x, 16, 1)
-    x = block(x, 32, 2)
+    x = _residual_block(x, 16, 1)
+    x = _residual_block(x, 16, 1)
+    x = _residual_block(x, 32, 2)
     x = layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, layers.Dense(num_classes)(x))
 
@@ -142,22 +145,11 @@ def small_resnet_narrow(input_shape, num_classes):
     import keras
     from keras import layers
 
-    def block(x, filters, stride):
-        shortcut = x
-        y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
-        y = layers.ReLU()(layers.BatchNormalization()(y))
-        y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
-        y = layers.BatchNormalization()(y)
-        if stride != 1 or shortcut.shape[-1] != filters:
-            shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(shortcut)
-            shortcut = layers.BatchNormalization()(shortcut)
-        return layers.ReLU()(layers.Add()([y, shortcut]))
-
     inputs = keras.Input(input_shape)
     x = layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
     x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = block(x, 8, 1)
-    x = block(x, 16, 2)
+    x = _residual_block(x, 8, 1)
+    x = _residual_block(x, 16, 2)
     x = layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, layers.Dense(num_classes)(x))
 
