@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import BATCH_SIZE, make_linear_model
+from test_result import make_result
 
 import keras_lrfind
 from keras_lrfind import LRFinderResult
@@ -19,20 +20,6 @@ from keras_lrfind._sweep import Recording, Sweep
 # On the linear problem this sweep's loss grows by orders of magnitude over its last steps,
 # yet stays finite in float32 (measured on all three backends).
 EXPLODING = dict(start_lr=1e-3, end_lr=6.0, num_steps=40)
-
-
-def make_result(**overrides):
-    values = dict(
-        learning_rates=[1e-4, 1e-3, 1e-2, 1e-1, 1.0],
-        losses=[2.0, 1.5, 0.7, 0.9, math.nan],
-        smoothed_losses=[2.0, 1.8, 1.2, 0.8, math.nan],
-        stop_reason="non_finite_loss",
-        start_lr=1e-4,
-        end_lr=1.0,
-        num_steps=5,
-    )
-    values.update(overrides)
-    return LRFinderResult(**values)
 
 
 class TestDivergeThresholdNone:
