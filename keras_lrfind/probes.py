@@ -263,7 +263,9 @@ def find_best_learning_rate(
             "budget", budget, include_one=True, fix="It is a fraction of one training's steps."
         )
     validation_split = _checks.fraction("validation_split", validation_split)
-    _fit_arguments.check(x, y, batch_size, None, None, True, verbose)
+    _fit_arguments.check(
+        x, y, batch_size, sample_weight=None, class_weight=None, shuffle=True, verbose=verbose
+    )
     callbacks = _fit_arguments.checked_callbacks(callbacks)
     fixed_candidates = _check_candidates(candidates)
     return_details = _checks.boolean("return_details", return_details)
