@@ -98,7 +98,13 @@ def valley_times(k: float) -> Callable:
     return rule
 
 
-def onecycle_with(target_drop: float, min_divisor: float, max_divisor: float) -> Callable:
+def onecycle_with(
+    target_drop: float,
+    min_divisor: float,
+    max_divisor: float,
+    max_below_divergence: float | None = None,
+    divergence_divisor: float = 6.0,
+) -> Callable:
     def rule(result) -> float:
         from keras_lrfind import suggestions
 
@@ -110,6 +116,9 @@ def onecycle_with(target_drop: float, min_divisor: float, max_divisor: float) ->
                 target_drop=target_drop,
                 min_divisor=min_divisor,
                 max_divisor=max_divisor,
+                max_below_divergence=max_below_divergence,
+                divergence_divisor=divergence_divisor,
+                diverged=result.stop_reason in ("diverged", "non_finite_loss"),
             )
         )
 
@@ -157,6 +166,17 @@ def candidates() -> dict[str, Callable]:
         if hi > lo
     }
     rules = dict(bases)
+    for (d, lo, hi), ratio, k in itertools.product(
+        [
+            (d, lo, hi)
+            for d, lo, hi in itertools.product((0.25, 0.5, 1.0), (1.0, 2.0), (3.0, 5.0, 10.0))
+            if hi > lo
+        ],
+        (16, 32, 64, 128),
+        (2, 3, 4, 6, 8, 16),
+    ):
+        label = f"onecycle({d:g}, {lo:g}, {hi:g}) + divergence guard({ratio:g}, /{k:g})"
+        rules[label] = onecycle_with(d, lo, hi, ratio, k)
     for (name, base), min_drop, max_noise, k in itertools.product(
         list(bases.items()), (0.05, 0.1), (1.0, math.inf), (3, 10)
     ):

@@ -106,12 +106,9 @@ def check_curve(learning_rates, raw_losses, stop_reason="completed", *, end_lr=N
             f"{MIN_TRUSTED_POINTS} are needed to read it): the suggestion is unreliable. Run "
             "more steps (`num_steps`), or start lower if the loss diverged early."
         ]
-    smoothed = smooth_without_lag(learning_rates, raw)
-    head = max(3, count // 10)
-    start = float(np.median(smoothed[:head]))
+    smoothed, drop, noise, decreased = _reading(learning_rates, raw)
     lowest = int(np.argmin(smoothed))
-    drop = start - float(smoothed[lowest])
-    if drop <= 0 or lowest < head:
+    if not decreased:
         return [
             "The loss never decreased during the range test: the model may not be learning "
             "(check the data, labels and loss) or `start_lr` is already too high "
@@ -128,8 +125,6 @@ def check_curve(learning_rates, raw_losses, stop_reason="completed", *, end_lr=N
             f"The range test ended without the loss rising again ({reached}): the largest "
             "usable learning rate is probably higher. Rerun with a larger `end_lr`."
         )
-    residuals = raw - smoothed
-    noise = float(np.median(np.abs(residuals - np.median(residuals)))) / 0.6745
     if noise > NOISE_RATIO * drop:
         messages.append(
             f"The range-test curve is too noisy to read: the noise of the batch losses "
@@ -137,6 +132,35 @@ def check_curve(learning_rates, raw_losses, stop_reason="completed", *, end_lr=N
             "size, more steps, or `validation_data`."
         )
     return messages
+
+
+def _reading(learning_rates, raw):
+    """`(smoothed, drop, noise, decreased)` of a finite curve: the lag-free smoothed loss,
+    its drop from the start (the median of the first tenth) to its lowest point, the noise
+    of the raw losses around it (a robust standard deviation), and whether the loss
+    decreased at all (dropped, with its lowest point after the first tenth)."""
+    smoothed = smooth_without_lag(learning_rates, raw)
+    head = max(3, len(raw) // 10)
+    start = float(np.median(smoothed[:head]))
+    lowest = int(np.argmin(smoothed))
+    drop = start - float(smoothed[lowest])
+    residuals = raw - smoothed
+    noise = float(np.median(np.abs(residuals - np.median(residuals)))) / 0.6745
+    return smoothed, drop, noise, bool(drop > 0 and lowest >= head)
+
+
+def cannot_read(learning_rates, raw_losses) -> bool:
+    """Whether a curve's valley says nothing: its loss never decreased, or its noise exceeds
+    `NOISE_RATIO` times its drop (the two warnings of `check_curve` that say so). Reads the
+    finite points before the first non-finite loss; False with fewer than 5 of them."""
+    learning_rates, raw = validate_curve(learning_rates, raw_losses)
+    cut = first_non_finite(raw)
+    if cut is not None:
+        learning_rates, raw = learning_rates[:cut], raw[:cut]
+    if len(raw) < 5:
+        return False
+    _, drop, noise, decreased = _reading(learning_rates, raw)
+    return not decreased or noise > NOISE_RATIO * drop
 
 
 # -- Saying why a trimmed curve is too short -------------------------------------------------

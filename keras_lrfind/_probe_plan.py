@@ -45,14 +45,14 @@ PROBE_FRACTION = 1 / 8
 MIN_PROBE_STEPS = 8
 """The shortest probe: a one-cycle needs a few steps to warm up and anneal."""
 
+MIN_RANGE_TEST_STEPS = 20
+"""The shortest range test `find_best_learning_rate` accepts."""
+
 BRACKET_RATIO = 32.0
 """The candidates span `[limit / BRACKET_RATIO, limit]`."""
 
 SHORT_PROBE_BIAS = 1.5
 """The winning probe's peak is divided by this (see the module docstring)."""
-
-NOISE_LEVELS = 3.0
-MIN_RISE = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,15 +75,19 @@ def make_plan(
     num_candidates: int,
     range_test: bool,
     epoch_steps: int,
+    range_test_steps: int | None = None,
 ) -> Plan:
-    """The range test's length (its default: one epoch of the probes' data, 100 to 1000
-    steps) and the probes' length: an eighth of the training each with `budget=None`, else
-    an equal share of what the budget leaves after the range test.
+    """The range test's length (`range_test_steps`, else its default: one epoch of the
+    probes' data, 100 to 1000 steps) and the probes' length: an eighth of the training each
+    with `budget=None`, else an equal share of what the budget leaves after the range test.
 
     Raises:
         ValueError: If the budget leaves less than `MIN_PROBE_STEPS` per probe.
     """
-    range_test_steps = default_num_steps(epoch_steps) if range_test else 0
+    if not range_test:
+        range_test_steps = 0
+    elif range_test_steps is None:
+        range_test_steps = default_num_steps(epoch_steps)
     if budget is None:
         probe_steps = max(MIN_PROBE_STEPS, math.ceil(PROBE_FRACTION * training_steps))
     else:
@@ -104,34 +108,10 @@ def make_plan(
     return Plan(training_steps, range_test_steps, num_candidates, probe_steps)
 
 
-def divergence_point(learning_rates, losses) -> float:
-    """Where the range test's loss climbs clearly above its lowest point.
-
-    The raw losses are smoothed without lag (`suggestions.smooth_without_lag`) up to the
-    first non-finite one; the answer is the first learning rate after the smoothed minimum
-    whose smoothed loss exceeds that minimum by `NOISE_LEVELS` times the noise (the robust
-    spread of the raw losses around the smoothed curve) and by at least `MIN_RISE` of it,
-    or the last finite learning rate if the loss never climbs.
-    """
-    learning_rates = np.asarray(learning_rates, dtype=np.float64)
-    losses = np.asarray(losses, dtype=np.float64)
-    finite = np.isfinite(losses)
-    cut = len(losses) if finite.all() else int(np.argmin(finite))
-    if cut < 5:  # Too few points to smooth: the loss blew up at once.
-        return float(learning_rates[max(cut - 1, 0)])
-    learning_rates, losses = learning_rates[:cut], losses[:cut]
-    smoothed = suggestions.smooth_without_lag(learning_rates, losses)
-    noise = 1.4826 * float(np.median(np.abs(losses - smoothed)))
-    bottom = int(np.argmin(smoothed))
-    level = smoothed[bottom] + max(NOISE_LEVELS * noise, MIN_RISE * abs(smoothed[bottom]))
-    above = np.flatnonzero(smoothed[bottom:] > level)
-    return float(learning_rates[bottom + above[0]] if len(above) else learning_rates[-1])
-
-
 def bracket(learning_rates, losses) -> tuple[float, float]:
     """The learning rates worth probing: `[limit / BRACKET_RATIO, limit]`, with `limit` the
-    range test's `divergence_point`."""
-    limit = divergence_point(learning_rates, losses)
+    range test's `keras_lrfind.suggestions.divergence_point`."""
+    limit = suggestions.divergence_point(learning_rates, losses)
     return limit / BRACKET_RATIO, limit
 
 

@@ -170,6 +170,7 @@ def find_best_learning_rate(
     validation_data=None,
     validation_split: float = 0.1,
     budget: float | None = None,
+    range_test_steps: int | None = None,
     candidates=None,
     verbose="auto",
     callbacks=None,
@@ -225,6 +226,9 @@ def find_best_learning_rate(
             search may spend, range test included, in (0, 1]; the probes share what the
             range test leaves. Defaults to `None`: a probe of an eighth of the training per
             candidate, plus the range test.
+        range_test_steps: The length of the range test, in steps (at least 20). Defaults
+            to `None`: `LRFinder`'s default, one epoch of the probes' data clipped to 100
+            to 1000 steps.
         candidates: The peak learning rates to compare, instead of a range test's bracket.
             Defaults to `None`.
         verbose: `0` is silent; `1` or `"auto"` show a Keras progress bar over the whole
@@ -267,6 +271,14 @@ def find_best_learning_rate(
         x, y, batch_size, sample_weight=None, class_weight=None, shuffle=True, verbose=verbose
     )
     callbacks = _fit_arguments.checked_callbacks(callbacks)
+    if range_test_steps is not None:
+        range_test_steps = _checks.positive_int("range_test_steps", range_test_steps)
+        if range_test_steps < _probe_plan.MIN_RANGE_TEST_STEPS:
+            raise ValueError(
+                f"`range_test_steps` must be at least {_probe_plan.MIN_RANGE_TEST_STEPS}: a "
+                "shorter range test cannot show where the loss climbs. Received: "
+                f"range_test_steps={range_test_steps!r}. Pass `None` for the default length."
+            )
     fixed_candidates = _check_candidates(candidates)
     return_details = _checks.boolean("return_details", return_details)
     seed = _checks.non_negative_int("seed", seed)
@@ -277,7 +289,12 @@ def find_best_learning_rate(
         _probe_plan.NUM_CANDIDATES if fixed_candidates is None else len(fixed_candidates)
     )
     plan = _probe_plan.make_plan(
-        training_steps, budget, num_candidates, fixed_candidates is None, data.steps_per_epoch
+        training_steps,
+        budget,
+        num_candidates,
+        fixed_candidates is None,
+        data.steps_per_epoch,
+        range_test_steps,
     )
     progress = Progress(plan.total_steps, 1 if verbose == "auto" else verbose)
     range_test = bracket = None

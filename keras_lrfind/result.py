@@ -23,6 +23,14 @@ STOP_REASONS = (
 )
 
 
+_FLAT_START_MESSAGE = (
+    "The curve's lowest point lies at its flat start, far below where training breaks: "
+    "the suggestion is the divergence point / 6 instead (see "
+    "`keras_lrfind.suggestions.one_cycle`, step 4), a rough answer. For a learning rate "
+    "read from short trainings, use `keras_lrfind.find_best_learning_rate`."
+)
+
+
 class LRFinderWarning(UserWarning):
     """A range-test curve, or the run that made it, should not be trusted as it is.
 
@@ -330,11 +338,16 @@ class LRFinderResult(SweepFields):
         if unreadable is not None:
             raise ValueError(unreadable)
         if warn:
-            for message in _suggestions.check_curve(
+            messages = _suggestions.check_curve(
                 curve.learning_rates, curve.losses, self.stop_reason, end_lr=self.end_lr
+            )
+            if name == "one_cycle" and _suggestions.is_flat_start(
+                curve.learning_rates, curve.losses, self.stop_reason in _curve.DIVERGED
             ):
+                messages.append(_FLAT_START_MESSAGE)
+            for message in messages:
                 warnings.warn(message, LRFinderWarning, stacklevel=2)
-        return _curve.run(name, curve)
+        return _curve.run(name, curve, self.stop_reason)
 
     def _check_measured(self) -> None:
         """Raises unless the curve measured training (the weights stayed finite)."""
@@ -382,7 +395,9 @@ class LRFinderResult(SweepFields):
         if self.stop_reason == "non_finite_weights":  # Nothing was measured.
             return dict.fromkeys(names)
         return {
-            name: _curve.run(name, curve) if _curve.can_read(name, curve) else None
+            name: _curve.run(name, curve, self.stop_reason)
+            if _curve.can_read(name, curve)
+            else None
             for name in names
         }
 

@@ -185,6 +185,17 @@ class TestSearch:
         assert details.steps <= 0.3 * details.training_steps
         assert details.probe_steps == (int(0.3 * 24 * STEPS_PER_EPOCH) - 100) // 4
 
+    def test_range_test_steps_sets_the_range_test_length(self):
+        """`range_test_steps` is the range test's length; the budget's probes share the rest."""
+        x, y = regression_data()
+        details = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, budget=0.3,
+            range_test_steps=40, verbose=0, return_details=True,
+        )  # fmt: skip
+        assert details.range_test.num_steps == 40
+        assert details.probe_steps == (int(0.3 * 24 * STEPS_PER_EPOCH) - 40) // 4
+        assert details.steps <= 0.3 * details.training_steps
+
     def test_returns_a_float_by_default(self):
         """Without `return_details` the answer is a plain float."""
         x, y = regression_data()
@@ -443,6 +454,12 @@ BAD_INPUT = [
     (dict(candidates=[0.1, -1.0]), ValueError, r"`candidates` must be at least two positive"),
     (dict(candidates=[0.1, 0.1]), ValueError, r"`candidates` must be distinct"),
     (dict(verbose=3), ValueError, r"`verbose` must be one of 'auto', 0, 1, 2"),
+    (
+        dict(range_test_steps=19),
+        ValueError,
+        r"`range_test_steps` must be at least 20.* Received: range_test_steps=19\.",
+    ),
+    (dict(range_test_steps=50.0), TypeError, r"`range_test_steps` must be a positive integer"),
     (dict(return_details="yes"), TypeError, r"`return_details` must be `True` or `False`"),
     (
         dict(epochs=1, budget=0.5),

@@ -10,6 +10,7 @@ import doctest
 import functools
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -17,12 +18,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from keras_lrfind import LRFinderResult, _curve_checks, _fastai, _smoothing, suggestions
+from keras_lrfind import (
+    LRFinderResult,
+    LRFinderWarning,
+    _curve_checks,
+    _fastai,
+    _smoothing,
+    suggestions,
+)
 from keras_lrfind.suggestions import (
     FASTAI_METHODS,
     METHODS,
     MIN_POINTS,
     check_curve,
+    divergence_point,
     minimum,
     one_cycle,
     slide,
@@ -959,3 +968,121 @@ class TestShortCurveMessage:
                 name, needed, _lrs(20), losses, losses, skip_end=21 - needed, **arguments
             )
             assert short.startswith(f"`{name}` needs at least {needed} point")
+
+
+def _flat_then_climb(seed=0, num=120):
+    """A flat, noisy curve (loss 1.5 +- 0.05) over lr 1e-7..10 that climbs steeply from 0.1:
+    nothing to read but where training breaks."""
+    learning_rates = np.logspace(-7, 1, num)
+    noise = 0.05 * np.random.default_rng(seed).standard_normal(num)
+    climb = np.where(learning_rates > 0.1, 5.0 * np.log10(learning_rates / 0.1), 0.0)
+    return learning_rates, 1.5 + noise + climb
+
+
+class TestDivergencePoint:
+    def test_step_up_is_found_where_it_happens(self):
+        """A loss that jumps from 1 to 3 at lr[60] climbs there; the lag-free smoothing, a
+        symmetric kernel of 0.15 decade, sees the jump at most two bandwidths (0.3 decade,
+        6 points at 20 per decade) early."""
+        learning_rates = np.logspace(-4, 0, 81)
+        losses = np.where(np.arange(81) < 60, 1.0, 3.0)
+        answer = divergence_point(learning_rates, losses)
+        assert learning_rates[54] <= answer <= learning_rates[60]
+        assert answer in learning_rates
+
+    def test_a_curve_that_never_climbs_gives_its_last_learning_rate(self):
+        learning_rates = np.logspace(-4, 0, 41)
+        assert divergence_point(learning_rates, np.linspace(2.0, 1.0, 41)) == 1.0
+
+    def test_cut_at_the_first_non_finite_loss(self):
+        """With the loss NaN from the 4th point, only three remain: the last of them."""
+        learning_rates = np.logspace(-4, 0, 41)
+        losses = np.full(41, 1.0)
+        losses[3:] = np.nan
+        assert divergence_point(learning_rates, losses) == learning_rates[2]
+
+
+class TestFlatStartGuard:
+    """Issue 10: a default that cannot read a curve must not answer from its flat start."""
+
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    def test_flat_noisy_curve_answers_from_the_divergence_point(self, seed):
+        learning_rates, losses = _flat_then_climb(seed)
+        limit = divergence_point(learning_rates, losses)
+        # The climb starts at 0.1 (read up to 0.3 decade early, see above), 5 per decade.
+        assert 10**-1.3 <= limit <= 1.0
+        unguarded = one_cycle(learning_rates, losses, max_below_divergence=None)
+        assert unguarded * suggestions.FLAT_START_RATIO < limit  # The defect's precondition.
+        assert suggestions.is_flat_start(learning_rates, losses)
+        assert one_cycle(learning_rates, losses) == pytest.approx(limit / 6.0, rel=1e-12)
+        assert one_cycle(learning_rates, losses, divergence_divisor=2.0) == pytest.approx(
+            limit / 2.0, rel=1e-12
+        )
+
+    def test_readable_curve_is_left_alone(self):
+        """The docstring's curve: a clear valley near 3e-3, well within 64x of the climb."""
+        learning_rates = np.logspace(-5, 0, 60)
+        losses = (
+            2.3
+            - 1.5 / (1 + np.exp(-4 * (np.log10(learning_rates) + 2.5)))
+            + np.exp(4 * (np.log10(learning_rates) + 0.5))
+        )
+        assert not suggestions.is_flat_start(learning_rates, losses)
+        assert one_cycle(learning_rates, losses) == one_cycle(
+            learning_rates, losses, max_below_divergence=None
+        )
+
+    def test_no_fallback_when_the_loss_never_climbs(self):
+        """Without a climb the divergence point is only the sweep's end, not a reading:
+        a valley 100x below the end keeps its own answer (1e-2 / 3 for a 5% dip)."""
+        learning_rates, losses = _dip(0.05)
+        assert not suggestions.is_flat_start(learning_rates, losses)
+        assert one_cycle(learning_rates, losses) == pytest.approx(1e-2 / 3, rel=1e-9)
+
+    def test_an_unreadable_curve_that_never_climbs_answers_from_its_end(self):
+        """Pure noise around 1.5 over the whole sweep: no valley, no climb; training did not
+        break up to the last learning rate (10), so the answer is 10 / 6, never the flat
+        start."""
+        learning_rates = np.logspace(-7, 1, 120)
+        losses = 1.5 + 0.05 * np.random.default_rng(3).standard_normal(120)
+        assert suggestions.cannot_read(learning_rates, losses)
+        assert suggestions.is_flat_start(learning_rates, losses)
+        assert one_cycle(learning_rates, losses) == pytest.approx(10 / 6, rel=1e-12)
+
+    def test_a_sweep_stopped_on_divergence_falls_back_without_a_climb(self):
+        """The last points of a diverged sweep (its climb) are trimmed before suggesting:
+        `diverged=True` says the curve's end is where training broke, so the same 5% dip,
+        100 times below that end, is a flat-start answer: 1.0 / 6."""
+        learning_rates, losses = _dip(0.05)
+        assert suggestions.is_flat_start(learning_rates, losses, diverged=True)
+        assert one_cycle(learning_rates, losses, diverged=True) == pytest.approx(1 / 6, rel=1e-12)
+
+    def test_bad_guard_arguments_name_the_argument(self):
+        learning_rates, losses = _flat_then_climb()
+        with pytest.raises(ValueError, match="max_below_divergence"):
+            one_cycle(learning_rates, losses, max_below_divergence=0)
+        with pytest.raises(ValueError, match="divergence_divisor"):
+            one_cycle(learning_rates, losses, divergence_divisor=-1.0)
+
+    def test_suggest_warns_and_names_find_best_learning_rate(self):
+        learning_rates, losses = _flat_then_climb()
+        result = LRFinderResult(
+            learning_rates=learning_rates,
+            losses=losses,
+            smoothed_losses=losses,
+            stop_reason="completed",
+            start_lr=1e-7,
+            end_lr=10.0,
+            num_steps=len(losses),
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            suggested = result.suggest()
+        messages = [str(w.message) for w in caught if issubclass(w.category, LRFinderWarning)]
+        assert any(re.search("flat start.*find_best_learning_rate", m) for m in messages)
+        curve = result.curve()
+        limit = divergence_point(curve.learning_rates, curve.losses)
+        assert suggested == pytest.approx(limit / 6.0, rel=1e-12)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert result.suggest(warn=False) == suggested
