@@ -88,7 +88,7 @@ def run_demo(args) -> None:
         print(f"   warning: {warning.message}")
 
     result.to_json(out / "lr_find.json")
-    ax = result.plot()
+    ax = result.plot(keras_lrfind.plotting.offscreen_axes())
     ax.figure.savefig(out / "lr_find.png", dpi=110)
     print(f"\n   Wrote {out / 'lr_find.png'} and {out / 'lr_find.json'}")
 
@@ -180,7 +180,7 @@ def _run_range_test(args, model, train) -> None:
     print(f"{result!r}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", keras_lrfind.LRFinderWarning)
-        ax = result.plot()
+        ax = result.plot(keras_lrfind.plotting.offscreen_axes())
         ax.figure.savefig(png_path, dpi=110)
         print(f"Wrote {json_path} and {png_path}")
         _write_tensorboard(args, result)
@@ -210,7 +210,7 @@ def _run_best(args, model, train, validation) -> None:
         details.range_test.to_json(json_path)
         written.insert(0, json_path)
         _write_tensorboard(args, details.range_test)
-    ax = details.plot()
+    ax = details.plot(keras_lrfind.plotting.offscreen_axes())
     ax.figure.savefig(png_path, dpi=110)
     print(f"{details!r}")
     print(f"Validation: {details.validation}")

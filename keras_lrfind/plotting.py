@@ -1,8 +1,12 @@
 """Plots: range-test curves (`plot_curve`, `plot_curves`, `plot_loss_change`) and schedules
 (`plot_schedule`). matplotlib is imported only when a plot is drawn.
 
-Every function draws on the `Axes` it is given, or on a new one, and returns it; none calls
-`plt.show()`.
+Every function draws on the `Axes` it is given, or on a new pyplot figure, and returns the
+`Axes`; none calls `plt.show()`. A new figure is pyplot's, as with fastai's plots, so Jupyter
+shows it after the cell (also when the cell ends with `;`), and a script shows it with
+`plt.show()` or saves it with `ax.figure.savefig(...)`. What keras_lrfind renders itself (a
+result's picture in Jupyter, the command line's PNG, the TensorBoard image) is drawn on a
+figure pyplot never sees, so nothing accumulates in pyplot's list of open figures.
 """
 
 from __future__ import annotations
@@ -16,13 +20,23 @@ import numpy as np
 from keras_lrfind import _checks
 
 
+FIGSIZE = (6.4, 4.2)
+
+
 def _new_axes(ax):
-    """Returns `ax`, or the Axes of a new figure that does not touch pyplot's state."""
+    """Returns `ax`, or the Axes of a new pyplot figure (Jupyter displays it)."""
     if ax is not None:
         return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=FIGSIZE, layout="tight")[1]
+
+
+def offscreen_axes():
+    """The Axes of a new figure that pyplot does not track (for rendering to a file)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(6.4, 4.2), layout="tight").add_subplot()
+    return Figure(figsize=FIGSIZE, layout="tight").add_subplot()
 
 
 def plot_curve(
@@ -279,12 +293,9 @@ def plot_schedule(schedule, total_steps: int, ax=None, momentum=None):
                 "`momentum` must be a `keras_lrfind.MomentumCycler` or `None`. "
                 f"Received: momentum of type {type(momentum).__name__}."
             )
-    import matplotlib.pyplot as plt
-
     steps = np.arange(total_steps)
     learning_rates = _evaluate(schedule, steps)
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = _new_axes(ax)
     ax.plot(steps, learning_rates, label="learning rate")
     ax.set_xlabel("step")
     ax.set_ylabel("learning rate")
@@ -316,7 +327,7 @@ def _evaluate(schedule, steps):
 
 def figure_png(draw) -> bytes:
     """Renders what `draw(ax)` draws on a new figure to PNG bytes (for Jupyter)."""
-    ax = _new_axes(None)
+    ax = offscreen_axes()
     draw(ax)
     buffer = io.BytesIO()
     ax.figure.savefig(buffer, format="png", dpi=90)

@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 from keras_lrfind import _checks
+from keras_lrfind.plotting import offscreen_axes
 
 PREFIX = "lr_find"
 _INSTALL = "pip install keras-lrfind[tensorboard]"
@@ -164,7 +165,7 @@ def _suggestions_markdown(result) -> str:
 
 def _plot_png(result) -> bytes:
     """`result.plot()` rendered to PNG bytes."""
-    ax = result.plot()
+    ax = result.plot(offscreen_axes())
     buffer = io.BytesIO()
     ax.figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()

@@ -81,6 +81,29 @@ class TestPlotResult:
         png = synthetic_result()._repr_png_()
         assert png.startswith(b"\x89PNG")
 
+    def test_jupyter_png_leaves_no_pyplot_figure(self):
+        """Rendering a result for Jupyter draws off pyplot: no figure is left open."""
+        before = plt.get_fignums()
+        synthetic_result()._repr_png_()
+        assert plt.get_fignums() == before
+
+    @pytest.mark.parametrize(
+        "draw",
+        [
+            lambda: synthetic_result().plot(),
+            lambda: synthetic_result().plot_loss_change(),
+            lambda: keras_lrfind.plot_curves({"a": synthetic_result()}),
+        ],
+        ids=["plot", "plot_loss_change", "plot_curves"],
+    )
+    def test_a_new_figure_is_pyplot_s(self, draw):
+        """Without `ax` the plot is on a new pyplot figure (the current one), which Jupyter
+        shows after the cell even when the cell ends with `;`."""
+        before = set(plt.get_fignums())
+        ax = draw()
+        assert len(set(plt.get_fignums()) - before) == 1
+        assert plt.gcf() is ax.figure
+
     def test_never_shows(self, monkeypatch):
         """The library never calls `plt.show()`."""
         monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show was called"))
