@@ -12,6 +12,9 @@ flat start of a curve it cannot read. A *flat-start answer* here is a suggestion
 100 times below the learning rate at the smoothed curve's lowest point. The second pick is
 the best rule (same order) with no flat-start answer on any tuning curve.
 
+The output of the last run is committed as `benchmarks/results/choose_default.txt`
+(`python -m benchmarks.choose_default > benchmarks/results/choose_default.txt`).
+
 The candidates read only public parts of a result (`learning_rates`, `losses`,
 `num_steps`, `suggest(...)`) and `keras_lrfind.suggestions.one_cycle`:
 
@@ -21,7 +24,11 @@ The candidates read only public parts of a result (`learning_rates`, `losses`,
   smoothing and trimming) divided by `k`;
 - `valley*k`: fastai's valley times `k`;
 - `onecycle(d, lo, hi)`: the library's rule with other constants;
-- any of these `+ fallback(...)`: when the curve is unreadable (its smoothed loss fell by
+- `onecycle(d, lo, hi) + divergence guard(r, /k)`: the library's rule with those constants,
+  answering `divergence_point / k` when its answer lies more than `r` times below the
+  divergence point (`one_cycle`'s `max_below_divergence` and `divergence_divisor`); the
+  library's current default is `onecycle(0.25, 1, 3) + divergence guard(64, /6)`;
+- any of the first four kinds `+ fallback(...)`: when the curve is unreadable (its smoothed loss fell by
   less than `min_drop` of its start, or the noise of the raw losses around the smoothed
   curve exceeds `max_noise` times that drop), answer `min/k` instead, never the flat
   start. Issue 10's defect is a default that knew the curve was too noisy and answered
