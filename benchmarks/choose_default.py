@@ -28,8 +28,8 @@ The candidates read only public parts of a result (`learning_rates`, `losses`,
   answering `divergence_point / k` when its answer lies more than `r` times below the
   divergence point (`one_cycle`'s `max_below_divergence` and `divergence_divisor`); the
   library's current default is `onecycle(0.25, 1, 3) + divergence guard(64, /6)`;
-- any of the first four kinds `+ fallback(...)`: when the curve is unreadable (its smoothed loss fell by
-  less than `min_drop` of its start, or the noise of the raw losses around the smoothed
+- any of the first four kinds `+ fallback(...)`: when the curve is unreadable (its smoothed
+  loss fell by less than `min_drop` of its start, or the noise of the raw losses around the smoothed
   curve exceeds `max_noise` times that drop), answer `min/k` instead, never the flat
   start. Issue 10's defect is a default that knew the curve was too noisy and answered
   from its flat start anyway.

@@ -65,6 +65,7 @@ class MethodScore:
     clipped: list[bool]
     errors: list[str]
     cost: float  # In trainings of the task, the final training included.
+    step_cost: float = math.nan  # The same in optimizer steps (NaN when not recorded).
 
     @property
     def regret(self) -> float:
@@ -92,10 +93,16 @@ def range_test_cost(result: TaskResult) -> float:
     return 1.0 + float(np.median(result.range_test_seconds)) / result.training_seconds
 
 
+def range_test_step_cost(result: TaskResult) -> float:
+    """1 + the median range test's recorded steps over the training's steps."""
+    steps = np.median([curve.num_recorded for curve in result.curves])
+    return 1.0 + float(steps) / result.training_steps
+
+
 def score_curves(result: TaskResult, method: Method) -> MethodScore:
     """Scores one range-test method on the curves of one task; misses get the Keras
     default's regret."""
-    score = MethodScore([], [], [], [], range_test_cost(result))
+    score = MethodScore([], [], [], [], range_test_cost(result), range_test_step_cost(result))
     for curve in result.curves:
         try:
             suggestion = float(method(curve))
@@ -116,7 +123,7 @@ def score_baselines(result: TaskResult, find_best_version: str | None = None) ->
     grid = result.grid
     scores = {
         "keras_default": MethodScore(
-            [result.task.keras_default_lr], [keras_default_regret(result)], [False], [""], 1.0
+            [result.task.keras_default_lr], [keras_default_regret(result)], [False], [""], 1.0, 1.0
         )
     }
     choices = scoring.coarse_grid_choices(grid)
@@ -126,14 +133,20 @@ def score_baselines(result: TaskResult, find_best_version: str | None = None) ->
         [False] * len(choices),
         [""] * len(choices),
         3.0,
+        3.0,
     )
     entries = result.find_best.get(find_best_version or "", [])
     if entries:
         picks = [entry["learning_rate"] for entry in entries]
         regrets, clipped = zip(*(scoring.suggestion_regret(grid, lr) for lr in picks), strict=True)
         cost = 1.0 + float(np.median([e["seconds"] / e["training_seconds"] for e in entries]))
+        step_cost = (
+            1.0 + float(np.median([e["search_steps"] / e["training_steps"] for e in entries]))
+            if all("search_steps" in e for e in entries)
+            else math.nan
+        )
         scores["find_best"] = MethodScore(
-            picks, list(regrets), list(clipped), [""] * len(picks), cost
+            picks, list(regrets), list(clipped), [""] * len(picks), cost, step_cost
         )
     return scores
 
@@ -172,6 +185,12 @@ class QualityTable:
         """The median over tasks of the cost in trainings (robust to a task timed while
         the shared machine was busy)."""
         costs = [self.scores[t][method].cost for t in self.split_tasks(split)]
+        return float(np.median(costs)) if costs else math.nan
+
+    def median_step_cost(self, method: str, split: str | None = None) -> float:
+        """The median over tasks of the cost in optimizer steps of trainings (NaN when a
+        task did not record it)."""
+        costs = [self.scores[t][method].step_cost for t in self.split_tasks(split)]
         return float(np.median(costs)) if costs else math.nan
 
     def misses(self, method: str, split: str | None = None) -> int:

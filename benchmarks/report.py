@@ -32,6 +32,7 @@ def headline_markdown(table: QualityTable) -> str:
         "tuning mean",
         "tuning worst",
         "cost (trainings)",
+        "cost (steps)",
     ]
     rows = []
     for method in table.methods:
@@ -44,6 +45,7 @@ def headline_markdown(table: QualityTable) -> str:
                 _number(table.mean_regret(method, "tuning")),
                 _number(table.worst_regret(method, "tuning")),
                 _number(table.median_cost(method), 2),
+                _number(table.median_step_cost(method), 2),
             ]
         )
     return scoring.markdown_table(header, rows)
@@ -172,7 +174,8 @@ def render(table: QualityTable, mode: str, machine: Mapping[str, Any], note: str
         "on a curve misses: the user trains at the Keras default learning rate, and that "
         "regret is counted (misses are listed). Cost: wall time to a trained model in "
         "trainings of the task (final training included; median over all tasks, as the "
-        "timings share a busy machine)."
+        "timings share a busy machine); *cost (steps)*: the same in optimizer steps, which "
+        "leaves out what a short CPU training pays per `fit` call (tracing, start-up)."
         + (
             " `find_best_learning_rate` runs with its defaults from the same fresh model a "
             "training starts from; its cost is timed in the same process as a training at "

@@ -228,20 +228,23 @@ def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
-        learning_rate = find_best_learning_rate(
+        details = find_best_learning_rate(
             model,
             data.x_train,
             task.targets(data.y_train, data.num_classes),
             batch_size=task.batch_size,
             epochs=epochs,
             verbose=0,
+            return_details=True,
         )
         seconds = time.perf_counter() - start
-    training = train(task, data, mode, seed, "one_cycle", float(learning_rate))
+    training = train(task, data, mode, seed, "one_cycle", details.max_lr)
     return {
         "task": task.name,
         "seed": seed,
-        "learning_rate": float(learning_rate),
+        "learning_rate": details.max_lr,
+        "search_steps": details.steps,
+        "training_steps": details.training_steps,
         "seconds": seconds,
         "training_seconds": training["fit_seconds"],
         "accuracy": training["accuracy"],

@@ -10,7 +10,7 @@ import types
 import numpy as np
 import pytest
 
-from benchmarks import evaluate, runner, scoring, split, store
+from benchmarks import evaluate, range_test_length, runner, scoring, split, store
 from benchmarks.tasks import ALL_TASKS, TASKS, TASKS_BY_NAME
 
 # Three decades, one point each: seed-mean accuracies 0.5, 0.9, 0.7.
@@ -156,7 +156,10 @@ class TestFormatting:
 
 def _result(name="mlp_adam_digits", curves=None, which="evaluation", find_best=None):
     """A task result with the COARSE grid (best 0.9 at 1e-2) and stand-in curves."""
-    curves = curves or [types.SimpleNamespace(lr=0.1), types.SimpleNamespace(lr=1e-2)]
+    curves = curves or [
+        types.SimpleNamespace(lr=0.1, num_recorded=30),
+        types.SimpleNamespace(lr=1e-2, num_recorded=50),
+    ]
     return store.TaskResult(
         task=TASKS_BY_NAME[name],
         split=which,
@@ -192,6 +195,13 @@ class TestScoreMethods:
             methods={"lr": by_lr}, baselines=False, results={"a": _result()}
         )
         assert table.scores["a"]["lr"].cost == pytest.approx(1.5)
+
+    def test_step_cost_is_one_training_plus_the_range_test_steps(self):
+        """Range tests of 30 and 50 recorded steps (median 40) for a 100-step training."""
+        table = evaluate.score_methods(
+            methods={"lr": by_lr}, baselines=False, results={"a": _result()}
+        )
+        assert table.median_step_cost("lr") == pytest.approx(1.4)
 
     def test_a_miss_gets_the_keras_default_regret(self):
         """A method raising ValueError on a curve misses there: the user trains at the Keras
@@ -233,13 +243,18 @@ class TestScoreMethods:
         assert table.methods == ["keras_default", "coarse_grid", "find_best"]
         assert table.regret("a", "find_best") == pytest.approx(10.0)
         assert table.median_cost("find_best") == pytest.approx(1.375)
+        assert math.isnan(table.median_step_cost("find_best"))  # Steps not recorded.
+        for entry, steps in zip(entries, (60, 90), strict=True):
+            entry.update(search_steps=steps, training_steps=100)
+        table = evaluate.score_methods(methods={}, results={"a": result}, find_best_version="v1")
+        assert table.median_step_cost("find_best") == pytest.approx(1.75)
         other = evaluate.score_methods(methods={}, results={"a": result}, find_best_version="v2")
         assert "find_best" not in other.methods
 
     def test_summaries_by_split(self):
         """Evaluation: regrets 10 and 20 (mean 15, worst 20); tuning: 0 (both curves 0.01)."""
-        clipped = [types.SimpleNamespace(lr=5.0), types.SimpleNamespace(lr=5.0)]
-        tuning = [types.SimpleNamespace(lr=1e-2), types.SimpleNamespace(lr=1e-2)]
+        clipped = [types.SimpleNamespace(lr=5.0, num_recorded=100)] * 2
+        tuning = [types.SimpleNamespace(lr=1e-2, num_recorded=100)] * 2
         results = {
             "a": _result(),
             "b": _result(curves=clipped),
@@ -483,3 +498,28 @@ class TestCandidateRules:
         rule = choose_default.with_fallback(lambda result: 123.0, 0.05, math.inf, 10)
         assert rule(curve) == 123.0
         assert choose_default.min_over(2)(curve) == pytest.approx(curve.learning_rates[24] / 2)
+
+
+class TestRangeTestLength:
+    def test_designs_cap_the_range_test(self):
+        """A quarter / an eighth of the training, at least 32 steps, at most the default."""
+        assert range_test_length.range_test_steps("default", 400, 100) is None
+        assert range_test_length.range_test_steps("quarter", 400, 150) == 100
+        assert range_test_length.range_test_steps("quarter", 400, 80) == 80
+        assert range_test_length.range_test_steps("eighth", 100, 100) == 32
+        assert range_test_length.range_test_steps("eighth", 1000, 200) == 125
+
+    @staticmethod
+    def _summary(mean, worst):
+        return {"regrets": {"a": mean}, "mean": mean, "worst": worst, "search_cost": 0.5}
+
+    def test_rule_takes_the_shortest_design_within_the_tolerances(self):
+        """Default 1.0 / 3.0: quarter (1.4 / 4.9) is within 0.5 / 2, eighth (1.6) is not."""
+        summary = {
+            "default": self._summary(1.0, 3.0),
+            "quarter": self._summary(1.4, 4.9),
+            "eighth": self._summary(1.6, 3.0),
+        }
+        assert range_test_length.choose(summary) == "quarter"
+        summary["quarter"] = self._summary(1.4, 5.1)
+        assert range_test_length.choose(summary) == "default"
