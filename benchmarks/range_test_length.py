@@ -169,7 +169,7 @@ def report(entries: dict) -> str:
     tasks = list(summary[designs[0]]["regrets"]) if designs else []
     lines.append(
         scoring.markdown_table(
-            ["design", "tuning mean", "tuning worst", "search cost (trainings)"],
+            ["design", "tuning mean", "tuning worst", "search steps per training step"],
             [
                 [
                     d,

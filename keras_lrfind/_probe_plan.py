@@ -16,7 +16,15 @@ The constants were chosen on the benchmark's tuning tasks, one seed, with
   cycle spends few steps near its peak). Trained at `winner / c`, the mean regret was 1.6,
   0.1, 1.8 and 2.2 points for c = 1, 1.5, 2 and 3 (worst 6.1, 2.2, 8.4, 4.7; section 2),
   hence `SHORT_PROBE_BIAS = 1.5`.
-- The range test (its default length) is read where it is robust: where its lag-free
+- The range test is cut to a quarter of the training (at least 32 steps) when that is
+  shorter than its default length (one epoch, 100 to 1000 steps):
+  `benchmarks/range_test_length.py` compared the default, a quarter and an eighth on the
+  tuning tasks (both seeds), with the rule fixed beforehand (the shortest design within 0.5
+  points of the default's mean regret and 2 of its worst): 2.5 / 12.3 (default), 2.7 / 14.2
+  (a quarter), 10.3 / 83.7 (an eighth: 32 steps over eight decades misplaced the climb on
+  one task), for searches of 1.04, 0.76 and 0.68 trainings of steps
+  (`benchmarks/results/range_test_length.md`).
+- The range test is read where it is robust: where its lag-free
   smoothed loss climbs clearly above its lowest point. The best peaks lay 1/13 to 2 times
   that learning rate (section 2), so the candidates span 32 times below it.
 - Judged in inference mode, a short probe reads batch-norm moving statistics that are
@@ -48,6 +56,12 @@ MIN_PROBE_STEPS = 8
 MIN_RANGE_TEST_STEPS = 20
 """The shortest range test `find_best_learning_rate` accepts."""
 
+RANGE_TEST_FRACTION = 1 / 4
+"""The default range test is at most this fraction of the training (and at least
+`MIN_DEFAULT_RANGE_TEST_STEPS`), within `LRFinder`'s default length."""
+
+MIN_DEFAULT_RANGE_TEST_STEPS = 32
+
 BRACKET_RATIO = 32.0
 """The candidates span `[limit / BRACKET_RATIO, limit]`."""
 
@@ -69,6 +83,19 @@ class Plan:
         return self.range_test_steps + self.num_candidates * self.probe_steps
 
 
+def default_range_test_steps(training_steps: int, epoch_steps: int) -> int:
+    """`LRFinder`'s default length (one epoch of the probes' data, 100 to 1000 steps), cut
+    to a quarter of the training when that is shorter, but at least 32 steps.
+
+    Example:
+
+    >>> [default_range_test_steps(t, 50) for t in (96, 200, 368, 5000)]
+    [32, 50, 92, 100]
+    """
+    share = max(MIN_DEFAULT_RANGE_TEST_STEPS, math.ceil(RANGE_TEST_FRACTION * training_steps))
+    return int(min(default_num_steps(epoch_steps), share))
+
+
 def make_plan(
     training_steps: int,
     budget: float | None,
@@ -77,8 +104,8 @@ def make_plan(
     epoch_steps: int,
     range_test_steps: int | None = None,
 ) -> Plan:
-    """The range test's length (`range_test_steps`, else its default: one epoch of the
-    probes' data, 100 to 1000 steps) and the probes' length: an eighth of the training each
+    """The range test's length (`range_test_steps`, else `default_range_test_steps`) and
+    the probes' length: an eighth of the training each
     with `budget=None`, else an equal share of what the budget leaves after the range test.
 
     Raises:
@@ -87,7 +114,7 @@ def make_plan(
     if not range_test:
         range_test_steps = 0
     elif range_test_steps is None:
-        range_test_steps = default_num_steps(epoch_steps)
+        range_test_steps = default_range_test_steps(training_steps, epoch_steps)
     if budget is None:
         probe_steps = max(MIN_PROBE_STEPS, math.ceil(PROBE_FRACTION * training_steps))
     else:

@@ -184,8 +184,10 @@ def find_best_learning_rate(
     batch size, where `total_steps` is `epochs` x the steps of one epoch of `x`. It is found
     in three steps:
 
-    1. A range test (`LRFinder`, its default length) finds where the loss starts to climb
-       (`limit`); the candidates are 4 peaks log-spaced from `limit / 32` to `limit`.
+    1. A range test (`LRFinder`: one epoch, 100 to 1000 steps, cut to a quarter of the
+       training when that is shorter, at least 32 steps) finds where the loss starts to
+       climb (`limit`, `keras_lrfind.suggestions.divergence_point`); the candidates are 4
+       peaks log-spaced from `limit / 32` to `limit`.
     2. Each candidate gets a probe training of an eighth of the training's steps: a
        one-cycle compressed into the probe (warm-up and anneal within it), from the model's
        current weights, judged by its validation loss.
@@ -197,9 +199,10 @@ def find_best_learning_rate(
     (`benchmarks/probe_length.py`, `benchmarks/results/probe_length.md`): probes shorter
     than an eighth of the training ranked badly (successive halving, whose first rung
     would be that short at the same cost, did worse than one rung of eighth-long probes),
-    and short range tests misplaced the climb. The search costs the range test (100 to
-    1000 steps) plus half a training's steps; on short trainings (a few hundred steps) the
-    range test adds up to another half.
+    and range tests of an eighth of a short training misplaced the climb, where a quarter
+    did not (`benchmarks/range_test_length.py`). The search costs the range test plus half a
+    training's steps: about 0.75 of a training on short trainings (a few hundred steps),
+    barely more than half on long ones.
 
     The probes are judged on `validation_data`, or else on a split of the training data
     (`validation_split`) that the probes never train on (the final training may use all of
@@ -227,8 +230,8 @@ def find_best_learning_rate(
             range test leaves. Defaults to `None`: a probe of an eighth of the training per
             candidate, plus the range test.
         range_test_steps: The length of the range test, in steps (at least 20). Defaults
-            to `None`: `LRFinder`'s default, one epoch of the probes' data clipped to 100
-            to 1000 steps.
+            to `None`: one epoch of the probes' data clipped to 100 to 1000 steps
+            (`LRFinder`'s default), or a quarter of the training if shorter (at least 32).
         candidates: The peak learning rates to compare, instead of a range test's bracket.
             Defaults to `None`.
         verbose: `0` is silent; `1` or `"auto"` show a Keras progress bar over the whole

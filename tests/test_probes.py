@@ -185,6 +185,17 @@ class TestSearch:
         assert details.steps <= 0.3 * details.training_steps
         assert details.probe_steps == (int(0.3 * 24 * STEPS_PER_EPOCH) - 100) // 4
 
+    @pytest.mark.parametrize(("epochs", "expected"), [(4, 32), (6, 48), (24, 100)])
+    def test_default_range_test_is_at_most_a_quarter_of_the_training(self, epochs, expected):
+        """One epoch of the probes' data (29 steps) is clipped to 100; a training of 4 x 32
+        steps cuts it to max(32, 128 / 4) = 32, 6 x 32 to 48; 24 x 32 leaves 100."""
+        x, y = regression_data()
+        details = find_best_learning_rate(
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=epochs, verbose=0,
+            return_details=True,
+        )  # fmt: skip
+        assert details.range_test.num_steps == expected
+
     def test_range_test_steps_sets_the_range_test_length(self):
         """`range_test_steps` is the range test's length; the budget's probes share the rest."""
         x, y = regression_data()
