@@ -19,7 +19,6 @@ import numpy as np
 
 from keras_lrfind import _checks
 
-
 FIGSIZE = (6.4, 4.2)
 
 
