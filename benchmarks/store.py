@@ -118,11 +118,14 @@ def export(
                     for key in (
                         "seed",
                         "learning_rate",
+                        "search_steps",
+                        "training_steps",
                         "seconds",
                         "training_seconds",
                         "accuracy",
                         "warnings",
                     )
+                    if key in entry  # Entries before 2026-12-02 have no step counts.
                 }
             )
         record = {
