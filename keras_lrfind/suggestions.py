@@ -281,15 +281,16 @@ def one_cycle(
     whose zero means "perfect", such as cross-entropy or MSE).
 
     How it was chosen: the rule was designed on six small vision tasks; its three margin
-    constants were re-chosen (issue 10) on the 11 TUNING tasks of the 22-task benchmark,
-    among 297 candidate rules, by mean regret (test accuracy lost to the best one-cycle
-    `max_lr` of a grid): 1.7 points on average, 8.1 at worst on those tasks. On the 11
-    EVALUATION tasks, set aside before tuning began, it loses 11.9 points on average and
-    43.6 at worst (the previous constants, 0.5/1/5: 14.2 and 43.6; the best of three
-    trainings at 1e-3, 1e-2 and 1e-1: 9.4 and 36.8). A range-test curve alone cannot see
-    everything that decides the best peak: where accuracy matters more than one range
-    test's cost, use `keras_lrfind.find_best_learning_rate`. Reproduce with
-    `python -m benchmarks.choose_default` (`benchmarks/results/quality.md`).
+    constants and the two of its flat-start fallback were chosen (issue 10) on the 11
+    TUNING tasks of the 22-task benchmark, among 729 candidate rules, by mean regret (test
+    accuracy lost to the best one-cycle `max_lr` of a grid): 1.4 points on average, 3.5 at
+    worst on those tasks. On the 11 EVALUATION tasks, set aside before tuning began, it
+    loses 10.1 points on average and 34.9 at worst (before the fallback: 11.9 and 43.6; with
+    the first constants, 0.5/1/5: 14.2 and 43.6; the best of three trainings at 1e-3, 1e-2
+    and 1e-1: 9.4 and 36.8). A range-test curve alone cannot see everything that decides
+    the best peak: where accuracy matters more than one range test's cost, use
+    `keras_lrfind.find_best_learning_rate`. Reproduce with
+    `python -m benchmarks.choose_default` (`benchmarks/results/choose_default.txt`).
 
     Args:
         learning_rates: The swept learning rates, strictly increasing.
