@@ -1,0 +1,274 @@
+"""keras_lrfind's default suggestion, `one_cycle`, and what it reads where a curve says little:
+the `divergence_point`. Public through `keras_lrfind.suggestions`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from keras_lrfind import _checks
+from keras_lrfind._curve_checks import cannot_read, first_non_finite, validate_curve
+from keras_lrfind._smoothing import smooth_without_lag
+
+MIN_POINTS = 5
+"""Fewest finite points `one_cycle` reads: the width of its running median."""
+
+
+# -- Where training breaks --------------------------------------------------------------------
+
+NOISE_LEVELS = 3.0
+"""`divergence_point`: the climb above the lowest smoothed loss, in noise levels."""
+
+MIN_RISE = 0.05
+"""`divergence_point`: the smallest climb, as a fraction of the lowest smoothed loss."""
+
+
+def divergence_point(learning_rates, losses):
+    """Where the range test's loss climbs clearly above its lowest point.
+
+    The raw losses are smoothed without lag (`smooth_without_lag`) up to the first
+    non-finite one; the answer is the first learning rate after the smoothed minimum whose
+    smoothed loss exceeds that minimum by `NOISE_LEVELS` (3) times the noise (the robust
+    spread, 1.4826 MAD, of the raw losses around the smoothed curve) and by at least
+    `MIN_RISE` (5%) of it, or the last finite learning rate if the loss never climbs.
+
+    It reads the one part of a curve that stays legible when the rest is flat or noisy:
+    where training breaks. `find_best_learning_rate` probes below it, and `one_cycle`
+    falls back to it when its valley lies at the flat start (`is_flat_start`).
+
+    Args:
+        learning_rates: The swept learning rates, strictly increasing.
+        losses: The RAW losses of the same steps.
+
+    Returns:
+        A learning rate of the curve (a float).
+
+    Example:
+
+    >>> import numpy as np
+    >>> lrs = np.logspace(-5, 0, 60)
+    >>> losses = 2.3 - 1.5 / (1 + np.exp(-4 * (np.log10(lrs) + 2.5))) + np.exp(
+    ...     4 * (np.log10(lrs) + 0.5))
+    >>> f"{divergence_point(lrs, losses):.2g}"
+    '0.079'
+    """
+    learning_rates, losses = validate_curve(learning_rates, losses)
+    return _divergence(learning_rates, losses)[0]
+
+
+def _divergence(learning_rates, losses, diverged=False):
+    """`(divergence_point, found)`: `found` is whether training broke within the sweep (the
+    smoothed loss climbs, a loss is non-finite, or `diverged` says the sweep stopped on
+    divergence); when it is False the answer is the last learning rate, only a lower bound."""
+    cut = first_non_finite(losses)
+    diverged = bool(diverged) or cut is not None
+    cut = len(losses) if cut is None else cut
+    if cut < MIN_POINTS:  # Too few points to smooth: the loss blew up at once.
+        return float(learning_rates[max(cut - 1, 0)]), diverged
+    learning_rates, losses = learning_rates[:cut], losses[:cut]
+    smoothed = smooth_without_lag(learning_rates, losses)
+    noise = 1.4826 * float(np.median(np.abs(losses - smoothed)))
+    bottom = int(np.argmin(smoothed))
+    level = smoothed[bottom] + max(NOISE_LEVELS * noise, MIN_RISE * abs(smoothed[bottom]))
+    above = np.flatnonzero(smoothed[bottom:] > level)
+    if len(above) == 0:
+        return float(learning_rates[-1]), diverged
+    return float(learning_rates[bottom + above[0]]), True
+
+
+# -- The default: the maximum learning rate of a one-cycle schedule ---------------------------
+
+
+FLAT_START_RATIO = 64.0
+"""`one_cycle` falls back to the `divergence_point` when its answer lies this many times
+below it (see `one_cycle`, step 4)."""
+
+DIVERGENCE_DIVISOR = 6.0
+"""`one_cycle`'s fallback answer is the `divergence_point` divided by this."""
+
+
+def _first_valley(smoothed, rise):
+    """The index of the lowest point before the curve climbs back `rise` of its total drop.
+
+    Also returns the starting level (the median of the first tenth of the curve).
+    """
+    start = float(np.median(smoothed[: max(3, len(smoothed) // 10)]))
+    drop = start - float(np.min(smoothed))
+    best = 0
+    for i in range(1, len(smoothed)):
+        if smoothed[i] < smoothed[best]:
+            best = i
+        elif (
+            drop > 0
+            and smoothed[i] > smoothed[best] + rise * drop
+            and start - smoothed[best] > 0.5 * drop
+        ):
+            break
+    return best, start
+
+
+def one_cycle(
+    learning_rates,
+    losses,
+    *,
+    bandwidth=0.15,
+    rise=0.5,
+    valley_band=0.1,
+    target_drop=0.25,
+    min_divisor=1.0,
+    max_divisor=3.0,
+    max_below_divergence=FLAT_START_RATIO,
+    divergence_divisor=DIVERGENCE_DIVISOR,
+    diverged=False,
+):
+    """Suggest the maximum learning rate of a one-cycle schedule (keras_lrfind's default).
+
+    Unlike fastai's methods this one reads the RAW batch losses and smooths them itself,
+    without lag (`smooth_without_lag`). Then:
+
+    1. **The valley.** It finds the lowest point of the curve before the loss first climbs
+       back by `rise` (half) of its total drop, so a second dip in the noisy divergent tail
+       is not mistaken for the minimum.
+    2. **Its centre.** It takes the geometric centre of the learning rates around that
+       point whose loss is within `valley_band` (10%) of the drop from the bottom: on a
+       broad, flat valley the lowest point is a coin toss, its centre is not.
+    3. **A margin that depends on how much the model learned.** With `drop` the fraction of
+       the starting loss removed at the bottom, the suggestion is the centre divided by
+       `clip(target_drop / drop, min_divisor, max_divisor)`. A curve that fell by a quarter
+       or more bottoms out where training is still stable: the suggestion is the centre. A
+       curve that barely fell (drop 0.08 or less) often bottoms out where instability sets
+       in: the suggestion backs off 3 times.
+    4. **Never the flat start.** On a flat, noisy curve the lowest point is wherever the
+       noise put it, often in the flat start, orders of magnitude below any rate that
+       trains. When the answer of steps 1 to 3 lies more than `max_below_divergence` (64)
+       times below the `divergence_point` (where the loss climbs, or the sweep's end when
+       it stopped on divergence: `diverged`), the one part of such a curve that stays
+       legible, the suggestion is `divergence_point / divergence_divisor` (6) instead, and
+       `result.suggest()` warns (`is_flat_start`).
+    5. The result is at least `learning_rates[0]`.
+
+    The rule is scale-free: it uses ratios of losses, never absolute loss values, so
+    multiplying the loss by a constant does not change the answer (it assumes a loss
+    whose zero means "perfect", such as cross-entropy or MSE).
+
+    How it was chosen: the rule was designed on six small vision tasks; its three margin
+    constants and the two of its flat-start fallback were chosen (issue 10) on the 11
+    TUNING tasks of the 22-task benchmark, among 729 candidate rules, by mean regret (test
+    accuracy lost to the best one-cycle `max_lr` of a grid): 1.4 points on average, 3.5 at
+    worst on those tasks. On the 11 EVALUATION tasks, set aside before tuning began, it
+    loses 10.1 points on average and 34.9 at worst (before the fallback: 11.9 and 43.6; with
+    the first constants, 0.5/1/5: 14.2 and 43.6; the best of three trainings at 1e-3, 1e-2
+    and 1e-1: 9.4 and 36.8). A range-test curve alone cannot see everything that decides
+    the best peak: where accuracy matters more than one range test's cost, use
+    `keras_lrfind.find_best_learning_rate`. Reproduce with
+    `python -m benchmarks.choose_default` (`benchmarks/results/choose_default.txt`).
+
+    Args:
+        learning_rates: The swept learning rates, strictly increasing.
+        losses: The RAW losses of the same steps (not fastai's smoothed curve). The curve
+            is cut at the first non-finite loss.
+        bandwidth: Smoothing bandwidth in decades. Defaults to `0.15`.
+        rise: The climb, as a fraction of the total drop, that ends the first valley.
+            Defaults to `0.5`.
+        valley_band: The part of the drop, above the bottom, that counts as the valley
+            floor. Defaults to `0.1`.
+        target_drop: The fractional drop at which the margin reaches `min_divisor`.
+            Defaults to `0.25`.
+        min_divisor: The smallest margin. Defaults to `1.0`.
+        max_divisor: The largest margin. Defaults to `3.0`.
+        max_below_divergence: How far below the `divergence_point` (a ratio) the answer
+            may lie before it counts as a flat-start answer; `None` never falls back.
+            Defaults to `64.0`.
+        divergence_divisor: The fallback answer is the `divergence_point` divided by this.
+            Defaults to `6.0`.
+        diverged: Whether the sweep stopped because the loss diverged (`stop_reason`
+            `"diverged"` or `"non_finite_loss"`): the end of the curve then marks where
+            training breaks even if the trimmed curve does not climb. Without a climb, a
+            non-finite loss or `diverged`, the curve's end is only a lower bound of where
+            training breaks: a READABLE valley far below it is kept (raise `end_lr` to see
+            more); an unreadable curve (`cannot_read`: the loss never decreased, or noise
+            above half its drop) still never answers from its flat start. Defaults to
+            `False`.
+
+    Returns:
+        The suggested maximum learning rate, in
+        `[learning_rates[0], learning_rates[-1] / min_divisor]`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> lrs = np.logspace(-5, 0, 60)
+    >>> losses = 2.3 - 1.5 / (1 + np.exp(-4 * (np.log10(lrs) + 2.5))) + np.exp(
+    ...     4 * (np.log10(lrs) + 0.5))
+    >>> f"{one_cycle(lrs, losses):.1e}"
+    '3.3e-02'
+    """
+    learning_rates, losses = validate_curve(learning_rates, losses)
+    bandwidth = _checks.positive_float("bandwidth", bandwidth)
+    rise = _checks.positive_float("rise", rise)
+    valley_band = _checks.non_negative_float("valley_band", valley_band)
+    target_drop = _checks.positive_float("target_drop", target_drop)
+    min_divisor = _checks.positive_float("min_divisor", min_divisor)
+    max_divisor = _checks.positive_float("max_divisor", max_divisor)
+    if max_below_divergence is not None:
+        max_below_divergence = _checks.positive_float("max_below_divergence", max_below_divergence)
+    divergence_divisor = _checks.positive_float("divergence_divisor", divergence_divisor)
+    if max_divisor < min_divisor:
+        raise ValueError(
+            "`max_divisor` must be at least `min_divisor`. "
+            f"Received: min_divisor={min_divisor!r}, max_divisor={max_divisor!r}."
+        )
+    received = len(losses)
+    cut = first_non_finite(losses)
+    if cut is not None:
+        learning_rates, losses = learning_rates[:cut], losses[:cut]
+    if len(losses) < MIN_POINTS:
+        raise ValueError(
+            f"`one_cycle` needs at least {MIN_POINTS} points; received {received}"
+            + (f", only {cut} before the first non-finite loss" if cut is not None else "")
+            + "."
+        )
+    smoothed = smooth_without_lag(learning_rates, losses, bandwidth)
+    bottom, start = _first_valley(smoothed, rise)
+    drop = start - smoothed[bottom]
+    floor = smoothed[bottom] + valley_band * max(drop, 0.0)
+    low = high = bottom
+    while low > 0 and smoothed[low - 1] <= floor:
+        low -= 1
+    while high < len(smoothed) - 1 and smoothed[high + 1] <= floor:
+        high += 1
+    centre = math.exp(float(np.mean(np.log(learning_rates[low : high + 1]))))
+    centre = min(max(centre, learning_rates[low]), learning_rates[high])  # Rounding.
+    fraction = drop / abs(start) if start != 0 else 0.0
+    divisor = min(max(target_drop / max(fraction, 1e-12), min_divisor), max_divisor)
+    answer = centre / divisor
+    if max_below_divergence is not None:
+        limit, found = _divergence(learning_rates, losses, diverged)
+        if answer * max_below_divergence < limit and (found or cannot_read(learning_rates, losses)):
+            answer = limit / divergence_divisor
+    return float(max(answer, learning_rates[0]))
+
+
+def is_flat_start(learning_rates, losses, diverged=False):
+    """Whether `one_cycle`'s valley lies at the flat start of the curve.
+
+    True when `one_cycle` with its defaults answers from the `divergence_point` (step 4 of
+    `one_cycle`): the valley reading lies more than `FLAT_START_RATIO` times below it, and
+    either training breaks within the sweep (see `one_cycle`'s `diverged`) or the curve
+    cannot be read at all. Such a curve says little beyond where training breaks;
+    `keras_lrfind.find_best_learning_rate` reads the learning rate from short trainings
+    instead.
+
+    Args:
+        learning_rates: The swept learning rates, strictly increasing.
+        losses: The RAW losses of the same steps.
+        diverged: As in `one_cycle`. Defaults to `False`.
+
+    Returns:
+        A bool.
+    """
+    learning_rates, losses = validate_curve(learning_rates, losses)
+    valley = one_cycle(learning_rates, losses, max_below_divergence=None)
+    limit, found = _divergence(learning_rates, losses, diverged)
+    return valley * FLAT_START_RATIO < limit and (found or cannot_read(learning_rates, losses))
