@@ -87,6 +87,15 @@ below it (see `one_cycle`, step 4)."""
 DIVERGENCE_DIVISOR = 6.0
 """`one_cycle`'s fallback answer is the `divergence_point` divided by this."""
 
+FLAT_START_MESSAGE = (
+    "The curve shows no usable valley (its lowest point lies at its flat start, far below "
+    "where training breaks, or the loss never clearly fell): the suggestion is the "
+    "divergence point / 6 instead (see "
+    "`keras_lrfind.suggestions.one_cycle`, step 4), a rough answer. For a learning rate "
+    "read from short trainings, use `keras_lrfind.find_best_learning_rate`."
+)
+"""What `result.suggest()` warns when `one_cycle` falls back (see `is_flat_start`)."""
+
 
 def _first_valley(smoothed, rise):
     """The index of the lowest point before the curve climbs back `rise` of its total drop.

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_lrfind import _checks, _curve, _result_file
+from keras_lrfind import _checks, _curve, _one_cycle, _result_file
 from keras_lrfind import suggestions as _suggestions
 from keras_lrfind._sweep import Sweep, SweepFields, step_mode_argument
 
@@ -20,14 +20,6 @@ STOP_REASONS = (
     "non_finite_loss",  # a batch loss was NaN or infinite.
     "data_exhausted",  # the data ran out (or `fit` ended) before the planned steps.
     "non_finite_weights",  # a weight became NaN or infinite: the losses mean nothing.
-)
-
-
-_FLAT_START_MESSAGE = (
-    "The curve's lowest point lies at its flat start, far below where training breaks: "
-    "the suggestion is the divergence point / 6 instead (see "
-    "`keras_lrfind.suggestions.one_cycle`, step 4), a rough answer. For a learning rate "
-    "read from short trainings, use `keras_lrfind.find_best_learning_rate`."
 )
 
 
@@ -344,7 +336,7 @@ class LRFinderResult(SweepFields):
             if name == "one_cycle" and _suggestions.is_flat_start(
                 curve.learning_rates, curve.losses, self.stop_reason in _curve.DIVERGED
             ):
-                messages.append(_FLAT_START_MESSAGE)
+                messages.append(_one_cycle.FLAT_START_MESSAGE)
             for message in messages:
                 warnings.warn(message, LRFinderWarning, stacklevel=2)
         return _curve.run(name, curve, self.stop_reason)
