@@ -10,7 +10,15 @@ import types
 import numpy as np
 import pytest
 
-from benchmarks import evaluate, range_test_length, runner, scoring, split, store
+from benchmarks import (
+    evaluate,
+    range_test_length,
+    range_test_variants,
+    runner,
+    scoring,
+    split,
+    store,
+)
 from benchmarks.tasks import ALL_TASKS, TASKS, TASKS_BY_NAME
 
 # Three decades, one point each: seed-mean accuracies 0.5, 0.9, 0.7.
@@ -523,3 +531,34 @@ class TestRangeTestLength:
         assert range_test_length.choose(summary) == "quarter"
         summary["quarter"] = self._summary(1.4, 5.1)
         assert range_test_length.choose(summary) == "default"
+
+
+class TestRangeTestVariants:
+    def test_repeated_is_the_mean_over_the_steps_both_recorded(self):
+        """Curves of 5 and 4 steps: the mean of the first 4 losses; the shorter one stopped
+        on divergence, so the mean curve did too."""
+        from keras_lrfind import LRFinderResult
+
+        def curve(losses, stop_reason):
+            count = len(losses)
+            return LRFinderResult(
+                learning_rates=np.logspace(-3, 1, 5)[:count],
+                losses=losses,
+                smoothed_losses=losses,
+                stop_reason=stop_reason,
+                start_lr=1e-3,
+                end_lr=10.0,
+                num_steps=5,
+            )
+
+        mean = range_test_variants._repeated(
+            [curve([2.0, 1.0, 0.5, 1.0, 3.0], "completed"), curve([4.0, 3.0, 1.5, 9.0], "diverged")]
+        )
+        np.testing.assert_allclose(mean.losses, [3.0, 2.0, 1.0, 5.0])
+        np.testing.assert_allclose(mean.learning_rates, np.logspace(-3, 1, 5)[:4])
+        assert mean.stop_reason == "diverged"
+        # fastai's bias-corrected moving average of the mean losses: the first is exact.
+        assert mean.smoothed_losses[0] == pytest.approx(3.0)
+        assert mean.smoothed_losses[1] == pytest.approx(
+            (0.98 * 0.02 * 3 + 0.02 * 2) / (1 - 0.98**2)
+        )
