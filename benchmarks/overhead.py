@@ -531,8 +531,9 @@ def hook_costs(settings: Settings, step_us: float, log: Callable[[str], None]) -
     tracker = next(metric for metric in model.metrics if metric.name == "loss")
     logs = {"loss": 2.3, "compile_metrics": 0.1}  # Keras passes Python floats to callbacks.
 
-    # The library's hooks, driven by hand; its sweep is long enough for every call below.
-    callback = keras_lrfind.LRFinderCallback(num_steps=10**6, **SWEEP)
+    # The library's hooks, driven by hand; its sweep (the longest the library accepts) is
+    # longer than every call below (9 blocks of `hook_calls`, then the fits in the loop).
+    callback = keras_lrfind.LRFinderCallback(num_steps=100_000, **SWEEP)
     callback.set_model(model)
     callback.set_params({"epochs": 1, "steps": None, "verbose": 0})
     callback.on_train_begin()
