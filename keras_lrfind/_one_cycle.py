@@ -151,10 +151,12 @@ def one_cycle(
     4. **Never the flat start.** On a flat, noisy curve the lowest point is wherever the
        noise put it, often in the flat start, orders of magnitude below any rate that
        trains. When the answer of steps 1 to 3 lies more than `max_below_divergence` (64)
-       times below the `divergence_point` (where the loss climbs, or the sweep's end when
-       it stopped on divergence: `diverged`), the one part of such a curve that stays
+       times below the `divergence_point`, the one part of such a curve that stays
        legible, the suggestion is `divergence_point / divergence_divisor` (6) instead, and
-       `result.suggest()` warns (`is_flat_start`).
+       `result.suggest()` warns (`is_flat_start`). That point must be a reading (the loss
+       climbs, a loss is non-finite, or the sweep stopped on divergence: `diverged`), or
+       the curve must be unreadable anyway (`cannot_read`); a readable valley far below the
+       end of a sweep that never broke training is kept.
     5. The result is at least `learning_rates[0]`.
 
     The rule is scale-free: it uses ratios of losses, never absolute loss values, so
@@ -253,10 +255,20 @@ def one_cycle(
     divisor = min(max(target_drop / max(fraction, 1e-12), min_divisor), max_divisor)
     answer = centre / divisor
     if max_below_divergence is not None:
-        limit, found = _divergence(learning_rates, losses, diverged)
-        if answer * max_below_divergence < limit and (found or cannot_read(learning_rates, losses)):
+        diverged = diverged or cut is not None  # A non-finite loss: training broke there.
+        limit = _fallback_limit(learning_rates, losses, answer, max_below_divergence, diverged)
+        if limit is not None:
             answer = limit / divergence_divisor
     return float(max(answer, learning_rates[0]))
+
+
+def _fallback_limit(learning_rates, losses, answer, max_below_divergence, diverged):
+    """The `divergence_point` when `answer` lies more than `max_below_divergence` times below
+    it and training breaks within the sweep or the curve cannot be read; else `None`."""
+    limit, found = _divergence(learning_rates, losses, diverged)
+    if answer * max_below_divergence < limit and (found or cannot_read(learning_rates, losses)):
+        return limit
+    return None
 
 
 def is_flat_start(learning_rates, losses, diverged=False):
@@ -279,5 +291,8 @@ def is_flat_start(learning_rates, losses, diverged=False):
     """
     learning_rates, losses = validate_curve(learning_rates, losses)
     valley = one_cycle(learning_rates, losses, max_below_divergence=None)
-    limit, found = _divergence(learning_rates, losses, diverged)
-    return valley * FLAT_START_RATIO < limit and (found or cannot_read(learning_rates, losses))
+    cut = first_non_finite(losses)
+    if cut is not None:
+        learning_rates, losses = learning_rates[:cut], losses[:cut]
+    diverged = diverged or cut is not None
+    return _fallback_limit(learning_rates, losses, valley, FLAT_START_RATIO, diverged) is not None

@@ -1057,6 +1057,15 @@ class TestFlatStartGuard:
         assert suggestions.is_flat_start(learning_rates, losses, diverged=True)
         assert one_cycle(learning_rates, losses, diverged=True) == pytest.approx(1 / 6, rel=1e-12)
 
+    def test_a_non_finite_loss_marks_where_training_broke(self):
+        """The 5% dip 100 times below the curve's end, then NaN: training broke at the
+        end, as with `diverged=True`, so the answer is the last finite rate / 6."""
+        learning_rates, losses = _dip(0.05)
+        losses = np.append(losses, np.nan)
+        learning_rates = np.append(learning_rates, 2.0)
+        assert suggestions.is_flat_start(learning_rates, losses)
+        assert one_cycle(learning_rates, losses) == pytest.approx(1 / 6, rel=1e-12)
+
     def test_bad_guard_arguments_name_the_argument(self):
         learning_rates, losses = _flat_then_climb()
         with pytest.raises(ValueError, match="max_below_divergence"):
