@@ -295,8 +295,17 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
                 self._tracker_resets = trackers
 
     def _weights_finite(self) -> bool:
-        """Whether every weight of the model is finite (non-float weights always are)."""
-        return all(np.isfinite(variable.numpy()).all() for variable in self.model.weights)
+        """Whether every weight of the model is finite (non-float weights always are).
+
+        Checked by the backend where the weights live: one boolean per variable comes to
+        the host, not a copy of the weights (up to the largest variable's size in memory).
+        """
+        for variable in self.model.weights:
+            if "float" in str(variable.dtype):
+                finite = keras.ops.all(keras.ops.isfinite(variable.value))
+                if not bool(keras.ops.convert_to_numpy(finite)):
+                    return False
+        return True
 
     def _count_skipped_step(self, step):
         """Keeps the sweep schedule at one rate per batch when the loss scaler skips a step.
