@@ -128,8 +128,11 @@ def check_curve(learning_rates, raw_losses, stop_reason="completed", *, end_lr=N
     if noise > NOISE_RATIO * drop:
         messages.append(
             f"The range-test curve is too noisy to read: the noise of the batch losses "
-            f"({noise:.3g}) exceeds half of the loss's drop ({drop:.3g}). Use a larger batch "
-            "size, more steps, or `validation_data`."
+            f"({noise:.3g}) exceeds half of the loss's drop ({drop:.3g}). For a learning "
+            "rate read from short trainings instead, use "
+            "`keras_lrfind.find_best_learning_rate`; a larger batch size gives a smoother "
+            "curve (a 3x longer test or `validation_data` did not help the default "
+            "suggestion on the benchmark, `benchmarks/results/range_test_variants.md`)."
         )
     return messages
 
