@@ -17,7 +17,8 @@ Nothing is chosen here: no default changes. What the README says to do about a n
 flat curve follows the tuning tasks' numbers (a variant is recommended only if it lowers
 the default's tuning-task mean regret by at least 0.5 points without raising its worst,
 a rule fixed before the `longer` and `validation` tests ran); the evaluation tasks'
-numbers are reported beside them. Curves are cached in `benchmarks/results/range_test_variants.json`; the report is
+numbers are reported beside them. Curves are cached in
+`benchmarks/results/range_test_variants.json`; the report is
 `benchmarks/results/range_test_variants.md`.
 
     python -m benchmarks.range_test_variants            # compute what is missing, report
