@@ -119,9 +119,27 @@ def _check_path(name: str, path, *, allow_none: bool = False):
     raise _checks.type_error(name, path, f"`None` or {expected}" if allow_none else expected)
 
 
+def _check_writable(name: str, path) -> None:
+    """Raises a `ValueError` naming `name` for a path no file can be written at."""
+    text = os.fspath(path)
+    text = text.decode(errors="replace") if isinstance(text, bytes) else text
+    folder = os.path.dirname(text) or "."
+    if not text or "\0" in text:
+        problem, fix = "is not a file name", "Pass the path of a file, e.g. 'lr_find.json'."
+    elif os.path.isdir(text):
+        problem, fix = "is a directory", "Pass the path of a file inside it."
+    elif not os.path.isdir(folder):
+        problem, fix = f"is in {folder!r}, which is not a directory", "Create the directory first."
+    else:
+        return
+    raise ValueError(f"`{name}` {problem}. Received: {name}={path!r}. {fix}")
+
+
 def write_json(data: dict, path: str | os.PathLike | None) -> str:
     """`data` as JSON text, also written to `path` when one is given."""
     _check_path("path", path, allow_none=True)
+    if path is not None:
+        _check_writable("path", path)
     text = json.dumps(data, indent=1)
     if path is not None:
         with open(path, "w", encoding="utf-8") as file:

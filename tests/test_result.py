@@ -350,6 +350,23 @@ class TestResultFiles:
             path.write_text(content if isinstance(content, str) else json.dumps(content))
         return path
 
+    @pytest.mark.parametrize(
+        ("name", "message"),
+        [
+            ("", r"`path` is not a file name\. Received: path=''"),
+            ("a\0b", r"`path` is not a file name"),
+            ("missing/curve.json", r"`path` is in '.*missing', which is not a directory.*"
+             r"Create the directory first"),
+            (".", r"`path` is a directory"),
+        ],
+    )  # fmt: skip
+    def test_to_json_refuses_a_path_it_cannot_write(self, tmp_path, monkeypatch, name, message):
+        """Before writing anything: the argument, the value and the fix."""
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(ValueError, match=message):
+            make_result().to_json(name)
+        assert list(tmp_path.iterdir()) == []
+
     def test_json_list(self, tmp_path):
         """A file holding a JSON list names the file and what was expected."""
         path = self.write(tmp_path, [1, 2, 3])
