@@ -24,16 +24,19 @@ lint: $(STAMP)
 # its docs step executes them anyway, to render them (a notebook that raises fails it).
 NOTEBOOKS ?= notebooks
 
+# Test processes in parallel (pytest-xdist): one per core; `make test JOBS=0` runs serially.
+JOBS ?= auto
+
 # The suite runs on every Keras backend: TensorFlow (with the notebooks), then JAX and PyTorch;
 # then every docstring Example runs as a doctest.
 test: lint
-	$(BIN)/python -m pytest --nbmake tests $(NOTEBOOKS)
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -m "not distributed" -q tests
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -m "not distributed" -q tests
+	$(BIN)/python -m pytest -n $(JOBS) --nbmake tests $(NOTEBOOKS)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(JOBS) -m "not distributed" -q tests
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -n $(JOBS) -m "not distributed" -q tests
 	$(BIN)/python -m pytest --doctest-modules -q keras_lrfind
 
 test-tensorflow: lint
-	$(BIN)/python -m pytest --nbmake tests $(NOTEBOOKS)
+	$(BIN)/python -m pytest -n $(JOBS) --nbmake tests $(NOTEBOOKS)
 
 doctest: $(STAMP)
 	$(BIN)/python -m pytest --doctest-modules -q keras_lrfind
