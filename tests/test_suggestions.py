@@ -663,7 +663,8 @@ class TestProperties:
     @settings(max_examples=40, deadline=None)
     @given(_curves(max_size=80), st.data())
     def test_non_finite_losses_cut_the_curve(self, curve, data):
-        """With NaN or inf inside, each method answers as on the finite prefix, or raises."""
+        """With NaN or inf inside, each method answers as on the finite prefix, or raises;
+        for `one_cycle`, a prefix whose sweep stopped on divergence (`diverged=True`)."""
         learning_rates, losses = curve
         count = len(losses)
         position = data.draw(st.integers(0, count - 1))
@@ -677,7 +678,11 @@ class TestProperties:
                     method(learning_rates, losses)
                 continue
             result = method(learning_rates, losses)
-            expected = method(learning_rates[:position], losses[:position])
+            prefix = (learning_rates[:position], losses[:position])
+            if name == "one_cycle":
+                expected = method(*prefix, diverged=True)
+            else:
+                expected = method(*prefix)
             assert result == expected
             assert learning_rates[0] / 10 <= result <= learning_rates[position - 1]
 
