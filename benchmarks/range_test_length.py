@@ -27,21 +27,16 @@ reported in `benchmarks/results/range_test_length.md`.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks import runner, scoring, split
+from benchmarks import runner, scoring, split, study
 from benchmarks.store import load_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
-JSON_PATH = RESULTS / "range_test_length.json"
-REPORT_PATH = RESULTS / "range_test_length.md"
+ENTRIES = study.Entries("range_test_length")
 MIN_STEPS = 32
 DESIGNS = ("default", "quarter", "eighth")
 FRACTIONS = {"default": None, "quarter": 1 / 4, "eighth": 1 / 8}
@@ -57,21 +52,13 @@ def range_test_steps(design: str, training_steps: int, default_steps: int) -> in
     return int(min(default_steps, max(MIN_STEPS, math.ceil(fraction * training_steps))))
 
 
-def _load() -> dict:
-    return json.loads(JSON_PATH.read_text()) if JSON_PATH.exists() else {}
-
-
-def _save(entries: dict) -> None:
-    JSON_PATH.write_text(json.dumps(entries, indent=1, sort_keys=True) + "\n")
-
-
 def measure(task_names) -> dict:
     """Runs every missing (task, seed, design) on the tuning tasks; returns all entries."""
     from benchmarks.tasks import TASKS_BY_NAME
     from keras_lrfind import find_best_learning_rate
 
     runner.configure_threads(1)
-    entries = _load()
+    entries = ENTRIES.load()
     tuning = set(split.tuning_tasks())
     for name in task_names:
         if name not in tuning:
@@ -101,7 +88,7 @@ def measure(task_names) -> dict:
                     "training_steps": training_steps,
                     "seconds": time.perf_counter() - start,
                 }
-                _save(entries)
+                ENTRIES.save(entries)
                 print(
                     f"{key}: lr {details.max_lr:.3g}, {details.steps} steps "
                     f"({details.steps / training_steps:.2f} trainings)",
@@ -197,16 +184,7 @@ def report(entries: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report", action="store_true", help="Report from the JSON only.")
-    parser.add_argument("--tasks", help="Comma-separated tuning tasks (default: all).")
-    args = parser.parse_args(argv)
-    if not args.report:
-        measure(args.tasks.split(",") if args.tasks else split.tuning_tasks())
-    text = report(_load())
-    REPORT_PATH.write_text(text)
-    print(text)
-    return 0
+    return study.main(argv, __doc__, ENTRIES, measure, report, split.tuning_tasks)
 
 
 if __name__ == "__main__":

@@ -27,32 +27,19 @@ numbers are reported beside them. Curves are cached in
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks import runner, scoring
+from benchmarks import runner, scoring, study
 from benchmarks.store import load_results
 
-RESULTS = Path(__file__).resolve().parent / "results"
-JSON_PATH = RESULTS / "range_test_variants.json"
-REPORT_PATH = RESULTS / "range_test_variants.md"
+ENTRIES = study.Entries("range_test_variants", compact=True)
 VARIANTS = ("default", "longer", "repeated", "validation")
 LONGER_STEPS = 300
 VALIDATION_SAMPLES = 256
-
-
-def _load() -> dict:
-    return json.loads(JSON_PATH.read_text()) if JSON_PATH.exists() else {}
-
-
-def _save(entries: dict) -> None:
-    JSON_PATH.write_text(json.dumps(entries, separators=(",", ":"), sort_keys=True) + "\n")
 
 
 def _round(values) -> list:
@@ -65,7 +52,7 @@ def measure(task_names) -> dict:
     from keras_lrfind import LRFinder
 
     runner.configure_threads(1)
-    entries = _load()
+    entries = ENTRIES.load()
     for name in task_names:
         task = TASKS_BY_NAME[name]
         data = task.data()
@@ -101,7 +88,7 @@ def measure(task_names) -> dict:
                         ),
                     },
                 }
-                _save(entries)
+                ENTRIES.save(entries)
                 print(f"{key}: {result!r}", flush=True)
     return entries
 
@@ -226,17 +213,7 @@ def report(entries: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report", action="store_true", help="Report from the JSON only.")
-    parser.add_argument("--tasks", help="Comma-separated tasks (default: all).")
-    args = parser.parse_args(argv)
-    if not args.report:
-        names = args.tasks.split(",") if args.tasks else list(load_results())
-        measure(names)
-    text = report(_load())
-    REPORT_PATH.write_text(text)
-    print(text)
-    return 0
+    return study.main(argv, __doc__, ENTRIES, measure, report, lambda: list(load_results()))
 
 
 if __name__ == "__main__":
