@@ -52,13 +52,16 @@ def _machine() -> dict:
     }
 
 
-def _find_best_version(results) -> str | None:
-    """The current code's `find_best_learning_rate` version if every task has it, else the
-    only version every task has, else `None`."""
+def _current_find_best_version() -> str | None:
     try:
-        current = runner.find_best_version()
+        return runner.find_best_version()
     except (ImportError, FileNotFoundError):
-        current = None
+        return None
+
+
+def _find_best_version(results, current: str | None) -> str | None:
+    """The `current` code's `find_best_learning_rate` version if every task has it, else
+    the only version every task has, else `None`."""
     complete = {
         version
         for version in {v for result in results.values() for v in result.find_best}
@@ -112,8 +115,18 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print(f"No results for mode {mode!r} under {arguments.results_dir}.", file=sys.stderr)
         return 1
-    table = score_methods(results, find_best_version=_find_best_version(results))
-    text = report.render(table, mode, _machine())
+    current = _current_find_best_version()
+    version = _find_best_version(results, current)
+    note = ""
+    if version is not None and version != current:
+        note = (
+            f"`find_best_learning_rate` is scored from its results of code version {version}; "
+            f"the code is now version {current} (`python -m benchmarks.quality --methods "
+            "find_best` computes its results)."
+        )
+        print(note, file=sys.stderr)
+    table = score_methods(results, find_best_version=version)
+    text = report.render(table, mode, _machine(), note)
     stem = "quality" if mode == "full" else "quality_quick"
     (arguments.results_dir / f"{stem}.md").write_text(text)
     summary = {

@@ -62,6 +62,10 @@ RANGE_TEST_FRACTION = 1 / 4
 
 MIN_DEFAULT_RANGE_TEST_STEPS = 32
 
+MAX_PROBE_STEPS = 1_000_000
+"""The longest probe: an eighth of a training of 8 million steps (the probes of a training
+of 100 epochs of ImageNet at batch size 256, 500,000 steps, are 62,500 steps each)."""
+
 BRACKET_RATIO = 32.0
 """The candidates span `[limit / BRACKET_RATIO, limit]`."""
 

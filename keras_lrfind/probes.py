@@ -249,8 +249,8 @@ def find_best_learning_rate(
         TypeError: For an argument of the wrong type, or data of an unsupported kind.
         ValueError: For a bad value, data of unknown length, a split that leaves no data
             on one side, a reshuffling `tf.data` pipeline without `validation_data`, an
-            unbuilt model, or a `budget` too small for probes of 8 steps. Nothing has run
-            yet then.
+            unbuilt model, a `budget` too small for probes of 8 steps, or `epochs` so many
+            that a probe would exceed 1,000,000 steps. Nothing has run yet then.
         RuntimeError: If the model is not compiled.
 
     Example:
@@ -299,6 +299,14 @@ def find_best_learning_rate(
         data.steps_per_epoch,
         range_test_steps,
     )
+    if plan.probe_steps > _probe_plan.MAX_PROBE_STEPS:
+        raise ValueError(
+            f"`epochs` gives a training of {training_steps} steps, whose probes would run "
+            f"{plan.probe_steps} steps each (at most {_probe_plan.MAX_PROBE_STEPS}). Received: "
+            f"epochs={epochs}" + ("" if budget is None else f", budget={budget!r}") + ". Pass "
+            "the number of epochs you will train" + ("." if budget is None else ", or a "
+            "smaller `budget`.")
+        )  # fmt: skip
     progress = Progress(plan.total_steps, 1 if verbose == "auto" else verbose)
     range_test = bracket = None
     with ProbeSession(model, data, callbacks, progress) as session:

@@ -466,6 +466,13 @@ BAD_INPUT = [
     (dict(candidates=[0.1, 0.1]), ValueError, r"`candidates` must be distinct"),
     (dict(verbose=3), ValueError, r"`verbose` must be one of 'auto', 0, 1, 2"),
     (
+        dict(epochs=10**8),
+        ValueError,
+        r"`epochs` gives a training of \d+ steps, whose probes would run \d+ steps each "
+        r"\(at most 1000000\)\. Received: epochs=100000000, budget=1\.0\. Pass the number of "
+        r"epochs you will train, or a smaller `budget`\.",
+    ),
+    (
         dict(range_test_steps=19),
         ValueError,
         r"`range_test_steps` must be at least 20.* Received: range_test_steps=19\.",
