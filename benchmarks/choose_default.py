@@ -46,6 +46,7 @@ import numpy as np
 
 from benchmarks import evaluate
 from benchmarks.store import load_results
+from keras_lrfind.result import DIVERGED_STOP_REASONS
 
 _SMOOTHING = 0.98
 _SKIP_END = 5
@@ -125,7 +126,7 @@ def onecycle_with(
                 max_divisor=max_divisor,
                 max_below_divergence=max_below_divergence,
                 divergence_divisor=divergence_divisor,
-                diverged=result.stop_reason in ("diverged", "non_finite_loss"),
+                diverged=result.stop_reason in DIVERGED_STOP_REASONS,
             )
         )
 
@@ -167,21 +168,14 @@ def candidates() -> dict[str, Callable]:
     bases |= {name: library(name) for name in ("valley", "slide", "minimum", "steep")}
     bases |= {f"min/{k:g}": min_over(k) for k in (1, 1.5, 2, 3, 5, 10)}
     bases |= {f"valley*{k:g}": valley_times(k) for k in (0.5, 2, 3, 5)}
-    bases |= {
-        f"onecycle({d:g}, {lo:g}, {hi:g})": onecycle_with(d, lo, hi)
+    margins = [
+        (d, lo, hi)
         for d, lo, hi in itertools.product((0.25, 0.5, 1.0), (1.0, 2.0), (3.0, 5.0, 10.0))
         if hi > lo
-    }
+    ]
+    bases |= {f"onecycle({d:g}, {lo:g}, {hi:g})": onecycle_with(d, lo, hi) for d, lo, hi in margins}
     rules = dict(bases)
-    for (d, lo, hi), ratio, k in itertools.product(
-        [
-            (d, lo, hi)
-            for d, lo, hi in itertools.product((0.25, 0.5, 1.0), (1.0, 2.0), (3.0, 5.0, 10.0))
-            if hi > lo
-        ],
-        (16, 32, 64, 128),
-        (2, 3, 4, 6, 8, 16),
-    ):
+    for (d, lo, hi), ratio, k in itertools.product(margins, (16, 32, 64, 128), (2, 3, 4, 6, 8, 16)):
         label = f"onecycle({d:g}, {lo:g}, {hi:g}) + divergence guard({ratio:g}, /{k:g})"
         rules[label] = onecycle_with(d, lo, hi, ratio, k)
     for (name, base), min_drop, max_noise, k in itertools.product(

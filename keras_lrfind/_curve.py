@@ -76,19 +76,13 @@ def can_read(name: str, curve: TrimmedCurve) -> bool:
     return points >= _suggestions.MIN_POINTS[name]
 
 
-DIVERGED = frozenset({"diverged", "non_finite_loss"})
-"""The stop reasons that say training broke within the sweep."""
-
-
-def run(name: str, curve: TrimmedCurve, stop_reason: str | None = None) -> float:
+def run(name: str, curve: TrimmedCurve, diverged: bool = False) -> float:
     """Runs a suggestion method on the curve it reads: raw losses or fastai's smoothed.
 
     Ours also learns whether the sweep stopped on divergence (`one_cycle`'s `diverged`).
     """
     if name in _suggestions.RAW_LOSS_METHODS:
-        return _suggestions.METHODS[name](
-            curve.learning_rates, curve.losses, diverged=stop_reason in DIVERGED
-        )
+        return _suggestions.METHODS[name](curve.learning_rates, curve.losses, diverged=diverged)
     return _suggestions.METHODS[name](curve.learning_rates, curve.smoothed_losses)
 
 

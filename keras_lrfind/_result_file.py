@@ -121,8 +121,7 @@ def _check_path(name: str, path, *, allow_none: bool = False):
 
 def _check_writable(name: str, path) -> None:
     """Raises a `ValueError` naming `name` for a path no file can be written at."""
-    text = os.fspath(path)
-    text = text.decode(errors="replace") if isinstance(text, bytes) else text
+    text = os.fsdecode(path)
     folder = os.path.dirname(text) or "."
     if not text or "\0" in text:
         problem, fix = "is not a file name", "Pass the path of a file, e.g. 'lr_find.json'."

@@ -22,6 +22,10 @@ STOP_REASONS = (
     "non_finite_weights",  # a weight became NaN or infinite: the losses mean nothing.
 )
 
+# The stop reasons that say training broke within the sweep (its last points, which
+# `suggest()` trims, are where).
+DIVERGED_STOP_REASONS = ("diverged", "non_finite_loss")
+
 
 class LRFinderWarning(UserWarning):
     """A range-test curve, or the run that made it, should not be trusted as it is.
@@ -334,12 +338,16 @@ class LRFinderResult(SweepFields):
                 curve.learning_rates, curve.losses, self.stop_reason, end_lr=self.end_lr
             )
             if name == "one_cycle" and _suggestions.is_flat_start(
-                curve.learning_rates, curve.losses, self.stop_reason in _curve.DIVERGED
+                curve.learning_rates, curve.losses, self._diverged
             ):
                 messages.append(_one_cycle.FLAT_START_MESSAGE)
             for message in messages:
                 warnings.warn(message, LRFinderWarning, stacklevel=2)
-        return _curve.run(name, curve, self.stop_reason)
+        return _curve.run(name, curve, self._diverged)
+
+    @property
+    def _diverged(self) -> bool:
+        return self.stop_reason in DIVERGED_STOP_REASONS
 
     def _check_measured(self) -> None:
         """Raises unless the curve measured training (the weights stayed finite)."""
@@ -387,9 +395,7 @@ class LRFinderResult(SweepFields):
         if self.stop_reason == "non_finite_weights":  # Nothing was measured.
             return dict.fromkeys(names)
         return {
-            name: _curve.run(name, curve, self.stop_reason)
-            if _curve.can_read(name, curve)
-            else None
+            name: _curve.run(name, curve, self._diverged) if _curve.can_read(name, curve) else None
             for name in names
         }
 
