@@ -48,9 +48,10 @@ DEFAULT_METHODS: dict[str, Method] = {
 }
 """The range-test methods of the report: our default and fastai's four."""
 
-BASELINES = ("keras_default", "coarse_grid", "find_best")
+BASELINES = ("keras_default", "schedule_free", "coarse_grid", "find_best")
 LABELS = {
     "keras_default": "Keras default lr",
+    "schedule_free": "ScheduleFreeAdamW (Keras default)",
     "coarse_grid": "3-point grid",
     "find_best": "find_best_learning_rate",
 }
@@ -126,6 +127,15 @@ def score_baselines(result: TaskResult, find_best_version: str | None = None) ->
             [result.task.keras_default_lr], [keras_default_regret(result)], [False], [""], 1.0, 1.0
         )
     }
+    if result.schedule_free:
+        scores["schedule_free"] = MethodScore(
+            [math.nan],
+            [scoring.constant_lr_regret(grid, result.schedule_free)],
+            [False],
+            [""],
+            1.0,
+            1.0,
+        )
     choices = scoring.coarse_grid_choices(grid)
     scores["coarse_grid"] = MethodScore(
         choices,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.data import glyphs
+from benchmarks.data import glyphs, shapes
 
 
 def mlp(input_shape, num_classes):
@@ -235,8 +235,9 @@ def tiny_vit(input_shape, num_classes, patch=4, dim=32, heads=2, blocks=2):
     return keras.Model(inputs, layers.Dense(num_classes)(x))
 
 
-# Fine-tuning: a small CNN backbone pre-trained by the benchmark itself on the glyphs (16x16),
-# then fine-tuned with a fresh head on the blobs (16x16), frozen or not.
+# Fine-tuning: small CNN backbones pre-trained by the benchmark itself, then fine-tuned with a
+# fresh head on another data set, frozen or not: a plain one pre-trained on the glyphs (16x16)
+# and one with batch norm pre-trained on the shapes (16x16).
 _PRETRAIN_SEED = 20261204
 BACKBONE_DIR = Path(__file__).resolve().parent / ".cache" / "backbones"
 
@@ -259,22 +260,53 @@ def _backbone(input_shape):
     )
 
 
-def _backbone_path() -> Path:
-    return BACKBONE_DIR / "glyphs16_cnn_v1.npz"
+def _bn_backbone(input_shape):
+    import keras
+    from keras import layers
+
+    def conv_bn_relu(filters):
+        return [
+            layers.Conv2D(filters, 3, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+        ]
+
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            *conv_bn_relu(16),
+            layers.MaxPooling2D(),
+            *conv_bn_relu(32),
+            layers.MaxPooling2D(),
+            *conv_bn_relu(32),
+            layers.GlobalAveragePooling2D(),
+        ],
+        name="bn_backbone",
+    )
 
 
-def pretrain_backbone() -> Path:
-    """Pre-trains the backbone on the 16x16 glyphs once (Adam 2e-3, 6 epochs, batch 64) and
-    caches its weights; returns the file. Deterministic given the seed and the machine."""
+BACKBONES = {
+    "glyphs16_cnn": (_backbone, lambda: glyphs(16, 2000), "glyphs16_cnn_v1.npz"),
+    "shapes16_bn_cnn": (_bn_backbone, lambda: shapes(3000, 600, 16), "shapes16_bn_cnn_v1.npz"),
+}
+"""`name: (architecture, pre-training data, weights file)`."""
+DEFAULT_BACKBONE = "glyphs16_cnn"
+
+
+def pretrain_backbone(backbone: str | None = None) -> Path:
+    """Pre-trains a backbone once (Adam 2e-3, 6 epochs, batch 64, a dense head) and caches
+    its weights (batch-norm statistics included); returns the file. Deterministic given the
+    seed and the machine."""
     import keras
 
-    path = _backbone_path()
+    architecture, pretraining_data, file_name = BACKBONES[backbone or DEFAULT_BACKBONE]
+    path = BACKBONE_DIR / file_name
     if path.exists():
         return path
-    data = glyphs(16, 2000)
+    data = pretraining_data()
     keras.utils.set_random_seed(_PRETRAIN_SEED)
-    backbone = _backbone(data.x_train.shape[1:])
-    model = keras.Sequential([backbone, keras.layers.Dense(data.num_classes)])
+    network = architecture(data.x_train.shape[1:])
+    model = keras.Sequential([network, keras.layers.Dense(data.num_classes)])
     model.compile(
         optimizer=keras.optimizers.Adam(2e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -283,23 +315,23 @@ def pretrain_backbone() -> Path:
     model.fit(data.x_train, data.y_train, batch_size=64, epochs=6, verbose=0)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.stem + ".tmp.npz")
-    np.savez(temporary, *backbone.get_weights())
+    np.savez(temporary, *network.get_weights())
     os.replace(temporary, path)
     return path
 
 
-def fine_tuned(frozen: bool):
-    """A model factory: the pre-trained backbone (frozen or not) and a fresh dense head."""
+def fine_tuned(frozen: bool, backbone: str | None = None):
+    """A model factory: a pre-trained backbone (frozen or not) and a fresh dense head."""
 
     def build(input_shape, num_classes):
         import keras
 
-        backbone = _backbone(input_shape)
-        with np.load(pretrain_backbone()) as weights:
-            backbone.set_weights([weights[f"arr_{i}"] for i in range(len(weights.files))])
-        backbone.trainable = not frozen
+        network = BACKBONES[backbone or DEFAULT_BACKBONE][0](input_shape)
+        with np.load(pretrain_backbone(backbone)) as weights:
+            network.set_weights([weights[f"arr_{i}"] for i in range(len(weights.files))])
+        network.trainable = not frozen
         return keras.Sequential(
-            [keras.Input(input_shape), backbone, keras.layers.Dense(num_classes)]
+            [keras.Input(input_shape), network, keras.layers.Dense(num_classes)]
         )
 
     build.__name__ = "fine_tuned_frozen" if frozen else "fine_tuned"

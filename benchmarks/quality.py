@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     if not arguments.score_only:
         runner.configure_threads(1)
         passes = ["ground_truth", *filter(None, arguments.methods.split(","))]
+        seeded = store.seed_cache(mode, arguments.cache_dir, arguments.results_dir)
+        print(f"{seeded} cache entries taken from the committed results", flush=True)
         started = time.perf_counter()
         counts = runner.run(
             runner.MODES[mode],

@@ -55,7 +55,7 @@ class Mode:
 
 
 MODES = {
-    "full": Mode("full", lrs_per_decade=3, seeds=(0, 1)),
+    "full": Mode("full", lrs_per_decade=3, seeds=(0, 1, 2)),
     "quick": Mode("quick", lrs_per_decade=2, seeds=(0,)),
 }
 
@@ -138,9 +138,17 @@ def test_accuracy(model, data: Data) -> float:
     return float(np.mean(np.concatenate(predictions) == data.y_test))
 
 
+BASELINE_KINDS = ("keras_default", "schedule_free")
+"""Trainings without a search: the task's optimizer at its Keras default learning rate,
+constant; Keras's `ScheduleFreeAdamW` at its default learning rate (what a Keras user can
+run instead of choosing a learning rate), evaluated as Keras leaves the model."""
+
+
 def train(task: Task, data: Data, mode: Mode, seed: int, kind: str, learning_rate=None) -> dict:
-    """One training of `task`; `kind` is `"one_cycle"` (at `max_lr=learning_rate`) or
-    `"keras_default"` (constant). Returns the cache entry."""
+    """One training of `task`; `kind` is `"one_cycle"` (at `max_lr=learning_rate`) or one
+    of `BASELINE_KINDS`. Returns the cache entry."""
+    import keras
+
     from keras_lrfind import OneCycle
 
     epochs = task.epochs[mode.name]
@@ -149,6 +157,8 @@ def train(task: Task, data: Data, mode: Mode, seed: int, kind: str, learning_rat
         optimizer = task.optimizer(OneCycle(float(learning_rate), steps))
     elif kind == "keras_default":
         optimizer = task.optimizer(task.keras_default_lr)
+    elif kind == "schedule_free":
+        optimizer = keras.optimizers.ScheduleFreeAdamW()
     else:
         raise ValueError(f"Unknown training kind {kind!r}.")
     model = build(task, data, seed, optimizer)
@@ -334,7 +344,8 @@ def _ground_truth_work(task: Task, mode: Mode, directory: Path) -> list[tuple]:
     work = []
     for seed in mode.seeds:
         work.append((range_test_path(directory, seed), "range_test", seed, None))
-        work.append((baseline_path(directory, "keras_default", seed), "keras_default", seed, None))
+        for baseline in BASELINE_KINDS:
+            work.append((baseline_path(directory, baseline, seed), baseline, seed, None))
     for lr in initial_grid(task, mode):
         for seed in mode.seeds:
             work.append((grid_path(directory, lr, seed), "one_cycle", seed, float(lr)))

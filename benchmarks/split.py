@@ -1,19 +1,23 @@
-"""The split of the tasks into tuning and evaluation tasks, fixed once, before any tuning.
+"""The split of the tasks into tuning and evaluation tasks, fixed batch by batch, before any
+tuning on the batch.
 
 Tuning tasks may be used to choose anything (a default, a constant, a rule); evaluation
-tasks never are: they only measure. The six original tasks (`benchmarks.tasks.TASKS`) were
-used to tune the library before this split existed, so they are tuning tasks. The new tasks
-(`NEW_TASKS`) are assigned by a rule written here, not by hand:
+tasks never are: they only measure. Tasks come in batches (`benchmarks.tasks.BATCHES`), and
+each batch is split once, by a rule written here and committed before any ground truth or
+suggestion was computed on it; a later batch never moves an earlier task:
 
-1. Tuning tasks are at most half of all tasks: `len(ALL_TASKS) // 2`, the six original
-   ones and the first `len(ALL_TASKS) // 2 - 6` new tasks of a shuffled order.
-2. The order is `numpy.random.default_rng(SPLIT_SEED + attempt).permutation` of the new
-   tasks, for the first `attempt = 0, 1, 2, ...` under which both halves cover every bucket
-   of every axis in `AXES` (so that neither half lacks, say, a large batch size or an
-   adaptive optimizer other than Adam).
-
-The rule and the seed were fixed, and the split committed, before any ground truth or
-suggestion was computed on the new tasks.
+- `original`: the six tasks the library was tuned on before this split existed: all tuning.
+- `issue10`: tuning tasks are at most half of the tasks so far (`original` and `issue10`),
+  the six original ones and the first `22 // 2 - 6 = 5` tasks of a shuffled order of the
+  batch: `numpy.random.default_rng(20261201 + attempt).permutation`, for the first
+  `attempt = 0, 1, 2, ...` under which both halves (the original tasks included) cover every
+  bucket of every axis in `AXES` (so that neither half lacks, say, a large batch size or an
+  adaptive optimizer other than Adam).
+- `issue17`: half of the batch's new tasks (rounded down) are tuning tasks, the first of
+  `numpy.random.default_rng(20261205 + attempt).permutation` for the first attempt under
+  which both halves of the batch cover every bucket of `ISSUE17_AXES` (the kind of failure
+  issue 17 is about, and trainings of 1,000 steps or more). A task that replaces an earlier
+  one (`replaces`, a lengthened version) takes the half of the task it replaces.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ import functools
 
 import numpy as np
 
-from benchmarks.tasks import ALL_TASKS, NEW_TASKS, TASKS, Task
+from benchmarks.tasks import ALL_TASKS, DECLARED_TASKS, TASKS_BY_NAME, Task
 
-SPLIT_SEED = 20261201
 _MAX_ATTEMPTS = 100_000
+ISSUE10_SEED = 20261201
+ISSUE17_SEED = 20261205
+LONG_TRAINING_STEPS = 1000
+"""A training of at least this many steps is long (`ISSUE17_AXES`)."""
 
 
 def _optimizer_family(task: Task) -> str:
@@ -74,35 +81,89 @@ AXES = {
     ),
     "class balance": lambda task: "imbalanced" if task.imbalanced else "balanced",
 }
-"""Each axis maps a task to its bucket; both halves must hold every bucket of every axis."""
+"""Issue 10's axes: each maps a task to its bucket."""
 
 
-def covers(tuning: list[Task], evaluation: list[Task]) -> bool:
-    """Whether both halves hold every bucket (of `ALL_TASKS`) of every axis."""
-    for bucket_of in AXES.values():
-        buckets = {bucket_of(task) for task in ALL_TASKS}
+def _failure_kind(task: Task) -> str:
+    if _optimizer_family(task) != "adam":
+        return "other"
+    if task.architecture == "fine_tuned":
+        return "fine-tuned backbone + Adam family"
+    if task.architecture in ("bn_cnn", "residual", "depthwise"):
+        return "batch norm + Adam family"
+    return "other"
+
+
+@functools.cache
+def training_steps(name: str) -> int:
+    """The optimizer steps of one full training of a task (builds its data)."""
+    task = TASKS_BY_NAME[name]
+    return task.epochs["full"] * task.steps_per_epoch(task.data())
+
+
+ISSUE17_AXES = {
+    "failure kind": _failure_kind,
+    "training": lambda task: (
+        "long (>= 1000 steps)"
+        if training_steps(task.name) >= LONG_TRAINING_STEPS
+        else "short (< 1000 steps)"
+    ),
+}
+"""Issue 17's axes: the kind of task the search failed on, and long trainings."""
+
+
+def covers(tuning: list[Task], evaluation: list[Task], everything: list[Task], axes) -> bool:
+    """Whether both halves hold every bucket (of `everything`) of every axis."""
+    for bucket_of in axes.values():
+        buckets = {bucket_of(task) for task in everything}
         for half in (tuning, evaluation):
             if {bucket_of(task) for task in half} != buckets:
                 return False
     return True
 
 
-@functools.cache
-def split() -> tuple[tuple[str, ...], tuple[str, ...], int]:
-    """`(tuning task names, evaluation task names, attempt)` by the rule above."""
-    new_tuning = len(ALL_TASKS) // 2 - len(TASKS)
+def _batch(name: str) -> list[Task]:
+    return [task for task in DECLARED_TASKS if task.batch == name]
+
+
+def _split_batch(new: list[Task], count: int, seed: int, check) -> tuple[list[Task], int]:
+    """The first `count` tasks of the first seeded order under which `check` passes."""
     for attempt in range(_MAX_ATTEMPTS):
-        order = np.random.default_rng(SPLIT_SEED + attempt).permutation(len(NEW_TASKS))
-        chosen = sorted(order[:new_tuning])
-        tuning = [*TASKS, *(NEW_TASKS[i] for i in chosen)]
-        evaluation = [task for task in NEW_TASKS if task not in tuning]
-        if covers(tuning, evaluation):
-            return (
-                tuple(task.name for task in tuning),
-                tuple(task.name for task in evaluation),
-                attempt,
-            )
+        order = np.random.default_rng(seed + attempt).permutation(len(new))
+        chosen = [new[i] for i in sorted(order[:count])]
+        if check(chosen, [task for task in new if task not in chosen]):
+            return chosen, attempt
     raise RuntimeError("No split covers every axis; add tasks to the thin buckets.")
+
+
+@functools.cache
+def split() -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int]]:
+    """`(tuning task names, evaluation task names, {batch: attempt})` by the rule above,
+    retired tasks left out."""
+    original, issue10 = _batch("original"), _batch("issue10")
+    everything = original + issue10
+    tuning10, attempt10 = _split_batch(
+        issue10,
+        len(everything) // 2 - len(original),
+        ISSUE10_SEED,
+        lambda chosen, rest: covers(original + chosen, rest, everything, AXES),
+    )
+    issue17 = _batch("issue17")
+    fresh = [task for task in issue17 if task.replaces is None]
+    tuning17, attempt17 = _split_batch(
+        fresh,
+        len(fresh) // 2,
+        ISSUE17_SEED,
+        lambda chosen, rest: covers(chosen, rest, fresh, ISSUE17_AXES),
+    )
+    tuning = {task.name for task in original + tuning10 + tuning17}
+    tuning |= {task.name for task in issue17 if task.replaces in tuning}
+    names = [task.name for task in ALL_TASKS]
+    return (
+        tuple(name for name in names if name in tuning),
+        tuple(name for name in names if name not in tuning),
+        {"issue10": attempt10, "issue17": attempt17},
+    )
 
 
 def tuning_tasks() -> tuple[str, ...]:
@@ -114,18 +175,19 @@ def evaluation_tasks() -> tuple[str, ...]:
 
 
 def split_markdown() -> str:
-    """The split as a Markdown table: task, split, and its bucket on every axis."""
+    """The split as a Markdown table: task, batch, split, and its bucket on every axis."""
     tuning = set(tuning_tasks())
-    header = ["task", "split", *AXES]
+    axes = {**AXES, **ISSUE17_AXES}
+    header = ["task", "batch", "split", *axes]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for task in ALL_TASKS:
-        cells = [task.name, "tuning" if task.name in tuning else "evaluation"]
-        cells += [bucket_of(task) for bucket_of in AXES.values()]
+        cells = [task.name, task.batch, "tuning" if task.name in tuning else "evaluation"]
+        cells += [bucket_of(task) for bucket_of in axes.values()]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    tuning_names, evaluation_names, attempt_used = split()
-    print(f"attempt {attempt_used}: {len(tuning_names)} tuning, {len(evaluation_names)} evaluation")
+    tuning_names, evaluation_names, attempts = split()
+    print(f"attempts {attempts}: {len(tuning_names)} tuning, {len(evaluation_names)} evaluation")
     print(split_markdown())

@@ -42,6 +42,8 @@ class TaskResult:
         range_test_seconds: Wall time of each range test.
         range_test_warnings: The warnings each range test raised.
         keras_default: Test accuracies at the optimizer's default learning rate, constant.
+        schedule_free: Test accuracies of Keras's `ScheduleFreeAdamW` at its default
+            learning rate (empty when not computed).
         find_best: `{version: [entry per seed]}`, each entry with `learning_rate`,
             `seconds`, `training_seconds` and `accuracy` (of the training at the pick).
     """
@@ -56,6 +58,7 @@ class TaskResult:
     range_test_warnings: list[list[str]]
     keras_default: list[float]
     find_best: dict[str, list[dict]] = dataclasses.field(default_factory=dict)
+    schedule_free: list[float] = dataclasses.field(default_factory=list)
 
     @property
     def training_seconds(self) -> float:
@@ -98,10 +101,11 @@ def export(
         directory = runner.task_dir(cache_root, settings, task)
         grid = runner.cached_grid(directory, task, settings)
         range_tests = [runner.read(runner.range_test_path(directory, s)) for s in settings.seeds]
-        defaults = [
-            runner.read(runner.baseline_path(directory, "keras_default", s)) for s in settings.seeds
-        ]
-        if grid is None or None in range_tests or None in defaults:
+        baselines = {
+            kind: [runner.read(runner.baseline_path(directory, kind, s)) for s in settings.seeds]
+            for kind in runner.BASELINE_KINDS
+        }
+        if grid is None or None in range_tests or None in baselines["keras_default"]:
             continue
         learning_rates = grid[0]
         entries = [
@@ -149,9 +153,13 @@ def export(
                 "accuracies": [[e["accuracy"] for e in row] for row in entries],
                 "fit_seconds": [[e["fit_seconds"] for e in row] for row in entries],
             },
-            "keras_default": {
-                "accuracies": [e["accuracy"] for e in defaults],
-                "fit_seconds": [e["fit_seconds"] for e in defaults],
+            **{
+                kind: {
+                    "accuracies": [e["accuracy"] for e in entries],
+                    "fit_seconds": [e["fit_seconds"] for e in entries],
+                }
+                for kind, entries in baselines.items()
+                if None not in entries
             },
             "range_tests": [
                 {
@@ -167,6 +175,78 @@ def export(
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{name}.json").write_text(json.dumps(record, indent=None) + "\n")
         written.append(name)
+    return written
+
+
+def seed_cache(
+    mode: str = "full",
+    cache_dir: str | os.PathLike | None = None,
+    results_dir: str | os.PathLike | None = None,
+) -> int:
+    """Writes the cache entries that the committed results hold and the cache lacks (the
+    grid, the baselines, the range tests), so that a run on a fresh clone computes only
+    what is new (a seed, a task, a baseline). Returns the number of entries written."""
+    settings = runner.MODES[mode]
+    cache_root = Path(cache_dir) if cache_dir is not None else runner.CACHE_DIR
+    written = 0
+
+    def put(path: Path, entry: dict) -> None:
+        nonlocal written
+        if not path.exists():
+            origin = {"run": "committed results", "code_version": runner.CODE_VERSION}
+            runner.write(path, {**entry, **origin})
+            written += 1
+
+    for path in sorted(_results_dir(results_dir, mode).glob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("code_version") != runner.CODE_VERSION or record["task"] not in TASKS_BY_NAME:
+            continue
+        task = TASKS_BY_NAME[record["task"]]
+        directory = runner.task_dir(cache_root, settings, task)
+        common = {"task": task.name, "epochs": record["epochs"], "steps": record["steps"]}
+        grid = record["grid"]
+        for row, learning_rate in enumerate(grid["learning_rates"]):
+            for column, seed in enumerate(record["seeds"]):
+                put(
+                    runner.grid_path(directory, learning_rate, seed),
+                    {
+                        **common,
+                        "kind": "one_cycle",
+                        "learning_rate": learning_rate,
+                        "seed": seed,
+                        "accuracy": grid["accuracies"][row][column],
+                        "final_train_loss": None,
+                        "fit_seconds": grid["fit_seconds"][row][column],
+                    },
+                )
+        for kind in runner.BASELINE_KINDS:
+            entries = record.get(kind)
+            for column, seed in enumerate(record["seeds"] if entries else ()):
+                put(
+                    runner.baseline_path(directory, kind, seed),
+                    {
+                        **common,
+                        "kind": kind,
+                        "learning_rate": None,
+                        "seed": seed,
+                        "accuracy": entries["accuracies"][column],
+                        "final_train_loss": None,
+                        "fit_seconds": entries["fit_seconds"][column],
+                    },
+                )
+        for entry in record["range_tests"]:
+            put(
+                runner.range_test_path(directory, entry["seed"]),
+                {
+                    "task": task.name,
+                    "seed": entry["seed"],
+                    "find_seconds": entry["find_seconds"],
+                    "warnings": entry["warnings"],
+                    "learning_rates": entry["result"]["learning_rates"],
+                    "losses": entry["result"]["losses"],
+                    "result": entry["result"],
+                },
+            )
     return written
 
 
@@ -211,5 +291,6 @@ def load_results(
             range_test_warnings=[entry["warnings"] for entry in record["range_tests"]],
             keras_default=list(record["keras_default"]["accuracies"]),
             find_best=record.get("find_best", {}),
+            schedule_free=list(record.get("schedule_free", {}).get("accuracies", [])),
         )
     return loaded
