@@ -46,7 +46,7 @@ import numpy as np
 
 from benchmarks import evaluate
 from benchmarks.store import load_results
-from keras_lrfind.result import DIVERGED_STOP_REASONS
+from keras_lrfind.range_test import DIVERGED_STOP_REASONS
 
 _SMOOTHING = 0.98
 _SKIP_END = 5

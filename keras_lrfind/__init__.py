@@ -3,14 +3,10 @@
 from importlib import metadata as _metadata
 
 from keras_lrfind import datasets, suggestions, tensorboard
-from keras_lrfind._steps import steps_for_epochs
-from keras_lrfind.callback import LRFinderCallback
-from keras_lrfind.finder import LRFinder
-from keras_lrfind.momentum import MomentumCycler
-from keras_lrfind.plotting import plot_curves, plot_results, plot_schedule
-from keras_lrfind.probes import ProbeResult, find_best_learning_rate
-from keras_lrfind.result import LRFinderResult, LRFinderWarning
-from keras_lrfind.schedules import CycleDecay, CyclicLR, OneCycle
+from keras_lrfind.outputs.plotting import plot_curves, plot_results, plot_schedule
+from keras_lrfind.range_test import LRFinder, LRFinderCallback, LRFinderResult, LRFinderWarning
+from keras_lrfind.schedules import CycleDecay, CyclicLR, MomentumCycler, OneCycle, steps_for_epochs
+from keras_lrfind.search import ProbeResult, find_best_learning_rate
 from keras_lrfind.suggestions import scale_for_batch_size
 
 try:

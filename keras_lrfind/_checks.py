@@ -24,6 +24,7 @@ ValueError: `total_steps` must be at least 2. Received: total_steps=1.
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import reprlib
 import warnings
@@ -307,3 +308,22 @@ def renamed_attribute(old: str, new: str) -> property:
         return getattr(self, new)
 
     return property(read, doc=f"Deprecated: `{old}` was renamed `{new}`. See `{new}`.")
+
+
+def moved_module(old: str, new: str, names: tuple[str, ...]):
+    """`(__getattr__, __dir__)` for a module `old` whose `names` moved to the module `new`.
+
+    Each name still works from `old` for one release, with a `DeprecationWarning` (see
+    `warn_renamed`) that points at the user's line; importing `old` alone does not warn.
+    """
+
+    def module_getattr(name: str):
+        if name not in names:
+            raise AttributeError(f"module {old!r} has no attribute {name!r}")
+        warn_renamed(f"`{old}.{name}`", f"`{new}.{name}`", stacklevel=3)
+        return getattr(importlib.import_module(new), name)
+
+    def module_dir() -> list[str]:
+        return sorted(names)
+
+    return module_getattr, module_dir

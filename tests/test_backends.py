@@ -23,7 +23,7 @@ from conftest import (
 )
 
 import keras_lrfind
-from keras_lrfind._sweep import Sweep
+from keras_lrfind.range_test._sweep import Sweep
 
 COMPUTE_DTYPES = {"mixed_float16": np.float16, "mixed_bfloat16": ml_dtypes.bfloat16}
 # A 16-bit output has 11 (float16) or 8 (bfloat16) significant bits; the MSE sums them.

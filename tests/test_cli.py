@@ -13,6 +13,7 @@ import keras
 import pytest
 
 from keras_lrfind import LRFinderResult, cli
+from keras_lrfind.cli import _arguments
 
 MIN_NUM_STEPS = 11  # 11 - 11 // 10 - 5 = 5 points left for `one_cycle`, which needs 5.
 
@@ -122,13 +123,13 @@ class TestParseDataSpec:
     )
     def test_valid(self, spec, expected):
         """`tfds:NAME[:SPLIT]` gives the name and the split (train by default)."""
-        assert cli.parse_data_spec(spec) == expected
+        assert _arguments.parse_data_spec(spec) == expected
 
     @pytest.mark.parametrize("spec", ["mnist", "file:x.npz", "tfds:", "tfds::train"])
     def test_invalid(self, spec):
         """Anything else is refused with the expected form."""
-        with pytest.raises(cli.CommandError, match=r"tfds:NAME|names no dataset"):
-            cli.parse_data_spec(spec)
+        with pytest.raises(_arguments.CommandError, match=r"tfds:NAME|names no dataset"):
+            _arguments.parse_data_spec(spec)
 
 
 class TestArgumentErrors:
@@ -148,7 +149,7 @@ class TestArgumentErrors:
         """The minimum sweep keeps exactly the points the default suggestion needs."""
         from keras_lrfind import suggestions
 
-        assert cli.min_num_steps() == MIN_NUM_STEPS
+        assert _arguments.min_num_steps() == MIN_NUM_STEPS
         needed = suggestions.MIN_POINTS[suggestions.DEFAULT_METHOD]
         assert MIN_NUM_STEPS - MIN_NUM_STEPS // 10 - 5 == needed
         assert (MIN_NUM_STEPS - 1) - (MIN_NUM_STEPS - 1) // 10 - 5 < needed
@@ -213,7 +214,7 @@ class TestArgumentErrors:
         """With `--overwrite`, output files of an earlier run pass the checks."""
         for suffix in ("json", "png"):
             (model_file.parent / f"net_lr_find.{suffix}").touch()
-        parser = cli.build_parser()
+        parser = _arguments.build_parser()
         argv = [
             "find",
             str(model_file),
@@ -222,10 +223,12 @@ class TestArgumentErrors:
             "--output",
             str(model_file.parent),
         ]
-        with pytest.raises(cli.CommandError, match=r"net_lr_find\.json and .*png already exist"):
-            cli.check_arguments(parser.parse_args(argv))
+        with pytest.raises(
+            _arguments.CommandError, match=r"net_lr_find\.json and .*png already exist"
+        ):
+            _arguments.check_arguments(parser.parse_args(argv))
         args = parser.parse_args([*argv, "--overwrite"])
-        cli.check_arguments(args)
+        _arguments.check_arguments(args)
         assert (args.start_lr, args.end_lr) == (1e-7, 10.0)  # The library's defaults.
 
     def test_log_dir_without_tensorboard(self, model_file, monkeypatch, capsys):
@@ -238,7 +241,7 @@ class TestArgumentErrors:
     def test_traceback_flag_raises_instead(self, model_file):
         """`--traceback` shows the error as a Python exception, for bug reports."""
         missing = str(model_file.parent / "nope.keras")
-        with pytest.raises(cli.CommandError, match=r"nope\.keras does not exist"):
+        with pytest.raises(_arguments.CommandError, match=r"nope\.keras does not exist"):
             cli.main(["--traceback", "find", missing, "--data", "tfds:digits"])
 
 
@@ -254,7 +257,7 @@ class TestOneLine:
             "ZeroDivisionError: division by zero"
         )
         long = cli.one_line(ValueError("x" * 5000))
-        assert len(long) == cli.MAX_MESSAGE and long.endswith("...")
+        assert len(long) == _arguments.MAX_MESSAGE and long.endswith("...")
 
 
 class TestSubprocess:

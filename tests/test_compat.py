@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
-from keras_lrfind import _compat
+from keras_lrfind._compat import versions as _compat
 
 
 class TestKerasVersion:

@@ -15,7 +15,7 @@ from test_result import make_result
 
 import keras_lrfind
 from keras_lrfind import LRFinderResult
-from keras_lrfind._sweep import Recording, Sweep
+from keras_lrfind.range_test._sweep import Recording, Sweep
 
 # On the linear problem this sweep's loss grows by orders of magnitude over its last steps,
 # yet stays finite in float32 (measured on all three backends).

@@ -12,7 +12,8 @@ import pytest
 import tensorflow_datasets as tfds
 from sklearn.datasets import load_digits
 
-from keras_lrfind import _tfds, datasets
+from keras_lrfind import datasets
+from keras_lrfind.datasets import _tfds
 
 NUM_EXAMPLES = 1797
 TRAIN_SIZE = 1442

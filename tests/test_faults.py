@@ -19,7 +19,7 @@ import pytest
 from conftest import assert_same_state, full_state
 
 import keras_lrfind
-from keras_lrfind import _compat
+from keras_lrfind._compat import optimizers as _compat
 
 NUM_SAMPLES = 48
 BATCH_SIZE = 8  # 6 batches an epoch: a 6-step sweep is one epoch.

@@ -20,7 +20,7 @@ from conftest import (
 )
 
 import keras_lrfind
-from keras_lrfind._sweep import Sweep, default_num_steps
+from keras_lrfind.range_test._sweep import Sweep, default_num_steps
 
 # A sweep that stays finite on the linear problem, so every planned step runs.
 QUIET = dict(start_lr=1e-4, end_lr=0.05, num_steps=20, diverge_threshold=1e9)

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from conftest import BACKEND, TORCH_COMPILE_WARNING, skip_on_backends
 
-from keras_lrfind.momentum import MomentumCycler, _check_backend
-from keras_lrfind.schedules import OneCycle
+from keras_lrfind.schedules import MomentumCycler, OneCycle
+from keras_lrfind.schedules._momentum import _check_backend
 
 KERAS_SAVE_WARNING = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import typing
 
 import keras_lrfind
 
@@ -67,3 +68,36 @@ class TestImport:
         from importlib.metadata import version
 
         assert keras_lrfind.__version__ == version("keras-lrfind")
+
+
+class TestMovedModules:
+    MOVED: typing.ClassVar = {
+        "finder": ("LRFinder", "keras_lrfind.range_test"),
+        "callback": ("LRFinderCallback", "keras_lrfind.range_test"),
+        "result": ("LRFinderResult", "keras_lrfind.range_test"),
+        "probes": ("find_best_learning_rate", "keras_lrfind.search"),
+        "momentum": ("MomentumCycler", "keras_lrfind.schedules"),
+        "plotting": ("plot_curve", "keras_lrfind.outputs.plotting"),
+    }
+
+    def test_old_paths_warn_and_give_the_same_object(self):
+        """A name imported from a module that moved in this release is the moved object, with
+        a `DeprecationWarning` that names the new path; the import alone does not warn."""
+        import importlib
+
+        import pytest
+
+        for old, (name, new) in self.MOVED.items():
+            module = importlib.import_module(f"keras_lrfind.{old}")  # No warning: `error`.
+            with pytest.warns(DeprecationWarning, match=f"`{new}.{name}`"):
+                value = getattr(module, name)
+            assert value is getattr(importlib.import_module(new), name)
+            assert dir(module) == sorted(dir(module)) and name in dir(module)
+            with pytest.raises(AttributeError, match="no attribute 'nope'"):
+                module.nope  # noqa: B018
+
+    def test_tensorboard_stays_public(self):
+        """`keras_lrfind.tensorboard` is a public module (in `__all__`): no warning."""
+        from keras_lrfind.outputs import tensorboard
+
+        assert keras_lrfind.tensorboard.write_result is tensorboard.write_result

@@ -12,7 +12,8 @@ import pytest
 from test_schedules import RTOL, torch_cyclic, torch_one_cycle
 
 import keras_lrfind
-from keras_lrfind import CyclicLR, LRFinderResult, MomentumCycler, OneCycle, plot_schedule, plotting
+from keras_lrfind import CyclicLR, LRFinderResult, MomentumCycler, OneCycle, plot_schedule
+from keras_lrfind.outputs import plotting
 
 
 def synthetic_result(num_steps=100, shift=0.0):

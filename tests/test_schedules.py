@@ -21,6 +21,7 @@ from conftest import TORCH_COMPILE_WARNING, skip_on_backends
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import keras_lrfind
 from keras_lrfind.schedules import CycleDecay, CyclicLR, OneCycle
 
 RTOL = 1e-5  # The schedules compute in float32; PyTorch in float64.
@@ -698,15 +699,13 @@ class TestCycleDecay:
 
 
 class TestMovedNames:
-    def test_steps_for_epochs_still_imports_from_schedules(self):
-        """`schedules.steps_for_epochs` warns (DeprecationWarning) and counts as before."""
+    def test_steps_for_epochs_is_also_in_schedules(self):
+        """`schedules.steps_for_epochs` is `keras_lrfind.steps_for_epochs`, without a warning:
+        counting steps belongs to the schedules package."""
         from keras_lrfind import schedules
 
-        message = (
-            "`keras_lrfind.schedules.steps_for_epochs` was renamed `keras_lrfind.steps_for_epochs`."
-        )
-        with pytest.warns(DeprecationWarning, match=re.escape(message)):
-            assert schedules.steps_for_epochs(3, steps_per_epoch=7) == 21
+        assert schedules.steps_for_epochs is keras_lrfind.steps_for_epochs
+        assert schedules.steps_for_epochs(3, steps_per_epoch=7) == 21
 
     def test_plot_schedule_still_imports_from_schedules(self):
         """`schedules.plot_schedule` warns (DeprecationWarning) and draws the schedule."""

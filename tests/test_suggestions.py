@@ -18,18 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from keras_lrfind import (
-    LRFinderResult,
-    LRFinderWarning,
-    _curve_checks,
-    _fastai,
-    _smoothing,
-    suggestions,
-)
+from keras_lrfind import LRFinderResult, LRFinderWarning, suggestions
 from keras_lrfind.suggestions import (
     FASTAI_METHODS,
     METHODS,
     MIN_POINTS,
+    _curve_checks,
+    _fastai,
+    _methods,
+    _smoothing,
     check_curve,
     divergence_point,
     minimum,
@@ -614,7 +611,7 @@ class TestModule:
         """`MIN_POINTS` covers exactly the methods in `METHODS`."""
         assert set(MIN_POINTS) == set(METHODS)
 
-    @pytest.mark.parametrize("module", [suggestions, _fastai, _smoothing, _curve_checks])
+    @pytest.mark.parametrize("module", [_methods, _fastai, _smoothing, _curve_checks])
     def test_docstring_examples(self, module):
         """The examples in the docstrings run and print what they show."""
         result = doctest.testmod(module)

@@ -15,7 +15,7 @@ from conftest import BATCH_SIZE, StepRecorder, assert_same_state, full_state, ma
 
 import keras_lrfind
 from keras_lrfind import LRFinderResult, suggestions
-from keras_lrfind.tensorboard import write_result
+from keras_lrfind.outputs.tensorboard import write_result
 
 START_LR, END_LR = 1e-4, 1.0
 

@@ -1,10 +1,8 @@
-"""The `keras-lrfind` command: its arguments, their checks, and one-line errors.
+"""The arguments of the `keras-lrfind` command and their checks.
 
 Every argument is checked before anything heavy is loaded (no dataset, no model, no
-training), so a typo costs a second, not a range test. Every error, the user's or the
-library's, is one line on stderr, `keras-lrfind: error: ...`, with exit status 2; nothing
-prints a traceback unless `--traceback` asks for it. The commands themselves (`demo`,
-`find`) live in `_commands`.
+training), so a typo costs a second, not a range test; a bad one is a `CommandError` whose
+message names the flag.
 """
 
 from __future__ import annotations
@@ -12,9 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
-import os
-import re
-import sys
 from pathlib import Path
 
 PROG = "keras-lrfind"
@@ -168,22 +163,25 @@ def min_num_steps() -> int:
     `result.suggest()` first drops `num_steps // 10` points at the start and `SKIP_END` at
     the end, then needs `MIN_POINTS` of its default method.
     """
-    from keras_lrfind import _curve, suggestions
+    from keras_lrfind import suggestions
+    from keras_lrfind.suggestions._result_curve import SKIP_END
 
     needed = suggestions.MIN_POINTS[suggestions.DEFAULT_METHOD]
     num_steps = 2
-    while num_steps - num_steps // 10 - _curve.SKIP_END < needed:
+    while num_steps - num_steps // 10 - SKIP_END < needed:
         num_steps += 1
     return num_steps
 
 
 def _num_steps_why() -> str:
-    from keras_lrfind import _curve, _sweep, suggestions
+    from keras_lrfind import suggestions
+    from keras_lrfind.range_test._sweep import MIN_STEPS
+    from keras_lrfind.suggestions._result_curve import SKIP_END
 
     return (
-        f"the suggestion drops the first tenth and the last {_curve.SKIP_END} points of the "
+        f"the suggestion drops the first tenth and the last {SKIP_END} points of the "
         f"curve and needs {suggestions.MIN_POINTS[suggestions.DEFAULT_METHOD]} points left; "
-        f"{_sweep.MIN_STEPS} or more give reliable suggestions"
+        f"{MIN_STEPS} or more give reliable suggestions"
     )
 
 
@@ -339,9 +337,9 @@ def _check_find_arguments(args) -> None:
 
 def _check_sweep(args) -> None:
     """Fills in the sweep's defaults and checks them with the library's own rules."""
-    from keras_lrfind import _sweep
+    from keras_lrfind.range_test._sweep import Sweep
 
-    defaults = _sweep.Sweep()
+    defaults = Sweep()
     args.start_lr = defaults.start_lr if args.start_lr is None else args.start_lr
     args.end_lr = defaults.end_lr if args.end_lr is None else args.end_lr
     if args.end_lr <= args.start_lr:
@@ -352,63 +350,9 @@ def _check_sweep(args) -> None:
     # Any further rule of the library's sweep (a limit on num_steps, on end_lr / start_lr),
     # in its own words with the options' names.
     try:
-        _sweep.Sweep(start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps)
+        Sweep(start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps)
     except (TypeError, ValueError) as error:
         message = str(error)
         for name in ("num_steps", "start_lr", "end_lr"):
             message = message.replace(name, "--" + name.replace("_", "-"))
         raise CommandError(message) from None
-
-
-# -- Running, and reporting errors in one line --------------------------------------------------
-
-
-def one_line(error: BaseException) -> str:
-    """The error's message on one line: ANSI colours dropped, whitespace collapsed, capped."""
-    message = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
-    message = " ".join(message.split())
-    if not isinstance(error, (CommandError, *USER_ERRORS)) or not message:
-        message = f"{type(error).__name__}: {message}" if message else type(error).__name__
-    if len(message) > MAX_MESSAGE:
-        message = message[: MAX_MESSAGE - 3] + "..."
-    return message
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Runs the command line; returns the exit status.
-
-    0 on success; 2 for any error of the input or the library (one line on stderr);
-    1 for an unexpected error (one line, and `--traceback` shows where); 130 on Ctrl-C.
-    """
-    args = None
-    try:
-        args = build_parser().parse_args(argv)
-        check_arguments(args)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from keras_lrfind import _commands
-
-        if args.command == "demo":
-            _commands.run_demo(args)
-        else:
-            _commands.run_find(args)
-    except KeyboardInterrupt:
-        if args is not None and args.traceback:
-            raise
-        _print_error("interrupted; the model file was not changed")
-        return 130
-    except (CommandError, *USER_ERRORS) as error:
-        if args is not None and args.traceback:
-            raise
-        _print_error(one_line(error))
-        return 2
-    except Exception as error:
-        if args is not None and args.traceback:
-            raise
-        _print_error(f"{one_line(error)} ({TRACEBACK_HINT})")
-        return 1
-    return 0
-
-
-def _print_error(message: str) -> None:
-    sys.stdout.flush()  # So that the error comes after what the command printed.
-    print(f"{PROG}: error: {message}", file=sys.stderr)

@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 from keras_lrfind import _checks
-from keras_lrfind._curve_checks import cannot_read, first_non_finite, validate_curve
-from keras_lrfind._smoothing import smooth_without_lag
+from keras_lrfind.suggestions._curve_checks import cannot_read, first_non_finite, validate_curve
+from keras_lrfind.suggestions._smoothing import smooth_without_lag
 
 MIN_POINTS = 5
 """Fewest finite points `one_cycle` reads: the width of its running median."""

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from keras_lrfind import _checks, _tfds
+from keras_lrfind import _checks
+from keras_lrfind.datasets import _tfds
 
 if TYPE_CHECKING:
     import tensorflow as tf

@@ -42,7 +42,7 @@ import math
 import numpy as np
 
 from keras_lrfind import suggestions
-from keras_lrfind._sweep import default_num_steps
+from keras_lrfind.range_test._sweep import default_num_steps
 
 NUM_CANDIDATES = 4
 """The candidate peaks, log-spaced across the bracket (3.2 times apart)."""

@@ -21,11 +21,12 @@ import time
 import keras
 import numpy as np
 
-from keras_lrfind import _compat, _data, _distribution
-from keras_lrfind._probe_data import ProbeData
-from keras_lrfind._state import StateSnapshot
-from keras_lrfind.finder import LRFinder
+from keras_lrfind import _data
+from keras_lrfind._compat import optimizers, trainer
+from keras_lrfind.range_test import LRFinder, _distribution
+from keras_lrfind.range_test._snapshot import StateSnapshot
 from keras_lrfind.schedules import OneCycle
+from keras_lrfind.search._data import ProbeData
 
 
 def _forget_compiled_functions(model) -> None:
@@ -33,8 +34,8 @@ def _forget_compiled_functions(model) -> None:
 
     `steps_per_execution` is traced into both, so both go when it changes.
     """
-    _compat.forget_train_function(model)
-    model.test_function = None  # As `forget_train_function` (not yet in `_compat`).
+    trainer.forget_train_function(model)
+    trainer.forget_test_function(model)
 
 
 @keras.saving.register_keras_serializable(package="keras_lrfind")
@@ -76,7 +77,7 @@ class _ProbeControl(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.learning_rates is not None and self.done < self.steps:
-            _compat.sync_model_state(self)
+            trainer.sync_model_state(self)
             variable = self.model.optimizer.learning_rate
             variable.assign(np.asarray(self.learning_rates[self.done], dtype=variable.dtype))
 
@@ -204,13 +205,13 @@ class ProbeSession:
         self._schedule = (
             None
             if isinstance(optimizer.learning_rate, keras.Variable)
-            else _compat.learning_rate_schedule(optimizer)
+            else optimizers.learning_rate_schedule(optimizer)
         )
         self._first_step = int(keras.ops.convert_to_numpy(optimizer.iterations))
         self._snapshot = StateSnapshot(model)
         self._batch_norm = batch_norm_layers(model)
         if self._saved_steps_per_execution != 1:
-            _compat.set_steps_per_execution(model, 1)  # `_ProbeControl` acts on every step.
+            trainer.set_steps_per_execution(model, 1)  # `_ProbeControl` acts on every step.
             _forget_compiled_functions(model)
         return self
 
@@ -222,7 +223,7 @@ class ProbeSession:
         self._snapshot.restore()
         if self._schedule is not None:
             model.optimizer.learning_rate = self._schedule
-        _compat.set_steps_per_execution(model, self._saved_steps_per_execution)
+        trainer.set_steps_per_execution(model, self._saved_steps_per_execution)
         if self._schedule is not None or self._saved_steps_per_execution != 1:
             _forget_compiled_functions(model)
         model.stop_training = self._saved_stop_training

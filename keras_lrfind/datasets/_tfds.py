@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_lrfind import _compat
+from keras_lrfind._compat import tfds as compat_tfds
 
 DIGITS = "digits"
 DIGITS_TFDS_NAME = "sklearn_digits"
@@ -44,7 +44,7 @@ def prepared_builder(name: str, data_dir: Any, *, download: bool) -> Any:
         root = _default_digits_data_dir() if data_dir is None else data_dir
         builder = builder_cls(data_dir=os.path.expanduser(os.fspath(root)))
         if not builder.is_prepared():
-            _compat.prepare_tfds_quietly(builder)
+            compat_tfds.prepare_tfds_quietly(builder)
         return builder
 
     builder = tfds_builder(name, data_dir)

@@ -16,7 +16,6 @@ import os
 import numpy as np
 
 from keras_lrfind import _checks
-from keras_lrfind._sweep import Sweep
 
 FORMAT = "keras_lrfind.LRFinderResult"
 VERSION = 1
@@ -44,7 +43,7 @@ def _decode(name: str, values):
     return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
 
 
-def to_dict(result, sweep: Sweep) -> dict:
+def to_dict(result, sweep) -> dict:
     """The JSON-ready values of `result`, whose sweep is `sweep`."""
     return {
         "format": FORMAT,
@@ -96,7 +95,7 @@ def from_dict(data) -> dict:
                 f"every field `to_json()` writes: {', '.join(FIELDS)}."
             )
     return {
-        "sweep": Sweep.from_dict(data),
+        "sweep": {name: data[name] for name in (*FIELDS[:6], "mode") if name in data},
         "stop_reason": data["stop_reason"],
         **{name: _decode(name, data[name]) for name in CURVES},
     }

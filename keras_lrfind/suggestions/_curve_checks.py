@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from keras_lrfind import _checks
-from keras_lrfind._smoothing import smooth_without_lag
+from keras_lrfind.suggestions._smoothing import smooth_without_lag
 
 
 def validate_curve(learning_rates, losses):

@@ -6,8 +6,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from keras_lrfind import _checks, _curve_checks
-from keras_lrfind import suggestions as _suggestions
+from keras_lrfind import _checks
+from keras_lrfind.suggestions import _curve_checks
+from keras_lrfind.suggestions import _methods as _suggestions
 
 # fastai drops the last 5 points (and the first `num_it // 10`) before suggesting.
 SKIP_END = 5

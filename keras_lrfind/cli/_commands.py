@@ -11,7 +11,8 @@ import math
 import time
 import warnings
 
-from keras_lrfind.cli import CommandError, output_files, parse_data_spec
+from keras_lrfind.cli._arguments import CommandError, output_files, parse_data_spec
+from keras_lrfind.outputs.plotting import offscreen_axes
 
 # The shuffle buffer of `find --best`'s training data (examples).
 _SHUFFLE_BUFFER = 10_000
@@ -88,7 +89,7 @@ def run_demo(args) -> None:
         print(f"   warning: {warning.message}")
 
     result.to_json(out / "lr_find.json")
-    ax = result.plot(keras_lrfind.plotting.offscreen_axes())
+    ax = result.plot(offscreen_axes())
     ax.figure.savefig(out / "lr_find.png", dpi=110)
     print(f"\n   Wrote {out / 'lr_find.png'} and {out / 'lr_find.json'}")
 
@@ -153,7 +154,7 @@ def load_compiled_model(path):
     """The compiled Keras model saved in `path`, or a `CommandError` saying what is wrong."""
     import keras
 
-    from keras_lrfind import _compat
+    from keras_lrfind._compat import trainer
 
     try:
         model = keras.saving.load_model(path)
@@ -161,7 +162,7 @@ def load_compiled_model(path):
         raise CommandError(
             f"could not load {path} as a Keras model ({type(error).__name__}: {error})"
         ) from None
-    if not _compat.is_compiled(model):
+    if not trainer.is_compiled(model):
         raise CommandError(
             f"the model in {path} is not compiled: call model.compile(optimizer=..., "
             "loss=...) before model.save(), so the test uses your optimizer and loss."
@@ -180,7 +181,7 @@ def _run_range_test(args, model, train) -> None:
     print(f"{result!r}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", keras_lrfind.LRFinderWarning)
-        ax = result.plot(keras_lrfind.plotting.offscreen_axes())
+        ax = result.plot(offscreen_axes())
         ax.figure.savefig(png_path, dpi=110)
         print(f"Wrote {json_path} and {png_path}")
         _write_tensorboard(args, result)
@@ -210,7 +211,7 @@ def _run_best(args, model, train, validation) -> None:
         details.range_test.to_json(json_path)
         written.insert(0, json_path)
         _write_tensorboard(args, details.range_test)
-    ax = details.plot(keras_lrfind.plotting.offscreen_axes())
+    ax = details.plot(offscreen_axes())
     ax.figure.savefig(png_path, dpi=110)
     print(f"{details!r}")
     print(f"Validation: {details.validation}")
@@ -220,7 +221,7 @@ def _run_best(args, model, train, validation) -> None:
 
 def _write_tensorboard(args, result) -> None:
     if args.log_dir is not None:
-        from keras_lrfind import tensorboard
+        from keras_lrfind.outputs import tensorboard
 
         tensorboard.write_result(result, args.log_dir)
         print(f"Wrote the range test to TensorBoard in {args.log_dir}")

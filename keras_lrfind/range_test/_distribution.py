@@ -4,14 +4,14 @@ The Keras distribution API on JAX (`keras.distribution.DataParallel`) keeps one 
 per variable and needs nothing here. A `tf.distribute` strategy keeps one copy of each
 variable per replica (`_state.StateSnapshot` saves each copy). Two combinations do not work
 in Keras up to 3.15.1, each for a Keras bug: they are refused with an error naming them, as
-long as the running Keras has the bug (`_compat.has_keras_bug`).
+long as the running Keras has the bug (`versions.has_keras_bug`).
 """
 
 from __future__ import annotations
 
 import keras
 
-from keras_lrfind import _compat
+from keras_lrfind._compat import distribute, versions
 
 
 def _num_workers(strategy) -> int:
@@ -28,8 +28,8 @@ def check_fit_runs(model) -> None:
         ValueError: For `tf.distribute.MultiWorkerMirroredStrategy` with more than one
             worker, under which Keras 3's `model.fit` fails.
     """
-    strategy = _compat.multi_worker_strategy(model)
-    if strategy is None or not _compat.has_keras_bug("fit_fails_with_several_workers"):
+    strategy = distribute.multi_worker_strategy(model)
+    if strategy is None or not versions.has_keras_bug("fit_fails_with_several_workers"):
         return
     num_workers = _num_workers(strategy)
     if num_workers > 1:
@@ -59,8 +59,8 @@ def check_loss_scaling(model) -> None:
     """
     if not isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer):
         return
-    num_replicas = _compat.num_replicas(model)
-    if num_replicas > 1 and _compat.has_keras_bug("loss_scale_checks_first_replica_only"):
+    num_replicas = distribute.num_replicas(model)
+    if num_replicas > 1 and versions.has_keras_bug("loss_scale_checks_first_replica_only"):
         raise ValueError(
             "The range test does not support loss scaling (a `LossScaleOptimizer`, as the "
             "`mixed_float16` policy uses) under a `tf.distribute` strategy with more than one "

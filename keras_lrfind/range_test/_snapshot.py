@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_lrfind import _compat
+from keras_lrfind._compat import distribute
 
 
 class StateSnapshot:
@@ -42,7 +42,7 @@ class StateSnapshot:
             self._seen.add(id(variable))
             self.variables.append(variable)
             self.values.append(np.array(variable.numpy(), copy=True))
-            replicas = _compat.replica_variables(variable)
+            replicas = distribute.replica_variables(variable)
             self.replica_values.append(
                 None
                 if replicas is None

@@ -1,0 +1,11 @@
+"""`find_best_learning_rate`: the peak of a one-cycle training, chosen by short probe trainings.
+
+The data the probes train on and are judged on (`_data`), how the search spends its steps
+and reads its probes (`_plan`), the probe trainings on the user's model (`_probes`), the
+search itself (`_find_best`) and what it returns on request (`_result`).
+"""
+
+from keras_lrfind.search._find_best import find_best_learning_rate
+from keras_lrfind.search._result import ProbeResult
+
+__all__ = ["ProbeResult", "find_best_learning_rate"]
