@@ -618,7 +618,7 @@ class TestLRFinderErrors:
 
     def test_not_a_model(self):
         """Something that is not a Keras model is refused."""
-        with pytest.raises(TypeError, match=r"`model` must be a Keras 3.*Received: model of"):
+        with pytest.raises(TypeError, match=r"`model` must be a Keras 3.*Received: model="):
             keras_lrfind.LRFinder(object())
 
     def test_empty_arrays(self):

@@ -513,7 +513,7 @@ BAD_INPUT = [
     (dict(validation_data=[1, 2]), TypeError, r"`validation_data` must be `\(x_val, y_val\)`"),
     (dict(model=uncompiled()), RuntimeError, r"The model must be compiled"),
     (dict(model="model"), TypeError, r"`model` must be a Keras 3 `keras.Model`"),
-    (dict(model=unbuilt()), ValueError, r"`model` must be built before the search"),
+    (dict(model=unbuilt()), ValueError, r"`model` must be built, so that its weights"),
 ]
 
 

@@ -50,7 +50,7 @@ _SCALARS = (
 _CANNOT_READ = "cannot read this curve"
 
 
-def _checked_log_dir(log_dir) -> str:
+def checked_log_dir(log_dir) -> str:
     """Checks that `log_dir` is a path and that TensorBoard is installed; returns a `str`.
 
     Called where `log_dir` is given, so a missing package fails before any training.
@@ -108,7 +108,7 @@ def write_result(result, log_dir: str | os.PathLike) -> None:
     """
     if not all(hasattr(result, name) for name in ("learning_rates", "losses", "suggestions")):
         raise _checks.type_error("result", result, "an `LRFinderResult`")
-    log_dir = _checked_log_dir(log_dir)
+    log_dir = checked_log_dir(log_dir)
 
     writer = _EventWriter(log_dir)
     try:

@@ -1,4 +1,5 @@
-"""`LRFinderCallback`: the learning-rate range test as a Keras callback."""
+"""`LRFinderCallback`: the learning-rate range test as a Keras callback, and the
+`SweepRecorder` behind it (which `LRFinder` uses with a session of its own)."""
 
 from __future__ import annotations
 
@@ -7,52 +8,229 @@ import os
 import warnings
 
 import keras
-import numpy as np
 
 from keras_lrfind import _checks
-from keras_lrfind._compat import optimizers, trainer
+from keras_lrfind._compat import trainer
 from keras_lrfind.outputs import tensorboard
-from keras_lrfind.range_test import _distribution
 from keras_lrfind.range_test._result import LRFinderResult, LRFinderWarning
-from keras_lrfind.range_test._snapshot import StateSnapshot
+from keras_lrfind.range_test._session import LearningRatePlan, ModelSession, check_model
 from keras_lrfind.range_test._sweep import Recording, Sweep, SweepFields, step_mode_argument
 from keras_lrfind.range_test._validation_data import validation_batches
 
 
-def check_model(model, *, before_fit: bool = False) -> None:
-    """Raises unless a range test can run on `model`; touches nothing.
+class SweepRecorder(SweepFields, keras.callbacks.Callback):
+    """The range test inside `fit`: drives the sweep, records the curve, stops the run.
+
+    The machinery of `LRFinderCallback` (its public face) and of `LRFinder`, which builds
+    one with the `session` it opened before `fit` and restores the model itself once `fit`
+    returns (`restore=None`: the callback leaves the restore to its owner).
 
     Args:
-        model: The model the test will train.
-        before_fit: Whether `fit` has not started yet (then strategies under which `fit`
-            itself fails are refused too).
-
-    Raises:
-        RuntimeError: If the model is not compiled.
-        ValueError: For a distribution Keras cannot run the test under, or an optimizer
-            built for other trainable variables than the model has now.
+        sweep: The validated sweep.
+        session: The `ModelSession` to record into. Defaults to `None`: a session of its
+            own, opened in `on_train_begin`.
+        restore: At the end of `fit`: `True` restores everything, `False` only the
+            learning rate, `None` nothing (the session's owner restores).
+        validation_data: As `LRFinderCallback`'s. Defaults to `None`.
+        validation_batch_size: As `LRFinderCallback`'s. Defaults to `None`.
+        verbose: `1` prints a summary when the test ends. Defaults to `0`.
+        log_dir: As `LRFinderCallback`'s. Defaults to `None`.
     """
-    if not trainer.is_compiled(model):
-        raise RuntimeError(
-            "The model must be compiled before the range test: call "
-            "`model.compile(optimizer=..., loss=...)` first, with the optimizer and loss "
-            "you will train with."
+
+    def __init__(
+        self,
+        sweep: Sweep,
+        *,
+        session: ModelSession | None = None,
+        restore: bool | None = True,
+        validation_data=None,
+        validation_batch_size: int | None = None,
+        verbose: int = 0,
+        log_dir: str | os.PathLike | None = None,
+    ):
+        super().__init__()
+        self._sweep = sweep
+        self._given_session = session
+        self.restore_state = restore
+        self.verbose = verbose
+        self._validation_batches = validation_batches(validation_data, validation_batch_size)
+        self.log_dir = None if log_dir is None else tensorboard.checked_log_dir(log_dir)
+        self._result = None
+        self._session = None  # The session `restore()` still has to close.
+
+    # -- The run -------------------------------------------------------------------------
+
+    def on_train_begin(self, logs=None):
+        model = self.model
+        check_model(model)
+        sweep = self._planned_sweep(model)
+        self._run = sweep
+        self._recording = Recording(sweep)
+        self._result = None
+        self._tracker_resets = trainer.batch_loss_resets(model)
+        self._tracker_checked = False
+        session = self._session = self._given_session or ModelSession(model)
+        session.save(inside_fit=True)
+        session.drive(LearningRatePlan(sweep.learning_rate, sweep.schedule()))
+        # A loss scaler skips steps with non-finite gradients without advancing
+        # `iterations`, which the in-graph sweep reads; see `on_train_batch_end`.
+        self._counts_skipped_steps = not session.drives_a_variable and isinstance(
+            model.optimizer, keras.optimizers.LossScaleOptimizer
         )
-    unknown = optimizers.variables_unknown_to_optimizer(model)
-    if unknown:
-        raise ValueError(
-            "The model's optimizer was built with other trainable variables than the model "
-            f"has now ({len(unknown)} unknown to it, e.g. `{unknown[0].path}`): `trainable` "
-            "changed after `compile` (a backbone unfrozen?). Call `model.compile(...)` again "
-            "before the range test, as before training, or the test trains the old "
-            "variables only."
+
+    def _planned_sweep(self, model) -> Sweep:
+        """Checks the run, and returns the sweep with its length resolved."""
+        steps_per_execution = getattr(model, "steps_per_execution", 1)
+        if steps_per_execution != 1:
+            raise ValueError(
+                "`LRFinderCallback` records the loss of every step, which Keras shows "
+                "callbacks only with `steps_per_execution=1`. Received: "
+                f"steps_per_execution={steps_per_execution}. Compile with "
+                "`steps_per_execution=1` for the range test, or use `keras_lrfind.LRFinder`, "
+                "which switches it for the test and back."
+            )
+        steps_per_epoch = self.params.get("steps")
+        epochs = self.params.get("epochs", 1)
+        sweep = self._sweep.with_default_length(
+            steps_per_epoch,
+            data="The epoch length",
+            fix="`LRFinderCallback(num_steps=...)`",
         )
-    if before_fit:
-        _distribution.check_fit_runs(model)
-    _distribution.check_loss_scaling(model)
+        planned = sweep.num_steps
+        if steps_per_epoch is not None and steps_per_epoch * epochs < planned:
+            needed = math.ceil(planned / steps_per_epoch)
+            raise ValueError(
+                f"The range test needs {planned} steps but `fit` will run only "
+                f"{steps_per_epoch * epochs} ({steps_per_epoch} steps x {epochs} epochs). "
+                f"Pass `epochs={needed}` to `fit` (the test stops training once done), or "
+                "`num_steps` to accept a shorter sweep."
+            )
+        return sweep
+
+    def on_train_batch_begin(self, batch, logs=None):
+        recording = self._recording
+        if recording.stop_reason is not None:
+            return
+        trainer.sync_model_state(self)
+        step = len(recording.losses)
+        if step & (step - 1) == 0 and step > 0 and not self._session.weights_finite():
+            # Checked before steps 1, 2, 4, 8, ... (a cost of log2(num_steps) reads): a NaN
+            # or infinite weight (NaN in the data, say) makes every later loss meaningless,
+            # even where the loss itself stays finite.
+            recording.stop_reason = "non_finite_weights"
+            self.model.stop_training = True
+            return
+        self._learning_rate = self._session.before_step(step)
+        for assign, zero in self._tracker_resets:  # The loss tracker's total and count.
+            assign(zero)
+
+    def on_train_batch_end(self, batch, logs=None):
+        recording = self._recording
+        if recording.stop_reason is not None:
+            return
+        if self._counts_skipped_steps:
+            self._count_skipped_step(len(recording.losses))
+        loss = float(logs["loss"])
+        if not self._tracker_checked:
+            self._tracker_checked = True
+            self._find_loss_tracker(loss)
+        validation_loss = None if self._validation_batches is None else self._validation_loss()
+        if logs is not None:  # For callbacks after this one, e.g. Keras' TensorBoard.
+            logs["learning_rate"] = self._learning_rate
+        if recording.add(self._learning_rate, loss, validation_loss):
+            self.model.stop_training = True
+
+    def _find_loss_tracker(self, loss):
+        """At the first step, finds the metric whose running mean `logs["loss"]` reports.
+
+        The trainer's tracker is named "loss"; a custom `train_step` may report another
+        one (see `trainer.loss_trackers`). Its total and count are emptied before every
+        later step, so that each recorded value is the loss of its own batch. A value that
+        no metric gives is taken as the batch's loss itself.
+        """
+        if math.isfinite(loss):
+            trackers = trainer.loss_trackers(self.model, loss)  # On JAX, `self.model` syncs.
+            if trackers:
+                self._tracker_resets = trackers
+
+    def _count_skipped_step(self, step):
+        """Keeps the sweep schedule at one rate per batch when the loss scaler skips a step.
+
+        A skipped step applies no update and leaves `iterations` where it was, so the
+        in-graph sweep would give the next batch this batch's rate again. Advancing
+        `iterations` by hand keeps the rule of the float path: every batch, applied or
+        skipped, uses up its own point of the sweep.
+        """
+        iterations = self.model.optimizer.iterations  # On JAX, `self.model` syncs state.
+        expected = self._session.first_step + step + 1
+        if int(iterations.numpy()) < expected:
+            iterations.assign(expected)
+
+    def _validation_loss(self) -> float:
+        total, count = 0.0, 0
+        for x, y in self._validation_batches:
+            logs = self.model.test_on_batch(x, y, return_dict=True)
+            size = len(x)
+            total += float(logs["loss"]) * size
+            count += size
+        return total / count
+
+    def on_train_end(self, logs=None):
+        if self._session is None:
+            return
+        recording = self._recording
+        if recording.stop_reason in (None, "completed") and not self._session.weights_finite():
+            recording.stop_reason = "non_finite_weights"  # In the steps since the last check.
+        self._result = LRFinderResult(
+            recording.learning_rates,
+            recording.losses,
+            recording.smoothed_losses,
+            recording.stop_reason or "data_exhausted",
+            **self._run.to_dict(),
+            validation_losses=(
+                recording.validation_losses if self._validation_batches is not None else None
+            ),
+        )
+        self.restore()
+        if self.log_dir is not None:
+            self._result.to_tensorboard(self.log_dir)
+        if self._result.stop_reason == "data_exhausted":
+            last = recording.learning_rates[-1] if recording.learning_rates else self.start_lr
+            warnings.warn(
+                f"The range test ran {self._result.num_recorded} of {self._run.num_steps} "
+                f"steps before the data or `fit` ended: the curve stops at lr={last:.3g}.",
+                LRFinderWarning,
+                stacklevel=2,
+            )
+        if self.verbose:
+            print(f"LR range test: {self._result!r}")
+
+    # -- Restoring -----------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Undoes what the test did to the model; safe to call more than once.
+
+        Called at the end of `fit`, and on leaving a `with` block. Restores the learning
+        rate (or schedule) and `stop_training`, and, when `restore=True`, every weight,
+        optimizer and metric variable. A recorder whose session belongs to `LRFinder`
+        leaves the restore to it.
+        """
+        session, self._session = self._session, None
+        if session is not None and self.restore_state is not None:
+            session.restore(weights=self.restore_state)
+
+    @property
+    def result(self) -> LRFinderResult:
+        """The curve of the last run."""
+        if self._result is None:
+            raise RuntimeError(
+                "No range test has finished yet: pass the callback to `model.fit(..., "
+                "callbacks=[cb])` first."
+            )
+        return self._result
 
 
-class LRFinderCallback(SweepFields, keras.callbacks.Callback):
+class LRFinderCallback(SweepRecorder):
     """Runs the learning-rate range test inside your own `model.fit` call.
 
     The learning rate grows from `start_lr` to `end_lr` over `num_steps` optimizer steps,
@@ -157,236 +335,15 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         log_dir: str | os.PathLike | None = None,
         mode: str | None = None,
     ):
-        super().__init__()
         step_mode = step_mode_argument(step_mode, mode)
-        self._sweep = Sweep(start_lr, end_lr, num_steps, step_mode, smoothing, diverge_threshold)
-        self.restore_state = _checks.boolean("restore", restore)
-        self.verbose = _checks.one_of("verbose", verbose, (0, 1))
-        self._validation_batches = validation_batches(validation_data, validation_batch_size)
-        self.log_dir = None if log_dir is None else tensorboard._checked_log_dir(log_dir)
-        self._result = None
-        self._pending = None  # What `restore()` still has to undo.
-        # `LRFinder` restores after `fit` returns, once every callback's `on_train_end` ran.
-        self._restore_on_train_end = True
-
-    @classmethod
-    def _for_sweep(cls, sweep: Sweep, **options) -> LRFinderCallback:
-        """A callback running `sweep`, an already validated `Sweep` (used by `LRFinder`)."""
-        callback = cls(**options)
-        callback._sweep = sweep
-        return callback
-
-    # -- The run -------------------------------------------------------------------------
-
-    def on_train_begin(self, logs=None):
-        model = self.model
-        check_model(model)
-        sweep = self._planned_sweep(model)
-        optimizer = model.optimizer
-
-        self._run = sweep
-        self._recording = Recording(sweep)
-        self._result = None
-        self._tracker_resets = trainer.batch_loss_resets(model)
-        self._tracker_checked = False
-        snapshot = StateSnapshot(model)
-        pending = {
-            "model": model,
-            "stop_training": model.stop_training,
-            "snapshot": snapshot,
-            "schedule": None,
-            "build_wrapper": None,
-        }
-        self._pending = pending
-        if not isinstance(optimizer.learning_rate, keras.Variable):  # Built with a schedule.
-            pending["schedule"] = optimizers.learning_rate_schedule(optimizer)
-            self._first_iteration = int(optimizer.iterations.numpy())
-            optimizer.learning_rate = sweep.schedule(self._first_iteration)
-            model.make_train_function(force=True)
-            self._lr_variable = None
-            self._assign_lr = None
-            # A loss scaler skips steps with non-finite gradients without advancing
-            # `iterations`, which the sweep schedule reads; see `on_train_batch_end`.
-            self._counts_skipped_steps = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-        else:
-            self._lr_variable = optimizer.learning_rate
-            self._lr_dtype = np.dtype(self._lr_variable.dtype)
-            self._assign_lr = optimizers.fast_assign(self._lr_variable)
-            self._counts_skipped_steps = False
-        if trainer.needs_build(model):
-            # TensorFlow builds the model, its optimizer or metrics in the first step: copy
-            # what they hold once built, before the step updates them.
-            pending["build_wrapper"] = trainer.build_before_first_step(
-                model, lambda: snapshot.add_new(model)
-            )
-
-    def _planned_sweep(self, model) -> Sweep:
-        """Checks the run, and returns the sweep with its length resolved."""
-        steps_per_execution = getattr(model, "steps_per_execution", 1)
-        if steps_per_execution != 1:
-            raise ValueError(
-                "`LRFinderCallback` records the loss of every step, which Keras shows "
-                "callbacks only with `steps_per_execution=1`. Received: "
-                f"steps_per_execution={steps_per_execution}. Compile with "
-                "`steps_per_execution=1` for the range test, or use `keras_lrfind.LRFinder`, "
-                "which switches it for the test and back."
-            )
-        steps_per_epoch = self.params.get("steps")
-        epochs = self.params.get("epochs", 1)
-        sweep = self._sweep.with_default_length(
-            steps_per_epoch,
-            data="The epoch length",
-            fix="`LRFinderCallback(num_steps=...)`",
+        super().__init__(
+            Sweep(start_lr, end_lr, num_steps, step_mode, smoothing, diverge_threshold),
+            restore=_checks.boolean("restore", restore),
+            validation_data=validation_data,
+            validation_batch_size=validation_batch_size,
+            verbose=_checks.one_of("verbose", verbose, (0, 1)),
+            log_dir=log_dir,
         )
-        planned = sweep.num_steps
-        if steps_per_epoch is not None and steps_per_epoch * epochs < planned:
-            needed = math.ceil(planned / steps_per_epoch)
-            raise ValueError(
-                f"The range test needs {planned} steps but `fit` will run only "
-                f"{steps_per_epoch * epochs} ({steps_per_epoch} steps x {epochs} epochs). "
-                f"Pass `epochs={needed}` to `fit` (the test stops training once done), or "
-                "`num_steps` to accept a shorter sweep."
-            )
-        return sweep
-
-    def on_train_batch_begin(self, batch, logs=None):
-        recording = self._recording
-        if recording.stop_reason is not None:
-            return
-        trainer.sync_model_state(self)
-        step = len(recording.losses)
-        if step & (step - 1) == 0 and step > 0 and not self._weights_finite():
-            # Checked before steps 1, 2, 4, 8, ... (a cost of log2(num_steps) reads): a NaN
-            # or infinite weight (NaN in the data, say) makes every later loss meaningless,
-            # even where the loss itself stays finite.
-            recording.stop_reason = "non_finite_weights"
-            self.model.stop_training = True
-            return
-        self._learning_rate = self._run.learning_rate(step)
-        if self._assign_lr is not None:
-            self._assign_lr(np.asarray(self._learning_rate, dtype=self._lr_dtype))
-        for assign, zero in self._tracker_resets:  # The loss tracker's total and count.
-            assign(zero)
-
-    def on_train_batch_end(self, batch, logs=None):
-        recording = self._recording
-        if recording.stop_reason is not None:
-            return
-        if self._counts_skipped_steps:
-            self._count_skipped_step(len(recording.losses))
-        loss = float(logs["loss"])
-        if not self._tracker_checked:
-            self._tracker_checked = True
-            self._find_loss_tracker(loss)
-        validation_loss = None if self._validation_batches is None else self._validation_loss()
-        if logs is not None:  # For callbacks after this one, e.g. Keras' TensorBoard.
-            logs["learning_rate"] = self._learning_rate
-        if recording.add(self._learning_rate, loss, validation_loss):
-            self.model.stop_training = True
-
-    def _find_loss_tracker(self, loss):
-        """At the first step, finds the metric whose running mean `logs["loss"]` reports.
-
-        The trainer's tracker is named "loss"; a custom `train_step` may report another
-        one (see `trainer.loss_trackers`). Its total and count are emptied before every
-        later step, so that each recorded value is the loss of its own batch. A value that
-        no metric gives is taken as the batch's loss itself.
-        """
-        if math.isfinite(loss):
-            trackers = trainer.loss_trackers(self.model, loss)  # On JAX, `self.model` syncs.
-            if trackers:
-                self._tracker_resets = trackers
-
-    def _weights_finite(self) -> bool:
-        """Whether every weight of the model is finite (non-float weights always are).
-
-        Checked by the backend where the weights live: one boolean per variable comes to
-        the host, not a copy of the weights (up to the largest variable's size in memory).
-        """
-        for variable in self.model.weights:
-            if "float" in str(variable.dtype):
-                finite = keras.ops.all(keras.ops.isfinite(variable.value))
-                if not bool(keras.ops.convert_to_numpy(finite)):
-                    return False
-        return True
-
-    def _count_skipped_step(self, step):
-        """Keeps the sweep schedule at one rate per batch when the loss scaler skips a step.
-
-        A skipped step applies no update and leaves `iterations` where it was, so the
-        in-graph sweep would give the next batch this batch's rate again. Advancing
-        `iterations` by hand keeps the rule of the float path: every batch, applied or
-        skipped, uses up its own point of the sweep.
-        """
-        iterations = self.model.optimizer.iterations  # On JAX, `self.model` syncs state.
-        expected = self._first_iteration + step + 1
-        if int(iterations.numpy()) < expected:
-            iterations.assign(expected)
-
-    def _validation_loss(self) -> float:
-        total, count = 0.0, 0
-        for x, y in self._validation_batches:
-            logs = self.model.test_on_batch(x, y, return_dict=True)
-            size = len(x)
-            total += float(logs["loss"]) * size
-            count += size
-        return total / count
-
-    def on_train_end(self, logs=None):
-        if self._pending is None:
-            return
-        recording = self._recording
-        if recording.stop_reason in (None, "completed") and not self._weights_finite():
-            recording.stop_reason = "non_finite_weights"  # In the steps since the last check.
-        self._result = LRFinderResult._from_sweep(
-            self._run,
-            learning_rates=recording.learning_rates,
-            losses=recording.losses,
-            smoothed_losses=recording.smoothed_losses,
-            validation_losses=(
-                recording.validation_losses if self._validation_batches is not None else None
-            ),
-            stop_reason=recording.stop_reason or "data_exhausted",
-        )
-        if self._restore_on_train_end:
-            self.restore()
-        if self.log_dir is not None:
-            self._result.to_tensorboard(self.log_dir)
-        if self._result.stop_reason == "data_exhausted":
-            last = recording.learning_rates[-1] if recording.learning_rates else self.start_lr
-            warnings.warn(
-                f"The range test ran {self._result.num_recorded} of {self._run.num_steps} "
-                f"steps before the data or `fit` ended: the curve stops at lr={last:.3g}.",
-                LRFinderWarning,
-                stacklevel=2,
-            )
-        if self.verbose:
-            print(f"LR range test: {self._result!r}")
-
-    # -- Restoring -----------------------------------------------------------------------
-
-    def restore(self) -> None:
-        """Undoes what the test did to the model; safe to call more than once.
-
-        Called at the end of `fit`, by `LRFinder` even when `fit` raised, and on leaving a
-        `with` block. Restores the learning rate (or schedule) and `stop_training`, and, when
-        `restore=True`, every weight, optimizer and metric variable.
-        """
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return
-        model = pending["model"]
-        if pending["build_wrapper"] is not None:
-            trainer.unwrap_train_function(model, pending["build_wrapper"])
-        if self.restore_state:
-            pending["snapshot"].restore()
-        elif self._lr_variable is not None:
-            # Keep the trained weights, but not the sweep's last learning rate.
-            pending["snapshot"].restore(only=self._lr_variable)
-        if pending["schedule"] is not None:
-            model.optimizer.learning_rate = pending["schedule"]
-            model.make_train_function(force=True)
-        model.stop_training = pending["stop_training"]
 
     def __enter__(self):
         return self
@@ -394,13 +351,3 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
     def __exit__(self, *exc_info):
         self.restore()
         return False
-
-    @property
-    def result(self) -> LRFinderResult:
-        """The curve of the last run."""
-        if self._result is None:
-            raise RuntimeError(
-                "No range test has finished yet: pass the callback to `model.fit(..., "
-                "callbacks=[cb])` first."
-            )
-        return self._result

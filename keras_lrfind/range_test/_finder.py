@@ -7,11 +7,11 @@ import os
 
 import keras
 
-from keras_lrfind import _data
-from keras_lrfind._compat import trainer
+from keras_lrfind import _checks, _data
 from keras_lrfind.range_test import _fit_arguments
-from keras_lrfind.range_test._callback import LRFinderCallback, check_model
+from keras_lrfind.range_test._callback import SweepRecorder
 from keras_lrfind.range_test._result import LRFinderResult
+from keras_lrfind.range_test._session import ModelSession, check_model
 from keras_lrfind.range_test._sweep import Sweep, step_mode_argument
 
 
@@ -50,10 +50,7 @@ class LRFinder:
 
     def __init__(self, model: keras.Model):
         if not isinstance(model, keras.Model):
-            raise TypeError(
-                "`model` must be a Keras 3 `keras.Model`. "
-                f"Received: model of type {type(model).__name__}."
-            )
+            raise _checks.type_error("model", model, "a Keras 3 `keras.Model`")
         self.model = model
         self.result: LRFinderResult | None = None
 
@@ -141,26 +138,24 @@ class LRFinder:
         sweep = sweep.with_default_length(
             steps_per_epoch, data="The length of `x`", fix="`find(x, num_steps=...)`"
         )
-        callback = LRFinderCallback._for_sweep(
+        session = ModelSession(model)
+        # The session is restored in `finally`, after every callback's `on_train_end`: a
+        # callback that writes weights when training ends (EarlyStopping's
+        # restore_best_weights) runs before the restore, never after it.
+        recorder = SweepRecorder(
             sweep,
+            session=session,
+            restore=None,
             validation_data=validation_data,
             validation_batch_size=validation_batch_size,
             log_dir=log_dir,
         )
-        # Restored in `finally`, after every callback's `on_train_end`: a callback that
-        # writes weights when training ends (EarlyStopping's restore_best_weights) runs
-        # before the restore, never after it.
-        callback._restore_on_train_end = False
         if steps_per_epoch is None:
             epochs, fit_steps = 1, sweep.num_steps
         else:
             epochs, fit_steps = math.ceil(sweep.num_steps / steps_per_epoch), None
-
-        original_steps_per_execution = model.steps_per_execution
         try:
-            if original_steps_per_execution != 1:
-                trainer.set_steps_per_execution(model, 1)
-                model.make_train_function(force=True)
+            session.isolate()
             model.fit(
                 x,
                 y,
@@ -171,12 +166,9 @@ class LRFinder:
                 class_weight=class_weight,
                 shuffle=shuffle if _data.array_leaves(x) else False,
                 verbose=verbose,
-                callbacks=[callback, *callbacks],
+                callbacks=[recorder, *callbacks],
             )
         finally:
-            callback.restore()
-            if original_steps_per_execution != 1:
-                trainer.set_steps_per_execution(model, original_steps_per_execution)
-                trainer.forget_train_function(model)  # The next `fit` builds it.
-        self.result = callback.result
+            session.restore()
+        self.result = recorder.result
         return self.result

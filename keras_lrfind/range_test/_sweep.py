@@ -163,9 +163,9 @@ class Sweep:
         num_steps = self._length()
         return self._rate(np.arange(num_steps, dtype=np.float64) / (num_steps - 1), np.exp)
 
-    def schedule(self, first_step: int) -> SweepSchedule:
-        """The sweep as a `LearningRateSchedule` counted from optimizer step `first_step`."""
-        return SweepSchedule(self.start_lr, self.end_lr, self._length(), self.step_mode, first_step)
+    def schedule(self) -> SweepSchedule:
+        """The sweep as a `LearningRateSchedule` of the step within the sweep (0 first)."""
+        return SweepSchedule(self.start_lr, self.end_lr, self._length(), self.step_mode)
 
     def _length(self) -> int:
         if self.num_steps is None:
@@ -252,33 +252,31 @@ class SweepFields:
 
 @keras.saving.register_keras_serializable(package="keras_lrfind")
 class SweepSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """The sweep as an in-graph schedule, for optimizers built with a schedule.
+    """The sweep as an in-graph schedule of the step within the sweep (0 first).
 
-    Such optimizers refuse a float learning rate, so the range test swaps their schedule
-    for this one (and back). Its value is computed from the optimizer's own step counter,
-    so it is right at every step whatever the backend or compilation.
+    Optimizers built with a schedule refuse a float learning rate, so the range test
+    swaps their schedule for this one, counted from the optimizer's step at the sweep's
+    start (`OffsetSchedule`), and back. Steps past the sweep hold its last rate.
 
     Args:
         start_lr: The learning rate of the first step.
         end_lr: The learning rate of the last step.
         num_steps: The number of steps.
         step_mode: `"exponential"` or `"linear"`.
-        first_step: The optimizer's `iterations` at the first step of the sweep.
     """
 
-    def __init__(self, start_lr, end_lr, num_steps, step_mode, first_step):
+    def __init__(self, start_lr, end_lr, num_steps, step_mode):
         self.sweep = Sweep(start_lr, end_lr, num_steps, step_mode)
-        self.first_step = int(first_step)
 
     def __call__(self, step):
-        index = keras.ops.cast(step, "float32") - float(self.first_step)
+        index = keras.ops.cast(step, "float32")
         fraction = keras.ops.clip(index / float(self.sweep.num_steps - 1), 0.0, 1.0)
         return self.sweep._rate(fraction, keras.ops.exp)
 
     def get_config(self):
         config = self.sweep.to_dict()
         del config["smoothing"], config["diverge_threshold"]
-        return {**config, "first_step": self.first_step}
+        return config
 
 
 class Recording:

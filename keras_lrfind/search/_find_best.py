@@ -16,33 +16,12 @@ import keras
 import numpy as np
 
 from keras_lrfind import _checks, _data
-from keras_lrfind._compat import trainer
 from keras_lrfind.range_test import _fit_arguments
+from keras_lrfind.range_test._session import check_model
 from keras_lrfind.search import _data as _probe_data
 from keras_lrfind.search import _plan as _probe_plan
 from keras_lrfind.search._probes import ProbeSession, Progress
 from keras_lrfind.search._result import ProbeResult
-
-
-def _check_model(model) -> None:
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            "`model` must be a Keras 3 `keras.Model`. "
-            f"Received: model of type {type(model).__name__}."
-        )
-    if not trainer.is_compiled(model):
-        raise RuntimeError(
-            "The model must be compiled before `find_best_learning_rate`: call "
-            "`model.compile(optimizer=..., loss=...)` first, with the optimizer and loss you "
-            "will train with (the learning rate you pass there is not used)."
-        )
-    if not model.built:
-        raise ValueError(
-            "`model` must be built before the search, so that its weights can be saved and "
-            "restored. Received: an unbuilt model of type "
-            f"{type(model).__name__}. Call `model.build(input_shape)` or call the model on a "
-            "batch first."
-        )
 
 
 def _check_candidates(candidates) -> np.ndarray | None:
@@ -171,7 +150,7 @@ def find_best_learning_rate(
     model.fit(x, y, batch_size=64, epochs=5)
     ```
     """
-    _check_model(model)
+    check_model(model, before_fit=True, built=True)
     epochs = _checks.positive_int("epochs", epochs)
     if budget is not None:
         budget = _checks.fraction(

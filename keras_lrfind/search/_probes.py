@@ -22,41 +22,12 @@ import keras
 import numpy as np
 
 from keras_lrfind import _data
-from keras_lrfind._compat import optimizers, trainer
-from keras_lrfind.range_test import LRFinder, _distribution
-from keras_lrfind.range_test._snapshot import StateSnapshot
+from keras_lrfind._compat import trainer
+from keras_lrfind.range_test._callback import SweepRecorder
+from keras_lrfind.range_test._session import LearningRatePlan, ModelSession
+from keras_lrfind.range_test._sweep import Sweep
 from keras_lrfind.schedules import OneCycle
 from keras_lrfind.search._data import ProbeData
-
-
-def _forget_compiled_functions(model) -> None:
-    """Drops the model's traced train and test steps; the next `fit`/`evaluate` rebuilds them.
-
-    `steps_per_execution` is traced into both, so both go when it changes.
-    """
-    trainer.forget_train_function(model)
-    trainer.forget_test_function(model)
-
-
-@keras.saving.register_keras_serializable(package="keras_lrfind")
-class _ProbeSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """`OneCycle(max_lr, total_steps)` counted from optimizer step `first_step`."""
-
-    def __init__(self, max_lr, total_steps, first_step):
-        self.max_lr = float(max_lr)
-        self.total_steps = int(total_steps)
-        self.first_step = int(first_step)
-        self._one_cycle = OneCycle(self.max_lr, self.total_steps)
-
-    def __call__(self, step):
-        return self._one_cycle(keras.ops.cast(step, "float32") - float(self.first_step))
-
-    def get_config(self):
-        return {
-            "max_lr": self.max_lr,
-            "total_steps": self.total_steps,
-            "first_step": self.first_step,
-        }
 
 
 def one_cycle_values(max_lr: float, steps: int) -> np.ndarray:
@@ -66,20 +37,19 @@ def one_cycle_values(max_lr: float, steps: int) -> np.ndarray:
 
 
 class _ProbeControl(keras.callbacks.Callback):
-    """Writes the probe's learning rate before each step (if given) and stops after `steps`."""
+    """Drives the probe's learning rate before each step and stops after `steps`."""
 
-    def __init__(self, steps: int, learning_rates: np.ndarray | None, progress):
+    def __init__(self, session: ModelSession, steps: int, progress):
         super().__init__()
+        self.session = session
         self.steps = steps
-        self.learning_rates = learning_rates
         self.progress = progress
         self.done = 0
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.learning_rates is not None and self.done < self.steps:
+        if self.session.drives_a_variable and self.done < self.steps:
             trainer.sync_model_state(self)
-            variable = self.model.optimizer.learning_rate
-            variable.assign(np.asarray(self.learning_rates[self.done], dtype=variable.dtype))
+            self.session.before_step(self.done)
 
     def on_train_batch_end(self, batch, logs=None):
         self.done += 1
@@ -192,57 +162,34 @@ class ProbeSession:
         self.progress = progress
         self.steps = 0  # Optimizer steps run so far (range test and probes).
         self.seconds = 0.0
+        self.session = ModelSession(model)
 
     def __enter__(self):
-        model = self.model
-        _distribution.check_fit_runs(model)
-        optimizer = model.optimizer
-        if not optimizer.built:
-            optimizer.build(model.trainable_variables)
-        self._saved_steps_per_execution = model.steps_per_execution
-        self._saved_stop_training = model.stop_training
-        self._saved_history = getattr(model, "history", None)
-        self._schedule = (
-            None
-            if isinstance(optimizer.learning_rate, keras.Variable)
-            else optimizers.learning_rate_schedule(optimizer)
-        )
-        self._first_step = int(keras.ops.convert_to_numpy(optimizer.iterations))
-        self._snapshot = StateSnapshot(model)
-        self._batch_norm = batch_norm_layers(model)
-        if self._saved_steps_per_execution != 1:
-            trainer.set_steps_per_execution(model, 1)  # `_ProbeControl` acts on every step.
-            _forget_compiled_functions(model)
+        self.session.isolate()
+        self.session.save()
+        self._batch_norm = batch_norm_layers(self.model)
         return self
 
     def __exit__(self, *exc_info):
-        model = self.model
-        # Metrics built during the search (a model never trained builds its compiled metrics
-        # in its first `fit`) are emptied; the snapshot then restores all the others.
-        model.reset_metrics()
-        self._snapshot.restore()
-        if self._schedule is not None:
-            model.optimizer.learning_rate = self._schedule
-        trainer.set_steps_per_execution(model, self._saved_steps_per_execution)
-        if self._schedule is not None or self._saved_steps_per_execution != 1:
-            _forget_compiled_functions(model)
-        model.stop_training = self._saved_stop_training
-        model.history = self._saved_history
+        self.session.restore()
         return False
 
     def range_test(self, num_steps: int):
-        """`LRFinder.find` on the probes' training data, `num_steps` steps."""
-        data = self.data
+        """The range test on the probes' training data, `num_steps` steps, in this session."""
+        data, model = self.data, self.model
         start = time.perf_counter()
-        result = LRFinder(self.model).find(
+        sweep = Sweep(num_steps=num_steps)
+        recorder = SweepRecorder(sweep, session=self.session, restore=None)
+        model.fit(
             data.x,
             data.y,
             batch_size=data.batch_size,
-            num_steps=num_steps,
+            epochs=math.ceil(num_steps / data.steps_per_epoch),
             shuffle=False,
             verbose=0,
-            callbacks=[_RangeTestProgress(self.progress), *self.callbacks],
+            callbacks=[recorder, _RangeTestProgress(self.progress), *self.callbacks],
         )
+        result = recorder.result
         self.seconds += time.perf_counter() - start
         self.steps += result.num_recorded
         self.progress.step(num_steps - result.num_recorded)  # A diverged test stops early.
@@ -253,13 +200,12 @@ class ProbeSession:
         validation logs of `model.evaluate`."""
         model, data = self.model, self.data
         start = time.perf_counter()
-        self._snapshot.restore()
-        if self._schedule is None:
-            control = _ProbeControl(steps, one_cycle_values(max_lr, steps), self.progress)
-        else:
-            model.optimizer.learning_rate = _ProbeSchedule(max_lr, steps, self._first_step)
-            model.make_train_function(force=True)
-            control = _ProbeControl(steps, None, self.progress)
+        self.session.reset()
+        values = one_cycle_values(max_lr, steps)
+        self.session.drive(
+            LearningRatePlan(lambda step: float(values[step]), OneCycle(float(max_lr), steps))
+        )
+        control = _ProbeControl(self.session, steps, self.progress)
         model.fit(
             data.x,
             data.y,
