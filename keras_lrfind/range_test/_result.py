@@ -13,7 +13,6 @@ from keras_lrfind import _checks
 from keras_lrfind import suggestions as _suggestions
 from keras_lrfind.outputs import _result_file
 from keras_lrfind.range_test._sweep import Sweep, SweepFields, step_mode_argument
-from keras_lrfind.suggestions import _one_cycle
 from keras_lrfind.suggestions import _result_curve as _curve
 
 # Why a sweep ended. Kept as plain strings so results stay JSON-friendly.
@@ -337,17 +336,11 @@ class LRFinderResult(SweepFields):
         unreadable = _curve.why_unreadable(self, name, skip_start, skip_end)
         if unreadable is not None:
             raise ValueError(unreadable)
-        if warn:
-            messages = _suggestions.check_curve(
-                curve.learning_rates, curve.losses, self.stop_reason, end_lr=self.end_lr
-            )
-            if name == "one_cycle" and _suggestions.is_flat_start(
-                curve.learning_rates, curve.losses, self._diverged
-            ):
-                messages.append(_one_cycle.FLAT_START_MESSAGE)
-            for message in messages:
-                warnings.warn(message, LRFinderWarning, stacklevel=2)
-        return _curve.run(name, curve, self._diverged)
+        raw = _curve.reading(curve, self._diverged)
+        learning_rate, messages = _curve.suggestion(name, curve, raw, self.stop_reason, self.end_lr)
+        for message in messages if warn else ():
+            warnings.warn(message, LRFinderWarning, stacklevel=2)
+        return learning_rate
 
     @property
     def _diverged(self) -> bool:
@@ -398,8 +391,9 @@ class LRFinderResult(SweepFields):
         curve = self.curve(skip_start, skip_end)
         if self.stop_reason == "non_finite_weights":  # Nothing was measured.
             return dict.fromkeys(names)
+        raw = _curve.reading(curve, self._diverged)
         return {
-            name: _curve.run(name, curve, self._diverged) if _curve.can_read(name, curve) else None
+            name: _curve.run(name, curve, raw) if _curve.can_read(name, curve) else None
             for name in names
         }
 

@@ -35,7 +35,6 @@ from keras_lrfind import _checks
 from keras_lrfind.suggestions._batch_size import BATCH_SIZE_RULES, scale_for_batch_size
 from keras_lrfind.suggestions._curve_checks import (
     MIN_TRUSTED_POINTS,
-    NOISE_RATIO,
     RISE_RATIO,
     cannot_read,
     check_curve,
@@ -58,6 +57,7 @@ from keras_lrfind.suggestions._one_cycle import (
     is_flat_start,
     one_cycle,
 )
+from keras_lrfind.suggestions._reading import NOISE_RATIO
 from keras_lrfind.suggestions._smoothing import smooth_without_lag
 
 __all__ = [

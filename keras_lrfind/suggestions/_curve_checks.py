@@ -1,72 +1,26 @@
-"""Checks of a range-test curve: is it valid input, can it be trusted, why is it too short.
+"""Checks of a range-test curve: can it be trusted, why is it too short.
 
-`validate_curve` refuses input no suggestion method can read (the argument checks
-of every method). `check_curve` returns the reasons not to trust a valid curve
-(`LRFinderResult.suggest()` warns with them). `short_curve_message` says why a
-range test's curve left a method too few points after trimming.
+`check_curve` (on a `CurveReading`: `messages`) returns the reasons not to trust a valid
+curve (`LRFinderResult.suggest()` warns with them). `short_curve_message` says why a range
+test's curve left a method too few points after trimming.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from keras_lrfind import _checks
-from keras_lrfind.suggestions._smoothing import smooth_without_lag
-
-
-def validate_curve(learning_rates, losses):
-    """Checks a curve and returns it as two float64 arrays.
-
-    The learning rates must be positive, finite and strictly increasing; the losses
-    may hold NaN or infinite values (each method cuts the curve at the first one).
-    """
-    learning_rates = _checks.as_float_array("learning_rates", learning_rates)
-    losses = _checks.as_float_array("losses", losses)
-    if len(learning_rates) != len(losses):
-        raise ValueError(
-            "`learning_rates` and `losses` must have the same length. "
-            f"Received: len(learning_rates)={len(learning_rates)}, len(losses)={len(losses)}."
-        )
-    bad = np.flatnonzero(~np.isfinite(learning_rates))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            "`learning_rates` must be finite. "
-            f"Received: learning_rates[{i}]={float(learning_rates[i])!r}."
-        )
-    bad = np.flatnonzero(learning_rates <= 0)
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            "`learning_rates` must be positive. "
-            f"Received: learning_rates[{i}]={float(learning_rates[i])!r}."
-        )
-    bad = np.flatnonzero(np.diff(learning_rates) <= 0)
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            "`learning_rates` must be strictly increasing. "
-            f"Received: learning_rates[{i}]={float(learning_rates[i])!r} followed by "
-            f"learning_rates[{i + 1}]={float(learning_rates[i + 1])!r}."
-        )
-    return learning_rates, losses
-
-
-def first_non_finite(values):
-    """The index of the first NaN or infinite value, or `None` if all are finite."""
-    bad = np.flatnonzero(~np.isfinite(values))
-    return int(bad[0]) if bad.size else None
-
+from keras_lrfind.suggestions._reading import (
+    NOISE_RATIO,
+    CurveReading,
+    first_non_finite,
+    read,
+    validate_curve,
+)
 
 # -- Telling the user when not to trust a curve ----------------------------------------------
 
 MIN_TRUSTED_POINTS = 20
 """Fewer points than this after trimming give a warning: the curve is too short to read."""
-
-NOISE_RATIO = 0.5
-"""A curve whose batch-to-batch noise exceeds this fraction of its drop is too noisy.
-
-On the benchmark tasks' healthy curves the ratio is 0.03 to 0.13."""
 
 RISE_RATIO = 0.25
 """A completed sweep whose loss never climbs back this fraction of its drop never diverged."""
@@ -95,38 +49,39 @@ def check_curve(learning_rates, raw_losses, stop_reason="completed", *, end_lr=N
     Returns:
         A list of messages, empty for a healthy curve.
     """
-    learning_rates, raw = validate_curve(learning_rates, raw_losses)
-    cut = first_non_finite(raw)
-    if cut is not None:
-        learning_rates, raw = learning_rates[:cut], raw[:cut]
-    count = len(raw)
+    return messages(read(learning_rates, raw_losses), stop_reason, end_lr)
+
+
+def messages(reading: CurveReading, stop_reason="completed", end_lr=None) -> list[str]:
+    """`check_curve` on a reading."""
+    learning_rates = reading.learning_rates
+    count = len(reading)
     if count < MIN_TRUSTED_POINTS:
         return [
             f"Only {count} points remain after trimming the range-test curve (at least "
             f"{MIN_TRUSTED_POINTS} are needed to read it): the suggestion is unreliable. Run "
             "more steps (`num_steps`), or start lower if the loss diverged early."
         ]
-    smoothed, drop, noise, decreased = _reading(learning_rates, raw)
-    lowest = int(np.argmin(smoothed))
-    if not decreased:
+    smoothed, drop, noise, lowest = reading.smoothed, reading.drop, reading.noise, reading.lowest
+    if not reading.decreased:
         return [
             "The loss never decreased during the range test: the model may not be learning "
             "(check the data, labels and loss) or `start_lr` is already too high "
             f"(start_lr={learning_rates[0]:.3g}). The suggestion is unreliable."
         ]
-    messages = []
+    found = []
     if stop_reason == "completed" and np.max(smoothed[lowest:]) - smoothed[lowest] < (
         RISE_RATIO * drop
     ):
         reached = f"end_lr={learning_rates[-1]:.3g}"
         if end_lr is not None and end_lr != learning_rates[-1]:
             reached = f"end_lr={end_lr:.3g}; the curve read ends at lr={learning_rates[-1]:.3g}"
-        messages.append(
+        found.append(
             f"The range test ended without the loss rising again ({reached}): the largest "
             "usable learning rate is probably higher. Rerun with a larger `end_lr`."
         )
     if noise > NOISE_RATIO * drop:
-        messages.append(
+        found.append(
             f"The range-test curve is too noisy to read: the noise of the batch losses "
             f"({noise:.3g}) exceeds half of the loss's drop ({drop:.3g}). For a learning "
             "rate read from short trainings instead, use "
@@ -134,36 +89,14 @@ def check_curve(learning_rates, raw_losses, stop_reason="completed", *, end_lr=N
             "curve (a 3x longer test or `validation_data` did not help the default "
             "suggestion on the benchmark, `benchmarks/results/range_test_variants.md`)."
         )
-    return messages
-
-
-def _reading(learning_rates, raw):
-    """`(smoothed, drop, noise, decreased)` of a finite curve: the lag-free smoothed loss,
-    its drop from the start (the median of the first tenth) to its lowest point, the noise
-    of the raw losses around it (a robust standard deviation), and whether the loss
-    decreased at all (dropped, with its lowest point after the first tenth)."""
-    smoothed = smooth_without_lag(learning_rates, raw)
-    head = max(3, len(raw) // 10)
-    start = float(np.median(smoothed[:head]))
-    lowest = int(np.argmin(smoothed))
-    drop = start - float(smoothed[lowest])
-    residuals = raw - smoothed
-    noise = float(np.median(np.abs(residuals - np.median(residuals)))) / 0.6745
-    return smoothed, drop, noise, bool(drop > 0 and lowest >= head)
+    return found
 
 
 def cannot_read(learning_rates, raw_losses) -> bool:
     """Whether a curve's valley says nothing: its loss never decreased, or its noise exceeds
     `NOISE_RATIO` times its drop (the two warnings of `check_curve` that say so). Reads the
     finite points before the first non-finite loss; False with fewer than 5 of them."""
-    learning_rates, raw = validate_curve(learning_rates, raw_losses)
-    cut = first_non_finite(raw)
-    if cut is not None:
-        learning_rates, raw = learning_rates[:cut], raw[:cut]
-    if len(raw) < 5:
-        return False
-    _, drop, noise, decreased = _reading(learning_rates, raw)
-    return not decreased or noise > NOISE_RATIO * drop
+    return read(learning_rates, raw_losses).unreadable
 
 
 # -- Saying why a trimmed curve is too short -------------------------------------------------

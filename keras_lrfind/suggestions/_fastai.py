@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from keras_lrfind import _checks
-from keras_lrfind.suggestions._curve_checks import first_non_finite, validate_curve
+from keras_lrfind.suggestions._reading import first_non_finite, validate_curve
 
 MIN_POINTS = {"valley": 2, "slide": 16, "minimum": 1, "steep": 2}
 """Fewest curve points each fastai method accepts (after the cut at a non-finite loss);

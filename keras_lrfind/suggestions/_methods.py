@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from keras_lrfind import _checks
 from keras_lrfind.suggestions import _fastai, _one_cycle
-from keras_lrfind.suggestions._curve_checks import first_non_finite, validate_curve
 from keras_lrfind.suggestions._fastai import minimum, slide, steep, valley
 from keras_lrfind.suggestions._one_cycle import one_cycle
+from keras_lrfind.suggestions._reading import first_non_finite, validate_curve
 
 MIN_POINTS = {"one_cycle": _one_cycle.MIN_POINTS, **_fastai.MIN_POINTS}
 """Fewest curve points each method accepts (after the cut at a non-finite loss).

@@ -3,25 +3,16 @@ the `divergence_point`. Public through `keras_lrfind.suggestions`."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from keras_lrfind import _checks
-from keras_lrfind.suggestions._curve_checks import cannot_read, first_non_finite, validate_curve
+from keras_lrfind.suggestions._reading import MIN_POINTS, CurveReading, read
 from keras_lrfind.suggestions._smoothing import smooth_without_lag
 
-MIN_POINTS = 5
-"""Fewest finite points `one_cycle` reads: the width of its running median."""
-
-
 # -- Where training breaks --------------------------------------------------------------------
-
-NOISE_LEVELS = 3.0
-"""`divergence_point`: the climb above the lowest smoothed loss, in noise levels."""
-
-MIN_RISE = 0.05
-"""`divergence_point`: the smallest climb, as a fraction of the lowest smoothed loss."""
 
 
 def divergence_point(learning_rates, losses):
@@ -53,28 +44,7 @@ def divergence_point(learning_rates, losses):
     >>> f"{divergence_point(lrs, losses):.2g}"
     '0.079'
     """
-    learning_rates, losses = validate_curve(learning_rates, losses)
-    return _divergence(learning_rates, losses)[0]
-
-
-def _divergence(learning_rates, losses, diverged=False):
-    """`(divergence_point, found)`: `found` is whether training broke within the sweep (the
-    smoothed loss climbs, a loss is non-finite, or `diverged` says the sweep stopped on
-    divergence); when it is False the answer is the last learning rate, only a lower bound."""
-    cut = first_non_finite(losses)
-    diverged = bool(diverged) or cut is not None
-    cut = len(losses) if cut is None else cut
-    if cut < MIN_POINTS:  # Too few points to smooth: the loss blew up at once.
-        return float(learning_rates[max(cut - 1, 0)]), diverged
-    learning_rates, losses = learning_rates[:cut], losses[:cut]
-    smoothed = smooth_without_lag(learning_rates, losses)
-    noise = 1.4826 * float(np.median(np.abs(losses - smoothed)))
-    bottom = int(np.argmin(smoothed))
-    level = smoothed[bottom] + max(NOISE_LEVELS * noise, MIN_RISE * abs(smoothed[bottom]))
-    above = np.flatnonzero(smoothed[bottom:] > level)
-    if len(above) == 0:
-        return float(learning_rates[-1]), diverged
-    return float(learning_rates[bottom + above[0]]), True
+    return read(learning_rates, losses).divergence[0]
 
 
 # -- The default: the maximum learning rate of a one-cycle schedule ---------------------------
@@ -115,6 +85,14 @@ def _first_valley(smoothed, rise):
         ):
             break
     return best, start
+
+
+@dataclasses.dataclass(frozen=True)
+class OneCycleAnswer:
+    """`one_cycle`'s answer, and whether it fell back to the divergence point (step 4)."""
+
+    learning_rate: float
+    fell_back: bool
 
 
 def one_cycle(
@@ -215,7 +193,33 @@ def one_cycle(
     >>> f"{one_cycle(lrs, losses):.1e}"
     '3.3e-02'
     """
-    learning_rates, losses = validate_curve(learning_rates, losses)
+    reading = read(learning_rates, losses, diverged)
+    return answer(
+        reading,
+        bandwidth=bandwidth,
+        rise=rise,
+        valley_band=valley_band,
+        target_drop=target_drop,
+        min_divisor=min_divisor,
+        max_divisor=max_divisor,
+        max_below_divergence=max_below_divergence,
+        divergence_divisor=divergence_divisor,
+    ).learning_rate
+
+
+def answer(
+    reading: CurveReading,
+    *,
+    bandwidth=0.15,
+    rise=0.5,
+    valley_band=0.1,
+    target_drop=0.25,
+    min_divisor=1.0,
+    max_divisor=3.0,
+    max_below_divergence=FLAT_START_RATIO,
+    divergence_divisor=DIVERGENCE_DIVISOR,
+) -> OneCycleAnswer:
+    """`one_cycle` on a reading: its answer, and whether it fell back (see `one_cycle`)."""
     bandwidth = _checks.positive_float("bandwidth", bandwidth)
     rise = _checks.positive_float("rise", rise)
     valley_band = _checks.non_negative_float("valley_band", valley_band)
@@ -230,17 +234,22 @@ def one_cycle(
             "`max_divisor` must be at least `min_divisor`. "
             f"Received: min_divisor={min_divisor!r}, max_divisor={max_divisor!r}."
         )
-    received = len(losses)
-    cut = first_non_finite(losses)
-    if cut is not None:
-        learning_rates, losses = learning_rates[:cut], losses[:cut]
-    if len(losses) < MIN_POINTS:
+    if len(reading) < MIN_POINTS:
         raise ValueError(
-            f"`one_cycle` needs at least {MIN_POINTS} points; received {received}"
-            + (f", only {cut} before the first non-finite loss" if cut is not None else "")
+            f"`one_cycle` needs at least {MIN_POINTS} points; received {reading.received}"
+            + (
+                f", only {reading.cut} before the first non-finite loss"
+                if reading.cut is not None
+                else ""
+            )
             + "."
         )
-    smoothed = smooth_without_lag(learning_rates, losses, bandwidth)
+    learning_rates = reading.learning_rates
+    smoothed = (
+        reading.smoothed
+        if bandwidth == 0.15
+        else smooth_without_lag(learning_rates, reading.losses, bandwidth)
+    )
     bottom, start = _first_valley(smoothed, rise)
     drop = start - smoothed[bottom]
     floor = smoothed[bottom] + valley_band * max(drop, 0.0)
@@ -253,22 +262,13 @@ def one_cycle(
     centre = min(max(centre, learning_rates[low]), learning_rates[high])  # Rounding.
     fraction = drop / abs(start) if start != 0 else 0.0
     divisor = min(max(target_drop / max(fraction, 1e-12), min_divisor), max_divisor)
-    answer = centre / divisor
+    learning_rate = centre / divisor
+    fell_back = False
     if max_below_divergence is not None:
-        diverged = diverged or cut is not None  # A non-finite loss: training broke there.
-        limit = _fallback_limit(learning_rates, losses, answer, max_below_divergence, diverged)
-        if limit is not None:
-            answer = limit / divergence_divisor
-    return float(max(answer, learning_rates[0]))
-
-
-def _fallback_limit(learning_rates, losses, answer, max_below_divergence, diverged):
-    """The `divergence_point` when `answer` lies more than `max_below_divergence` times below
-    it and training breaks within the sweep or the curve cannot be read; else `None`."""
-    limit, found = _divergence(learning_rates, losses, diverged)
-    if answer * max_below_divergence < limit and (found or cannot_read(learning_rates, losses)):
-        return limit
-    return None
+        limit, broke = reading.divergence
+        if learning_rate * max_below_divergence < limit and (broke or reading.unreadable):
+            learning_rate, fell_back = limit / divergence_divisor, True
+    return OneCycleAnswer(float(max(learning_rate, learning_rates[0])), fell_back)
 
 
 def is_flat_start(learning_rates, losses, diverged=False):
@@ -289,10 +289,4 @@ def is_flat_start(learning_rates, losses, diverged=False):
     Returns:
         A bool.
     """
-    learning_rates, losses = validate_curve(learning_rates, losses)
-    valley = one_cycle(learning_rates, losses, max_below_divergence=None)
-    cut = first_non_finite(losses)
-    if cut is not None:
-        learning_rates, losses = learning_rates[:cut], losses[:cut]
-    diverged = diverged or cut is not None
-    return _fallback_limit(learning_rates, losses, valley, FLAT_START_RATIO, diverged) is not None
+    return answer(read(learning_rates, losses, diverged)).fell_back

@@ -7,8 +7,9 @@ from typing import NamedTuple
 import numpy as np
 
 from keras_lrfind import _checks
-from keras_lrfind.suggestions import _curve_checks
+from keras_lrfind.suggestions import _curve_checks, _one_cycle
 from keras_lrfind.suggestions import _methods as _suggestions
+from keras_lrfind.suggestions._reading import CurveReading, read
 
 # fastai drops the last 5 points (and the first `num_it // 10`) before suggesting.
 SKIP_END = 5
@@ -77,14 +78,33 @@ def can_read(name: str, curve: TrimmedCurve) -> bool:
     return points >= _suggestions.MIN_POINTS[name]
 
 
-def run(name: str, curve: TrimmedCurve, diverged: bool = False) -> float:
-    """Runs a suggestion method on the curve it reads: raw losses or fastai's smoothed.
+def reading(curve: TrimmedCurve, diverged: bool = False) -> CurveReading:
+    """The one reading of the curve's raw losses that every method and check shares;
+    `diverged` says whether the sweep stopped because training broke."""
+    return read(curve.learning_rates, curve.losses, diverged)
 
-    Ours also learns whether the sweep stopped on divergence (`one_cycle`'s `diverged`).
-    """
+
+def run(name: str, curve: TrimmedCurve, raw: CurveReading) -> float:
+    """Runs a suggestion method on the curve it reads: the reading of the raw losses
+    (ours), or fastai's smoothed losses (fastai's)."""
     if name in _suggestions.RAW_LOSS_METHODS:
-        return _suggestions.METHODS[name](curve.learning_rates, curve.losses, diverged=diverged)
+        return _one_cycle.answer(raw).learning_rate
     return _suggestions.METHODS[name](curve.learning_rates, curve.smoothed_losses)
+
+
+def suggestion(
+    name: str, curve: TrimmedCurve, raw: CurveReading, stop_reason: str, end_lr: float
+) -> tuple[float, list[str]]:
+    """`(learning rate, warnings)` of method `name`: the reasons not to trust the curve
+    (`check_curve`), and for the default method whether it fell back to the divergence
+    point (`one_cycle`, step 4), which it reports itself."""
+    messages = _curve_checks.messages(raw, stop_reason, end_lr)
+    if name in _suggestions.RAW_LOSS_METHODS:
+        answer = _one_cycle.answer(raw)
+        if answer.fell_back:
+            messages.append(_one_cycle.FLAT_START_MESSAGE)
+        return answer.learning_rate, messages
+    return run(name, curve, raw), messages
 
 
 def why_unreadable(result, name: str, skip_start: int | None, skip_end: int | None) -> str | None:
