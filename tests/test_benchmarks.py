@@ -401,6 +401,7 @@ class TestSplit:
         assert tuning | evaluation == {task.name for task in ALL_TASKS}
         assert not RETIRED & (tuning | evaluation)
         assert RETIRED == {
+            "depthwise_sgdm_aug_blobs",
             "mixer_adamw_glyphs",
             "vit_adamw_ls_shapes16",
             "vit_nadam_glyphs12_imbalanced",
@@ -428,6 +429,7 @@ class TestSplit:
         """A lengthened task is tuning exactly when the task it replaces was."""
         tuning = set(split.tuning_tasks())
         assert "vit_adamw_ls_shapes16_long" in split.evaluation_tasks()
+        assert "depthwise_sgdm_aug_blobs_long" in split.evaluation_tasks()
         assert {"mixer_adamw_glyphs_long", "vit_nadam_glyphs12_imbalanced_long"} <= tuning
 
 
