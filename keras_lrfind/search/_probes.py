@@ -219,14 +219,19 @@ class ProbeSession:
         self.progress.step(steps - control.done)
         if self._batch_norm:
             recalibrate_batch_norm(model, self._batch_norm, data)
+        logs = self.evaluate()
+        self.seconds += time.perf_counter() - start
+        return logs
+
+    def evaluate(self) -> dict[str, float]:
+        """`model.evaluate` on the validation data, at the model's current weights."""
         x_val, y_val, *rest = self.data.validation
-        logs = model.evaluate(
+        logs = self.model.evaluate(
             x_val,
             y_val,
             sample_weight=rest[0] if rest else None,
-            batch_size=data.validation_batch_size,
+            batch_size=self.data.validation_batch_size,
             verbose=0,
             return_dict=True,
         )
-        self.seconds += time.perf_counter() - start
         return {name: float(value) for name, value in logs.items()}

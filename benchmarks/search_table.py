@@ -1,0 +1,172 @@
+"""What `find_best_learning_rate` sees on the TUNING tasks: its range tests and probes, recorded.
+
+A search design (how long the range test, where the candidates, when to extend or lengthen
+the probes, what counts as learning) is a function of what its range test and probes
+return. This module runs them once, with the library's own machinery on the model a training
+of the task starts from (the same split, the same order of batches, the same restore
+between probes), and records every outcome, so that `benchmarks.search_design` compares
+designs by replaying the library's planner on the table, in seconds, instead of training.
+
+Per tuning task and seed (the seed of the model's initialisation; the validation split is
+`find_best_learning_rate`'s default, seed 0):
+
+- the baselines a probe must beat: the untrained model's validation loss and the constant
+  prediction's (`keras_lrfind.search`'s `constant_loss`);
+- range tests of `RANGE_TEST_STEPS` steps (1e-7 to 10), their learning rates and losses;
+- probes (a compressed one-cycle of `steps` steps at peak `max_lr`, from the initial
+  weights, judged by the validation loss) at every learning rate of the task's ground-truth
+  grid and a decade either side, for lengths of a sixteenth, an eighth and a quarter of the
+  training and 32 and 64 steps (at least 8, at most half the training).
+
+Entries are cached under `benchmarks/.cache/search_table/` as they come; `--export` writes
+the committed table `benchmarks/results/search_table.json`, which is all the design study
+reads. Run: `python -m benchmarks.search_table [--tasks a,b] [--seeds 0,1,2] [--export]`.
+Only tuning tasks are accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import runner, scoring, split
+from benchmarks.tasks import TASKS_BY_NAME
+
+CACHE = runner.BENCHMARK_DIR / ".cache" / "search_table"
+TABLE = runner.BENCHMARK_DIR / "results" / "search_table.json"
+RANGE_TEST_STEPS = (32, 64, 128, 256)
+PROBE_FRACTIONS = (1 / 16, 1 / 8, 1 / 4)
+PROBE_STEPS = (32, 64)
+MIN_PROBE_STEPS = 8
+SEEDS = (0, 1, 2)
+
+
+def probe_lengths(training_steps: int) -> list[int]:
+    """The probe lengths recorded for a training of `training_steps` steps."""
+    lengths = {max(MIN_PROBE_STEPS, round(f * training_steps)) for f in PROBE_FRACTIONS}
+    lengths |= {steps for steps in PROBE_STEPS if steps <= training_steps / 2}
+    return sorted(length for length in lengths if length <= max(training_steps / 2, 8))
+
+
+def probe_learning_rates(task) -> np.ndarray:
+    """The ground-truth grid of the task (as committed) and a decade either side."""
+    grid = json.loads((runner.BENCHMARK_DIR / "results" / "ground_truth" / f"{task.name}.json")
+                      .read_text())["grid"]["learning_rates"]  # fmt: skip
+    return scoring.grid_learning_rates(min(grid) / 10, max(grid) * 10, 3)
+
+
+def key(learning_rate: float, steps: int) -> str:
+    return f"{learning_rate:.4e}|{steps}"
+
+
+def _path(name: str, seed: int) -> Path:
+    return CACHE / f"{name}-s{seed}.json"
+
+
+def _load(name: str, seed: int) -> dict:
+    path = _path(name, seed)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _save(name: str, seed: int, entry: dict) -> None:
+    path = _path(name, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(entry))
+    os.replace(temporary, path)
+
+
+def measure(name: str, seed: int, log=print) -> dict:
+    """Computes what is missing of one task and seed; returns its entry."""
+    from keras_lrfind.search._baselines import constant_loss
+    from keras_lrfind.search._data import prepare
+    from keras_lrfind.search._probes import ProbeSession, Progress
+
+    if name not in split.tuning_tasks():
+        raise SystemExit(f"{name} is not a tuning task: only tuning tasks are measured here.")
+    task = TASKS_BY_NAME[name]
+    entry = _load(name, seed)
+    data = task.data()
+    if task.prepare is not None:
+        task.prepare()
+    training_steps = task.epochs["full"] * task.steps_per_epoch(data)
+    lengths = probe_lengths(training_steps)
+    learning_rates = probe_learning_rates(task)
+    entry.setdefault("training_steps", training_steps)
+    range_tests = entry.setdefault("range_tests", {})
+    probes = entry.setdefault("probes", {})
+    missing_tests = [n for n in RANGE_TEST_STEPS if str(n) not in range_tests]
+    missing = [(lr, n) for n in lengths for lr in learning_rates if key(lr, n) not in probes]
+    if not missing_tests and not missing and "untrained_loss" in entry:
+        return entry
+    model = runner.build(task, data, seed, task.optimizer(task.keras_default_lr))
+    targets = task.targets(data.y_train, data.num_classes)
+    probe_data = prepare(data.x_train, targets, task.batch_size, None, 0.1, 0)
+    started = time.perf_counter()
+    with ProbeSession(model, probe_data, [], Progress(0, 0)) as session:
+        entry["untrained_loss"] = session.evaluate()["loss"]
+        entry["constant_loss"] = constant_loss(model, probe_data.validation)
+        for num_steps in missing_tests:
+            result = session.range_test(num_steps)
+            range_tests[str(num_steps)] = {
+                "learning_rates": [float(f"{v:.7g}") for v in result.learning_rates],
+                "losses": [float(f"{v:.7g}") if math.isfinite(v) else None for v in result.losses],
+                "stop_reason": result.stop_reason,
+            }
+            _save(name, seed, entry)
+        for count, (learning_rate, steps) in enumerate(missing, start=1):
+            loss = session.probe(float(learning_rate), steps)["loss"]
+            probes[key(learning_rate, steps)] = loss if math.isfinite(loss) else None
+            if count % 10 == 0 or count == len(missing):
+                _save(name, seed, entry)
+    log(f"{name} seed {seed}: {len(missing)} probes, {len(missing_tests)} range tests in "
+        f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+    return entry
+
+
+def export(names, seeds=SEEDS) -> dict:
+    """Writes the committed table from the cache (complete entries only); returns it."""
+    table = {}
+    for name in names:
+        for seed in seeds:
+            entry = _load(name, seed)
+            if "untrained_loss" in entry:
+                table.setdefault(name, {})[str(seed)] = entry
+    TABLE.write_text(json.dumps(table, separators=(",", ":"), sort_keys=True) + "\n")
+    return table
+
+
+def load() -> dict:
+    """The committed table: `{task: {seed: entry}}`."""
+    return json.loads(TABLE.read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", help="Comma-separated tuning tasks (default: all).")
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    parser.add_argument("--export", action="store_true", help="Only write the table.")
+    arguments = parser.parse_args(argv)
+    names = arguments.tasks.split(",") if arguments.tasks else list(split.tuning_tasks())
+    seeds = [int(seed) for seed in arguments.seeds.split(",")]
+    if not arguments.export:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        runner.configure_threads(1)
+        for name in names:
+            for seed in seeds:
+                measure(name, seed, log=lambda line: print(line, flush=True))
+    table = export(list(split.tuning_tasks()), SEEDS)
+    print(f"table: {sum(len(seeds) for seeds in table.values())} task-seeds in {TABLE}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
