@@ -175,9 +175,10 @@ class ProbeSession:
         return False
 
     def range_test(self, num_steps: int):
-        """The range test on the probes' training data, `num_steps` steps, in this session."""
+        """The range test on the probes' training data, `num_steps` steps, from the snapshot."""
         data, model = self.data, self.model
         start = time.perf_counter()
+        self.session.reset()
         sweep = Sweep(num_steps=num_steps)
         recorder = SweepRecorder(sweep, session=self.session, restore=None)
         model.fit(
