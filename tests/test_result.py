@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 
 import numpy as np
@@ -11,6 +12,9 @@ import pytest
 
 import keras_lrfind
 from keras_lrfind import LRFinderResult
+
+# Root may write anywhere, so read-only places cannot be tested as root.
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def make_result(**overrides):
@@ -367,6 +371,45 @@ class TestResultFiles:
         with pytest.raises(ValueError, match=message):
             make_result().to_json(name)
         assert list(tmp_path.iterdir()) == []
+
+    def test_to_json_refuses_a_path_under_a_file(self, tmp_path, monkeypatch):
+        """A path whose folder is an existing file (root cannot write there either)."""
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "a_file").write_text("mine")
+        message = (
+            r"^`path` is in 'a_file', which is not a directory\. Received: "
+            r"path='a_file/curve\.json'\. Create the directory first\.$"
+        )
+        with pytest.raises(ValueError, match=message):
+            make_result().to_json("a_file/curve.json")
+        assert (tmp_path / "a_file").read_text() == "mine"
+
+    @pytest.mark.skipif(ROOT, reason="root may write into read-only directories and files")
+    def test_to_json_refuses_read_only_places(self, tmp_path, monkeypatch):
+        """A read-only directory or file is refused before writing, naming the fix."""
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "locked").mkdir()
+        (tmp_path / "kept.json").write_text("mine")
+        (tmp_path / "kept.json").chmod(0o444)
+        (tmp_path / "locked").chmod(0o555)
+        try:
+            with pytest.raises(
+                ValueError,
+                match=r"^`path` is in 'locked', a directory this process cannot write to\. "
+                r"Received: path='locked/curve\.json'\. Choose a directory you can write to, "
+                r"or change its permissions\.$",
+            ):
+                make_result().to_json("locked/curve.json")
+            with pytest.raises(
+                ValueError,
+                match=r"^`path` is a read-only file\. Received: path='kept\.json'\. Choose "
+                r"another path, or change the file's permissions\.$",
+            ):
+                make_result().to_json("kept.json")
+        finally:
+            (tmp_path / "locked").chmod(0o755)
+        assert (tmp_path / "kept.json").read_text() == "mine"
+        assert list((tmp_path / "locked").iterdir()) == []
 
     @pytest.mark.parametrize("name", ["{run}.json", "[1, 2].json", " {x}"])
     def test_existing_file_named_like_json_is_a_file(self, tmp_path, monkeypatch, name):

@@ -120,17 +120,9 @@ def _check_path(name: str, path, *, allow_none: bool = False):
 
 def _check_writable(name: str, path) -> None:
     """Raises a `ValueError` naming `name` for a path no file can be written at."""
-    text = os.fsdecode(path)
-    folder = os.path.dirname(text) or "."
-    if not text or "\0" in text:
-        problem, fix = "is not a file name", "Pass the path of a file, e.g. 'lr_find.json'."
-    elif os.path.isdir(text):
-        problem, fix = "is a directory", "Pass the path of a file inside it."
-    elif not os.path.isdir(folder):
-        problem, fix = f"is in {folder!r}, which is not a directory", "Create the directory first."
-    else:
-        return
-    raise ValueError(f"`{name}` {problem}. Received: {name}={path!r}. {fix}")
+    problem = _checks.file_problem(path)
+    if problem is not None:
+        raise ValueError(f"`{name}` {problem[0]}. Received: {name}={path!r}. {problem[1]}")
 
 
 def write_json(data: dict, path: str | os.PathLike | None) -> str:

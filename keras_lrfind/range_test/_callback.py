@@ -163,7 +163,7 @@ class LRFinderCallback(SweepFields, keras.callbacks.Callback):
         self.restore_state = _checks.boolean("restore", restore)
         self.verbose = _checks.one_of("verbose", verbose, (0, 1))
         self._validation_batches = validation_batches(validation_data, validation_batch_size)
-        self.log_dir = None if log_dir is None else tensorboard._checked_log_dir(log_dir)
+        self.log_dir = None if log_dir is None else tensorboard.checked_log_dir(log_dir)
         self._result = None
         self._pending = None  # What `restore()` still has to undo.
         # `LRFinder` restores after `fit` returns, once every callback's `on_train_end` ran.

@@ -209,6 +209,12 @@ class LRFinderResult(SweepFields):
 
         Returns:
             The JSON text.
+
+        Raises:
+            TypeError: If `path` is not `None`, a `str` or an `os.PathLike`.
+            ValueError: If no file can be written at `path` (a directory, in a directory
+                that does not exist or that this process cannot write to, a read-only file),
+                before anything is written.
         """
         return _result_file.write_json(self.to_dict(), path)
 
@@ -278,6 +284,8 @@ class LRFinderResult(SweepFields):
 
         Raises:
             TypeError: If `log_dir` is not a path.
+            ValueError: If nothing can be written into `log_dir` (a file, under a file, a
+                directory this process cannot write to), before anything is written.
             ImportError: If the `tensorboard` package is missing (`pip install
                 keras-lrfind[tensorboard]`).
         """
