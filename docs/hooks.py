@@ -6,13 +6,23 @@ benchmarks/README.md and the reports in benchmarks/results/. Both are added here
 nav entries, so a new notebook or report appears without editing mkdocs.yml and no copy of
 either is kept in docs/. Each keeps its path in the repository (notebooks/..., benchmarks/...;
 benchmarks/README.md is served as benchmarks/index.html), so links between them resolve.
+
+A tutorial's title is its notebook's first heading, code spans kept as text (mkdocs-jupyter
+drops them, so mkdocs.yml sets its `ignore_h1_titles` and the nav entry carries the title).
+The kernels that execute the notebooks keep what native code writes to the process's stderr
+out of the pages (see `_quiet_kernels`).
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
+import json
 import logging
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from mkdocs.plugins import event_priority
@@ -35,6 +45,49 @@ def _tutorials() -> list[str]:
     return [_uri(path) for path in sorted(NOTEBOOKS.glob("*.ipynb"))]
 
 
+def tutorial_title(path: Path) -> str:
+    """The first `# ` heading of the notebook at `path`, as plain text (code spans keep their
+    text: "5. `find_best_learning_rate` against ..." is "5. find_best_learning_rate against
+    ..."); the file name when no markdown cell has one."""
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for line in "".join(cell["source"]).splitlines():
+            if line.startswith("# "):
+                return re.sub(r"`([^`]*)`", r"\1", line[2:]).strip()
+    return path.stem.replace("_", " ")
+
+
+def _tutorial_entries() -> list[dict[str, str]]:
+    return [{tutorial_title(ROOT / uri): uri} for uri in _tutorials()]
+
+
+# The IPython directory of the kernels that execute the notebooks (see `_quiet_kernels`).
+_KERNEL_IPYTHONDIR: str | None = None
+
+
+def _quiet_kernels() -> None:
+    """Keeps native code's stderr (TensorFlow's start-up log) out of the rendered notebooks.
+
+    ipykernel forwards what C++ code writes to file descriptor 2 into the cell's output by
+    default (`capture_fd_output`). TensorFlow 2.21 logs its start-up lines (oneDNN, CUDA,
+    absl) through absl before `TF_CPP_MIN_LOG_LEVEL` is read, so the notebooks' first cells
+    cannot silence them, and every page showed them in red under its first cell. The
+    kernels the build starts get `capture_fd_output=False` from an IPython directory of
+    their own (`IPYTHONDIR`, inherited from this process): those lines go to the build's
+    log instead; Python's warnings and `print` to `sys.stderr` still reach the page.
+    """
+    global _KERNEL_IPYTHONDIR
+    if _KERNEL_IPYTHONDIR is None:
+        _KERNEL_IPYTHONDIR = tempfile.mkdtemp(prefix="keras_lrfind_docs_ipython_")
+        atexit.register(shutil.rmtree, _KERNEL_IPYTHONDIR, ignore_errors=True)
+        profile = Path(_KERNEL_IPYTHONDIR) / "profile_default"
+        profile.mkdir()
+        config = {"IPKernelApp": {"capture_fd_output": False}}
+        (profile / "ipython_kernel_config.json").write_text(json.dumps(config))
+    os.environ["IPYTHONDIR"] = _KERNEL_IPYTHONDIR
+
+
 def _benchmark_pages() -> list[str]:
     readme = BENCHMARKS / "README.md"
     return [_uri(path) for path in [readme] if path.is_file()] + [
@@ -55,7 +108,8 @@ def _fill_section(nav: list, title: str, uris: list[str]) -> None:
 
 
 def on_config(config):
-    _fill_section(config["nav"], "Tutorials", _tutorials())
+    _fill_section(config["nav"], "Tutorials", _tutorial_entries())
+    _quiet_kernels()
     _fill_section(config["nav"], "Benchmarks", _benchmark_pages())
     return config
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import importlib
 import math
+import os
 import reprlib
 import warnings
 from collections.abc import Collection
@@ -255,6 +256,62 @@ def reloadable(name: str, value, *, fix: str):
             f"`{name}` must be {expected}, but Keras could not restore it: {error} "
             f"Received: {name}={value!r}. {fix}"
         ) from error
+
+
+# --- Paths written to ------------------------------------------------------------------------
+# Each returns `None` when the path can be written, else `(problem, fix)`: the problem reads
+# after "`name` ", the fix is a sentence. They ask the file system now, so a write can still
+# fail later (a full disk); they catch the paths that would otherwise fail only after a range
+# test ran. `os.access` says what this process may do, so a read-only place is refused for
+# everyone but root (who may write anywhere).
+
+_NO_ACCESS_FIX = "Choose a directory you can write to, or change its permissions."
+
+
+def file_problem(path) -> tuple[str, str] | None:
+    """Why no file can be written at `path`, in a directory that must exist; else `None`."""
+    text = os.fsdecode(path)
+    folder = os.path.dirname(text) or "."
+    if not text or "\0" in text:
+        return "is not a file name", "Pass the path of a file, e.g. 'lr_find.json'."
+    if os.path.isdir(text):
+        return "is a directory", "Pass the path of a file inside it."
+    if not os.path.isdir(folder):
+        return f"is in {folder!r}, which is not a directory", "Create the directory first."
+    if os.path.exists(text):  # Replacing a file needs the file's permission, not the folder's.
+        if not os.access(text, os.W_OK):
+            return "is a read-only file", "Choose another path, or change the file's permissions."
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        return f"is in {folder!r}, a directory this process cannot write to", _NO_ACCESS_FIX
+    return None
+
+
+def directory_problem(path) -> tuple[str, str] | None:
+    """Why no file can be written into the directory `path`, created with its missing parents
+    if needed; else `None`. A URL (`gs://...`) is left to the writer that understands it."""
+    text = os.fsdecode(path)
+    if not text or "\0" in text:
+        return "is not a directory name", "Pass the path of a directory, e.g. 'logs/lr_find'."
+    if "://" in text:
+        return None
+    if os.path.exists(text) and not os.path.isdir(text):
+        return "is a file, not a directory", "Pass the path of a directory (created if needed)."
+    target = os.path.abspath(text)
+    existing = target
+    while not os.path.exists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        return (
+            f"cannot be created: {existing!r} is a file, not a directory",
+            "Choose a path whose parents are directories.",
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == target:
+            return "is a directory this process cannot write to", _NO_ACCESS_FIX
+        return f"cannot be created in {existing!r}, a directory this process cannot write to", (
+            _NO_ACCESS_FIX
+        )
+    return None
 
 
 # --- Renamed names ------------------------------------------------------------------------------

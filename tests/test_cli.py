@@ -16,6 +16,8 @@ from keras_lrfind import LRFinderResult, cli
 from keras_lrfind.cli import _arguments
 
 MIN_NUM_STEPS = 11  # 11 - 11 // 10 - 5 = 5 points left for `one_cycle`, which needs 5.
+# Root may write anywhere, so read-only places cannot be tested as root.
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 # TensorFlow's C++ runtime logs to stderr when it is imported, before any Python runs:
 # glog-style lines ("I0000 00:00:... port.cc:153] ...") and absl's banner. They are not the
@@ -89,6 +91,18 @@ def user_errors(model_file):
             ["find", str(model_file.parent / "nope.keras"), "--data", "tfds:digits"],
             r"`MODEL` must be a model file .*nope\.keras does not exist\.",
         ),
+        "log_dir_under_file": (
+            [*find, "--log-dir", str(model_file / "logs")],
+            r"`--log-dir` cannot be created: '.*net\.keras' is a file, not a directory\. "
+            r"Received: --log-dir='.*net\.keras/logs'\. Choose a path whose parents are "
+            r"directories\.$",
+        ),
+        "output_under_file": (
+            [*find, "--output", str(model_file / "out")],
+            r"`--output` cannot be created: '.*net\.keras' is a file, not a directory\. "
+            r"Received: --output=.*net\.keras/out\. Choose a path whose parents are "
+            r"directories\.$",
+        ),
     }
 
 
@@ -101,6 +115,8 @@ USER_ERRORS = [
     "output_exists",
     "bad_data_spec",
     "missing_model",
+    "log_dir_under_file",
+    "output_under_file",
 ]
 
 
@@ -165,6 +181,8 @@ class TestArgumentErrors:
             (["--output", "FILE"], r"`--output` must be a folder, not a file"),
             (["--data-dir", "FILE"], r"`--data-dir` must be a folder, not a file"),
             (["--log-dir", "FILE"], r"`--log-dir` must be a folder, not a file"),
+            (["--log-dir", "FILE/logs"], r"^`--log-dir` cannot be created: .*a_file' is a file"),
+            (["--output", "FILE/out"], r"^`--output` cannot be created: .*a_file' is a file"),
             (["--epochs", "3"], r"`--epochs` applies only with `--best`"),
             (["--budget", "0.5"], r"`--budget` applies only with `--best`"),
             (["--validation-data", "tfds:digits"], r"`--validation-data` applies only with"),
@@ -192,7 +210,7 @@ class TestArgumentErrors:
         """Bad values and combinations of `find`'s options are refused in one line."""
         a_file = model_file.parent / "a_file"
         a_file.touch()
-        extra = [str(a_file) if value == "FILE" else value for value in extra]
+        extra = [value.replace("FILE", str(a_file)) for value in extra]
         assert cli.main(["find", str(model_file), "--data", "tfds:digits", *extra]) == 2
         assert re.search(expected, error_line(capsys.readouterr().err))
 
@@ -231,6 +249,65 @@ class TestArgumentErrors:
         _arguments.check_arguments(args)
         assert (args.start_lr, args.end_lr) == (1e-7, 10.0)  # The library's defaults.
 
+    def test_output_file_that_is_a_folder(self, model_file, capsys):
+        """With `--overwrite`, an output file that is a folder is refused before any work."""
+        (model_file.parent / "net_lr_find.json").mkdir()
+        argv = ["find", str(model_file), "--data", "tfds:digits", "--overwrite"]
+        assert cli.main([*argv, "--output", str(model_file.parent)]) == 2
+        assert re.fullmatch(
+            r"`--output` holds .*net_lr_find\.json, which is a directory, and the command writes "
+            r"that file\. Received: --output=.*\. Move it away, or choose another `--output` "
+            r"folder\.",
+            error_line(capsys.readouterr().err),
+        )
+
+    def test_demo_output_that_cannot_be_written(self, tmp_path, capsys):
+        """`demo --output` under a file, or with a folder where lr_find.png goes: refused."""
+        (tmp_path / "a_file").touch()
+        assert cli.main(["demo", "--output", str(tmp_path / "a_file" / "out")]) == 2
+        assert error_line(capsys.readouterr().err).startswith(
+            f"`--output` cannot be created: '{tmp_path / 'a_file'}' is a file, not a directory."
+        )
+        (tmp_path / "out" / "lr_find.png").mkdir(parents=True)
+        assert cli.main(["demo", "--output", str(tmp_path / "out")]) == 2
+        assert error_line(capsys.readouterr().err).startswith(
+            f"`--output` holds {tmp_path / 'out' / 'lr_find.png'}, which is a directory"
+        )
+
+    @pytest.mark.skipif(ROOT, reason="root may write into read-only folders and files")
+    def test_read_only_output_and_log_dir(self, model_file, tmp_path, capsys):
+        """A read-only `--output` or `--log-dir`, or a read-only output file to replace."""
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        (locked / "net_lr_find.json").touch()  # Replaced in place: the folder's mode is moot.
+        (locked / "net_lr_find.png").touch(mode=0o444)
+        locked.chmod(0o555)
+        find = ["find", str(model_file), "--data", "tfds:digits"]
+        cases = {
+            "output_folder": (
+                ["--output", str(locked / "out")],
+                r"`--output` cannot be created in '.*locked', a directory this process cannot "
+                r"write to\. Received: --output=.*locked/out\. Choose a directory you can "
+                r"write to, or change its permissions\.",
+            ),
+            "output_file": (
+                ["--output", str(locked), "--overwrite"],
+                r"`--output` holds .*locked/net_lr_find\.png, which is a read-only file, and the "
+                r"command writes that file\.",
+            ),
+            "log_dir": (
+                ["--log-dir", str(locked)],
+                r"`--log-dir` is a directory this process cannot write to\. Received: "
+                r"--log-dir='.*locked'\.",
+            ),
+        }
+        try:
+            for case, (extra, expected) in cases.items():
+                assert cli.main([*find, *extra]) == 2, case
+                assert re.match(expected, error_line(capsys.readouterr().err)), case
+        finally:
+            locked.chmod(0o755)
+
     def test_log_dir_without_tensorboard(self, model_file, monkeypatch, capsys):
         """`--log-dir` without the `tensorboard` package names the extra, before any work."""
         monkeypatch.setitem(sys.modules, "tensorboard", None)  # `import tensorboard` fails.
@@ -243,6 +320,34 @@ class TestArgumentErrors:
         missing = str(model_file.parent / "nope.keras")
         with pytest.raises(_arguments.CommandError, match=r"nope\.keras does not exist"):
             cli.main(["--traceback", "find", missing, "--data", "tfds:digits"])
+
+
+class TestOptionsNamed:
+    """The library's messages that reach the command's user name its options."""
+
+    def test_code_and_values_are_renamed(self):
+        """Names in code spans and before `=` become the options."""
+        error = ValueError(
+            "`end_lr / start_lr` must be finite. Received: start_lr=1e-300, end_lr=1e+300. "
+            "Raise `start_lr`."
+        )
+        assert str(_arguments.options_named(error, _arguments.RANGE_TEST_OPTIONS)) == (
+            "`--end-lr / --start-lr` must be finite. Received: --start-lr=1e-300, "
+            "--end-lr=1e+300. Raise `--start-lr`."
+        )
+
+    def test_prose_and_calls_are_left_alone(self):
+        """`x` in prose ("0.5 x 20") or in a call (`np.isfinite(x)`) is not `--data`."""
+        error = ValueError("`x` gives 0.5 x 20 steps; check `np.isfinite(x).all()`. Received: x=3.")
+        assert str(_arguments.options_named(error, _arguments.BEST_OPTIONS)) == (
+            "`--data` gives 0.5 x 20 steps; check `np.isfinite(x).all()`. Received: --data=3."
+        )
+
+    def test_phrases_without_an_option(self):
+        """A fix naming a value no option gives is reworded (`budget=None`: no --budget)."""
+        error = ValueError("Pass `budget=None`, or `validation_data=...`.")
+        message = _arguments.options_named(error, _arguments.BEST_OPTIONS, _arguments.BEST_PHRASES)
+        assert str(message) == "Pass no `--budget`, or `--validation-data tfds:NAME[:SPLIT]`."
 
 
 class TestOneLine:
@@ -264,7 +369,7 @@ class TestSubprocess:
     # One user error per stage of `main`: a value the parser refuses, a combination the
     # checks refuse, a file the checks find. TestArgumentErrors runs every user error through
     # the same `main` in-process; each fresh Python here costs a Keras import.
-    CASES = ("num_steps_3", "start_above_end", "output_exists")
+    CASES = ("num_steps_3", "start_above_end", "output_exists", "log_dir_under_file")
 
     def test_user_errors_in_a_fresh_python(self, tmp_path):
         """`python -m keras_lrfind` with a user error: status 2, one line, no traceback."""
@@ -408,22 +513,95 @@ class TestFind:
         assert status == 2
         assert "is not compiled: call model.compile(" in error_line(capsys.readouterr().err)
 
-    def test_file_that_is_not_a_model(self, model_file, data_dir, capsys):
-        """A file Keras cannot read is named in one line, status 2."""
+    @pytest.mark.parametrize("content", ["empty", "text", "cut short"])
+    def test_file_that_is_not_a_model(self, tmp_path, data_dir, capsys, content):
+        """A .keras file that is not a zip archive is named as not a Keras model file (Keras
+        said "File not found" for a file that exists), one line, status 2."""
+        path = tmp_path / "net.keras"
+        if content == "text":
+            path.write_text("not a model")
+        elif content == "cut short":
+            path.write_bytes(saved_model(tmp_path / "whole.keras").read_bytes()[:200])
+        else:
+            path.touch()
+        status = cli.main(["find", str(path), "--data", "tfds:digits", "--data-dir", data_dir])
+        assert status == 2
+        assert error_line(capsys.readouterr().err) == (
+            f"{path} is not a valid Keras model file: a .keras file is a zip archive, and this "
+            "one is not (empty, cut short, or another format). Save the model again with "
+            "model.save('NAME.keras')."
+        )
+
+    def test_best_fails_before_training_when_output_cannot_be_written(
+        self, tmp_path, data_dir, capsys
+    ):
+        """`find --best` with an output file that cannot be replaced stops before any work
+        (the whole search ran, then `[Errno 21]`, and the answer was never printed)."""
+        model_path = saved_model(tmp_path / "net.keras")
+        (tmp_path / "net_lr_find.png").mkdir()
+        argv = ["find", str(model_path), "--data", "tfds:digits", "--data-dir", data_dir]
         status = cli.main(
-            ["find", str(model_file), "--data", "tfds:digits", "--data-dir", data_dir]
+            [*argv, "--best", "--epochs", "1", "--overwrite", "--output", str(tmp_path)]
         )
         assert status == 2
-        assert error_line(capsys.readouterr().err).startswith(
-            f"could not load {model_file} as a Keras model (ValueError: "
-        )
+        out, err = capsys.readouterr()
+        assert out == ""  # No progress line: nothing trained.
+        assert error_line(err).startswith(f"`--output` holds {tmp_path / 'net_lr_find.png'}")
 
     def test_unknown_dataset_before_the_model(self, model_file, capsys):
         """An unknown TFDS dataset is named, before the (unreadable) model is opened."""
         status = cli.main(["find", str(model_file), "--data", "tfds:no_such_dataset_xyz"])
         assert status == 2
         assert error_line(capsys.readouterr().err).startswith(
-            "Unknown dataset `name`='no_such_dataset_xyz'."
+            "Unknown dataset `--data`='no_such_dataset_xyz'."
+        )
+
+    def test_dataset_not_prepared_names_the_options(self, model_file, tmp_path, capsys):
+        """A TFDS dataset not prepared in `--data-dir`: the fix names options, not `download=`
+        or `data_dir=` (arguments of `keras_lrfind.datasets` the command does not have)."""
+        status = cli.main(
+            ["find", str(model_file), "--data", "tfds:mnist", "--data-dir", str(tmp_path)]
+        )
+        assert status == 2
+        line = error_line(capsys.readouterr().err)
+        assert line.startswith("Dataset 'mnist' is not prepared in ")
+        assert line.endswith(
+            "Run `tfds build mnist --data_dir=DIR` and pass `--data-dir DIR`, or use the "
+            "offline dataset `--data tfds:digits`."
+        )
+        assert "download" not in line and "data_dir=DIR`" not in line.replace("--data_dir", "")
+
+    def test_best_budget_too_small_names_the_options(self, tmp_path, data_dir, capsys):
+        """find_best_learning_rate's refusal of a small budget names `--budget` and
+        `--epochs`, before any training."""
+        model_path = saved_model(tmp_path / "net.keras")
+        argv = ["find", str(model_path), "--data", "tfds:digits", "--data-dir", data_dir]
+        status = cli.main(
+            [*argv, "--best", "--epochs", "1", "--budget", "0.05", "--output", str(tmp_path)]
+        )
+        assert status == 2
+        out, err = capsys.readouterr()
+        line = error_line(err)
+        assert out == ""
+        assert line.startswith("`--budget` is too small for this training: 0.05 x 23 training")
+        assert "Received: --budget=0.05. Pass no `--budget` (" in line
+        assert line.endswith("or more `--epochs`.")
+        assert not re.search(r"`budget|`epochs|(?<!-)budget=", line)
+
+    def test_best_data_too_small_to_hold_out_a_tenth(self, tmp_path, data_dir, capsys):
+        """Without `--validation-data`, `--data` too small for a held-out tenth is named with
+        the options that fix it (the library's message named `validation_split`)."""
+        model_path = saved_model(tmp_path / "net.keras")
+        argv = ["find", str(model_path), "--data", "tfds:digits:train[:40]"]
+        status = cli.main(
+            [*argv, "--data-dir", data_dir, "--best", "--epochs", "1", "--batch-size", "32"]
+        )
+        assert status == 2
+        assert error_line(capsys.readouterr().err) == (
+            "`--data` is too small for `--best` to hold out a tenth of it to judge the probes: "
+            "its 2 batches of 32 leave no validation batch. Received: "
+            "--data=tfds:digits:train[:40]. Pass `--validation-data tfds:NAME[:SPLIT]`, more "
+            "data in `--data`, or a smaller `--batch-size`."
         )
 
     def test_library_error_during_the_run_is_one_line(self, tmp_path, data_dir, capsys):

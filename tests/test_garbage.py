@@ -231,10 +231,105 @@ def test_from_dict_and_from_json(field, value):
 @GARBAGE_SETTINGS
 @given(value=GARBAGE)
 def test_from_json_source(value):
-    """`from_json` takes JSON text or a path, and says what is wrong with the content."""
-    if isinstance(value, str) and not value.lstrip().startswith(("{", "[")):
-        value = "{" + value  # A string that is not JSON-like is a (missing) file name.
+    """`from_json` takes JSON text or a path, and says what is wrong with the content; a
+    string that is neither a file nor JSON says so too (it was a bare `FileNotFoundError`)."""
     call(keras_lrfind.LRFinderResult.from_json, "source", source=value)
+
+
+# -- Paths written to: the outputs and the command line -------------------------------------------
+# Relative paths built from the names below, in the module's temporary directory: an existing
+# file and folder, a read-only file and folder, a missing name, and random names. Whatever
+# the check accepts must then be written for real, and whatever it refuses is refused with
+# our error naming the argument. Root writes into read-only places, and the checks say so
+# (they ask `os.access`), so the property holds with or without root.
+
+PATH_PARTS = st.one_of(
+    st.sampled_from(["a_file", "a_dir", "ro_dir", "ro_file", "missing", "", ".", "x.json"]),
+    st.text(
+        st.characters(blacklist_characters="/", blacklist_categories=("Cs",)),
+        min_size=1,
+        max_size=4,
+    ).filter(lambda part: part != ".."),  # Never above the temporary directory.
+)
+GARBAGE_PATHS = st.lists(PATH_PARTS, min_size=1, max_size=3).map(lambda parts: os.path.join(*parts))
+
+
+@pytest.fixture(scope="module")
+def places(in_a_temporary_directory):
+    """The named files and folders of `PATH_PARTS`, in the module's directory."""
+    with open("a_file", "w") as file:
+        file.write("mine")
+    with open("ro_file", "w") as file:
+        file.write("mine")
+    os.chmod("ro_file", 0o444)
+    os.makedirs("a_dir", exist_ok=True)
+    os.makedirs("ro_dir", exist_ok=True)
+    os.chmod("ro_dir", 0o555)
+    open("net.keras", "w").close()  # The command's MODEL: the checks never open it.
+    yield
+    os.chmod("ro_dir", 0o755)
+    os.chmod("ro_file", 0o644)
+
+
+@GARBAGE_SETTINGS
+@given(path=GARBAGE_PATHS)
+def test_to_json_paths(places, path):
+    """`to_json(path)` refuses, naming `path`, or writes a file that reads back."""
+    result = healthy_result()
+    if call(result.to_json, "path", path=path) is not None:
+        assert keras_lrfind.LRFinderResult.from_json(path).num_recorded == result.num_recorded
+
+
+@GARBAGE_SETTINGS
+@given(path=GARBAGE_PATHS)
+def test_from_json_paths(places, path):
+    """`from_json` on any path: a result, or our error naming the file or `source`."""
+    call(keras_lrfind.LRFinderResult.from_json, "source", source=path)
+
+
+@GARBAGE_SETTINGS
+@given(path=GARBAGE_PATHS)
+def test_log_dir_paths(places, path):
+    """`to_tensorboard(log_dir)` and `LRFinderCallback(log_dir=...)` refuse, naming
+    `log_dir`, or accept a directory that TensorBoard's writer then writes into."""
+    call(keras_lrfind.LRFinderCallback, "log_dir", log_dir=path)
+    try:
+        keras_lrfind.tensorboard.checked_log_dir(path)
+    except ValueError as error:
+        assert_ours(error, "log_dir")
+        assert "`log_dir`" in str(error)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        healthy_result().to_tensorboard(path)
+    assert any(name.startswith("events.out.tfevents") for name in os.listdir(path))
+
+
+@GARBAGE_SETTINGS
+@given(
+    output=GARBAGE_PATHS.filter(lambda p: "\0" not in p),
+    flag=st.sampled_from(["--output", "--log-dir"]),
+)
+def test_command_line_paths(places, output, flag):
+    """`keras-lrfind find --output/--log-dir` refuses, naming the option, before anything
+    runs, or accepts a folder the command can then create and write its files into."""
+    from keras_lrfind.cli import _arguments
+
+    argv = ["find", "net.keras", "--data", "tfds:digits", "--overwrite", f"{flag}={output}"]
+    if flag == "--log-dir":
+        argv.append("--output=a_dir")
+    try:
+        args = _arguments.build_parser().parse_args(argv)
+        _arguments.check_arguments(args)
+    except _arguments.CommandError as error:
+        assert f"`{flag}`" in str(error), error
+        return
+    folder = args.output if flag == "--output" else args.log_dir  # `Path("")` is ".".
+    os.makedirs(folder, exist_ok=True)
+    files = _arguments.output_files(args) if flag == "--output" else [folder / "probe"]
+    for path in files:
+        with open(path, "w") as file:
+            file.write("written")
 
 
 SUGGEST_CALLS = {

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 
 import numpy as np
 import pytest
 
 import keras_lrfind
 from keras_lrfind import LRFinderResult
+
+# Root may write anywhere, so read-only places cannot be tested as root.
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def make_result(**overrides):
@@ -366,6 +371,125 @@ class TestResultFiles:
         with pytest.raises(ValueError, match=message):
             make_result().to_json(name)
         assert list(tmp_path.iterdir()) == []
+
+    def test_to_json_refuses_a_path_under_a_file(self, tmp_path, monkeypatch):
+        """A path whose folder is an existing file (root cannot write there either)."""
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "a_file").write_text("mine")
+        message = (
+            r"^`path` is in 'a_file', which is not a directory\. Received: "
+            r"path='a_file/curve\.json'\. Create the directory first\.$"
+        )
+        with pytest.raises(ValueError, match=message):
+            make_result().to_json("a_file/curve.json")
+        assert (tmp_path / "a_file").read_text() == "mine"
+
+    @pytest.mark.skipif(ROOT, reason="root may write into read-only directories and files")
+    def test_to_json_refuses_read_only_places(self, tmp_path, monkeypatch):
+        """A read-only directory or file is refused before writing, naming the fix."""
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "locked").mkdir()
+        (tmp_path / "kept.json").write_text("mine")
+        (tmp_path / "kept.json").chmod(0o444)
+        (tmp_path / "locked").chmod(0o555)
+        try:
+            with pytest.raises(
+                ValueError,
+                match=r"^`path` is in 'locked', a directory this process cannot write to\. "
+                r"Received: path='locked/curve\.json'\. Choose a directory you can write to, "
+                r"or change its permissions\.$",
+            ):
+                make_result().to_json("locked/curve.json")
+            with pytest.raises(
+                ValueError,
+                match=r"^`path` is a read-only file\. Received: path='kept\.json'\. Choose "
+                r"another path, or change the file's permissions\.$",
+            ):
+                make_result().to_json("kept.json")
+        finally:
+            (tmp_path / "locked").chmod(0o755)
+        assert (tmp_path / "kept.json").read_text() == "mine"
+        assert list((tmp_path / "locked").iterdir()) == []
+
+    @pytest.mark.parametrize("name", ["{run}.json", "[1, 2].json", " {x}"])
+    def test_existing_file_named_like_json_is_a_file(self, tmp_path, monkeypatch, name):
+        """A `str` naming an existing file is read as the file, even if it starts like JSON."""
+        monkeypatch.chdir(tmp_path)
+        result = make_result(stop_reason="diverged")
+        result.to_json(name)
+        for source in (name, str(tmp_path / name)):
+            assert LRFinderResult.from_json(source).stop_reason == "diverged"
+
+    def test_file_wins_over_json_text(self, tmp_path, monkeypatch):
+        """A `str` that is both an existing file and valid JSON (`"1"`) is the file."""
+        monkeypatch.chdir(tmp_path)
+        make_result(stop_reason="diverged").to_json("1")
+        assert LRFinderResult.from_json("1").stop_reason == "diverged"
+
+    @pytest.mark.parametrize(
+        ("source", "path_reading", "json_reading"),
+        [
+            ("missing.json", "no such file", "Expecting value at line 1, column 1"),
+            ('{"format": ', "no such file", "Expecting value at line 1, column 12"),
+            (".", "a directory, not a file", "Expecting value at line 1, column 1"),
+            ("", "not a file name", "Expecting value at line 1, column 1"),
+        ],
+    )
+    def test_neither_a_file_nor_json(
+        self, tmp_path, monkeypatch, source, path_reading, json_reading
+    ):
+        """A `str` that is neither an existing file nor JSON text names both readings."""
+        monkeypatch.chdir(tmp_path)
+        message = (
+            r"^Cannot load a keras_lrfind result: `source` is neither an existing file nor "
+            rf"valid JSON text\. Received: source={re.escape(repr(source))}\. As a path: "
+            rf"{path_reading}\. As the JSON text: it is not valid JSON \({json_reading}\)\. "
+            r"Pass the path of a file written by `result\.to_json\(path\)`, or the text "
+            r"`result\.to_json\(\)` returns\.$"
+        )
+        with pytest.raises(ValueError, match=message):
+            LRFinderResult.from_json(source)
+
+    def test_missing_path_object(self, tmp_path):
+        """A `pathlib.Path` is always a path: a missing one is `FileNotFoundError`."""
+        with pytest.raises(FileNotFoundError):
+            LRFinderResult.from_json(tmp_path / "missing.json")
+
+    @pytest.mark.parametrize("reader", ["from_dict", "from_json"])
+    def test_more_points_than_num_steps(self, reader):
+        """A saved result can never hold more points than its planned steps: refused."""
+        data = make_result().to_dict()  # 5 points.
+        data["num_steps"] = 4
+        message = (
+            r"A range test records at most one point per planned step, so the curves can hold "
+            r"at most `num_steps` points\. Received: num_steps=4, 5 points\. Pass the "
+            r"`num_steps` the test was planned with\."
+        )
+        source = data if reader == "from_dict" else json.dumps(data)
+        with pytest.raises(ValueError, match=message):
+            getattr(LRFinderResult, reader)(source)
+        data["num_steps"] = 5  # As many points as steps: a completed test.
+        assert (
+            getattr(LRFinderResult, reader)(
+                data if reader == "from_dict" else json.dumps(data)
+            ).num_recorded
+            == 5
+        )
+
+    def test_more_points_than_num_steps_in_a_file(self, tmp_path):
+        """The file's error names the file: 2,000 points recorded by a 100-step test."""
+        data = make_result().to_dict()
+        for name in ("learning_rates", "losses", "smoothed_losses"):
+            data[name] = (data[name][:4] * 500)[:2000]
+        data["num_steps"] = 100
+        path = self.write(tmp_path, data)
+        with pytest.raises(ValueError, match=r"curve\.json.*Received: num_steps=100, 2000 points"):
+            LRFinderResult.from_json(path)
+
+    def test_constructor_refuses_more_points_than_num_steps(self):
+        """`LRFinderResult(...)` holds the same rule, so every result it builds round-trips."""
+        with pytest.raises(ValueError, match=r"Received: num_steps=4, 5 points\."):
+            make_result(num_steps=4)
 
     def test_json_list(self, tmp_path):
         """A file holding a JSON list names the file and what was expected."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import sys
 
 import keras
@@ -15,9 +16,11 @@ from conftest import BATCH_SIZE, StepRecorder, assert_same_state, full_state, ma
 
 import keras_lrfind
 from keras_lrfind import LRFinderResult, suggestions
-from keras_lrfind.outputs.tensorboard import write_result
+from keras_lrfind.outputs.tensorboard import checked_log_dir, write_result
 
 START_LR, END_LR = 1e-4, 1.0
+# Root may write anywhere, so read-only places cannot be tested as root.
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 class Run:
@@ -246,6 +249,94 @@ class TestRangeTestLogDir:
         """A `log_dir` of another type is refused when the callback is made."""
         with pytest.raises(TypeError, match=r"`log_dir` must be a directory path.*log_dir=\["):
             keras_lrfind.LRFinderCallback(log_dir=["logs"])
+
+
+class TestCheckedLogDir:
+    """`log_dir` is checked before anything is written or trained, everywhere it is taken."""
+
+    def test_is_public_and_returns_a_str(self, tmp_path):
+        """`keras_lrfind.tensorboard.checked_log_dir` is the check; a new directory passes."""
+        assert keras_lrfind.tensorboard.checked_log_dir is checked_log_dir
+        assert checked_log_dir(tmp_path / "new" / "run") == str(tmp_path / "new" / "run")
+        assert not (tmp_path / "new").exists()  # Checked, not created.
+
+    @pytest.mark.parametrize(
+        ("name", "message"),
+        [
+            (
+                "a_file",
+                r"^`log_dir` is a file, not a directory\. Received: log_dir='a_file'\. Pass the "
+                r"path of a directory \(created if needed\)\.$",
+            ),
+            (
+                "a_file/run",
+                r"^`log_dir` cannot be created: '.*a_file' is a file, not a directory\. "
+                r"Received: log_dir='a_file/run'\. Choose a path whose parents are directories\.$",
+            ),
+            (
+                "",
+                r"^`log_dir` is not a directory name\. Received: log_dir=''\. Pass the path of a "
+                r"directory, e.g\. 'logs/lr_find'\.$",
+            ),
+            ("a\0b", r"^`log_dir` is not a directory name\. Received: log_dir='a\\x00b'\."),
+        ],
+    )
+    def test_paths_that_cannot_be_written(self, tmp_path, monkeypatch, name, message):
+        """A file, a path under a file, no name: a ValueError naming `log_dir` and the fix,
+        from `to_tensorboard` too, with nothing written (these hold for root as well)."""
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "a_file").write_text("mine")
+        with pytest.raises(ValueError, match=message):
+            checked_log_dir(name)
+        with pytest.raises(ValueError, match=message):
+            make_result().to_tensorboard(name)
+        assert sorted(os.listdir(tmp_path)) == ["a_file"]
+        assert (tmp_path / "a_file").read_text() == "mine"
+
+    @pytest.mark.skipif(ROOT, reason="root may write into read-only directories")
+    def test_read_only_directories(self, tmp_path, monkeypatch):
+        """A read-only directory, or a new one inside it, is refused."""
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "locked").mkdir(mode=0o555)
+        try:
+            with pytest.raises(
+                ValueError,
+                match=r"^`log_dir` is a directory this process cannot write to\. Received: "
+                r"log_dir='locked'\. Choose a directory you can write to, or change its "
+                r"permissions\.$",
+            ):
+                make_result().to_tensorboard("locked")
+            with pytest.raises(
+                ValueError,
+                match=r"^`log_dir` cannot be created in '.*locked', a directory this process "
+                r"cannot write to\. Received: log_dir='locked/run'\.",
+            ):
+                make_result().to_tensorboard("locked/run")
+        finally:
+            (tmp_path / "locked").chmod(0o755)
+        assert list((tmp_path / "locked").iterdir()) == []
+
+    def test_url_is_left_to_the_writer(self):
+        """A URL (`gs://...`) is not checked as a local path."""
+        assert checked_log_dir("gs://bucket/logs") == "gs://bucket/logs"
+
+    def test_find_and_callback_refuse_before_training(self, linear_data, tmp_path, capfd):
+        """`find(log_dir=a file)` and `LRFinderCallback(log_dir=...)` fail at once: the model is
+        untouched and no writer thread prints a traceback (it did after the whole test)."""
+        x, y = linear_data
+        model = make_linear_model(keras.optimizers.SGD(0.01))
+        before = full_state(model)
+        a_file = tmp_path / "a_file"
+        a_file.write_text("mine")
+        message = r"`log_dir` is a file, not a directory\. Received: log_dir=PosixPath\("
+        with pytest.raises(ValueError, match=message):
+            keras_lrfind.LRFinder(model).find(x, y, verbose=0, log_dir=a_file, **QUIET)
+        with pytest.raises(ValueError, match=r"`log_dir` cannot be created: .*a_file' is a file"):
+            keras_lrfind.LRFinderCallback(log_dir=str(a_file / "run"), **QUIET)
+        assert_same_state(before, full_state(model))  # `iterations` included: no step ran.
+        assert a_file.read_text() == "mine"
+        err = capfd.readouterr().err
+        assert "Traceback" not in err and "Exception in thread" not in err
 
 
 def user_tensorboard(log_dir, update_freq=1):

@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import re
 from pathlib import Path
+
+from keras_lrfind import _checks
 
 PROG = "keras-lrfind"
 
@@ -255,9 +258,9 @@ def parse_data_spec(spec: str, flag: str = "--data") -> tuple[str, str]:
 
 
 def output_files(args) -> list[Path]:
-    """The files `find` writes into `--output`."""
-    stem = args.model.stem
-    return [args.output / f"{stem}_lr_find.json", args.output / f"{stem}_lr_find.png"]
+    """The files the command writes into `--output`: the curve (JSON), then its plot (PNG)."""
+    stem = f"{args.model.stem}_lr_find" if args.command == "find" else "lr_find"
+    return [args.output / f"{stem}.json", args.output / f"{stem}.png"]
 
 
 def check_arguments(args) -> None:
@@ -274,11 +277,35 @@ def check_arguments(args) -> None:
         _check_folder("--data-dir", args.data_dir)
     if args.command == "find":
         _check_find_arguments(args)
+    _check_output_writable(args)
 
 
 def _check_folder(flag: str, path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise CommandError(f"`{flag}` must be a folder, not a file. {_received(flag, path)}")
+
+
+def _check_output_writable(args) -> None:
+    """`--output` can be created and its files written (or replaced), before any training.
+
+    A file that exists is replaced in place, which needs its own permission only; a new one
+    needs the folder's.
+    """
+    folder_problem = _checks.directory_problem(args.output)
+    for path in output_files(args):
+        if path.exists():
+            problem = _checks.file_problem(path)
+            if problem is not None:
+                raise CommandError(
+                    f"`--output` holds {path}, which {problem[0]}, and the command writes that "
+                    f"file. {_received('--output', args.output)} Move it away, or choose "
+                    "another `--output` folder."
+                )
+        elif folder_problem is not None:
+            raise CommandError(
+                f"`--output` {folder_problem[0]}. {_received('--output', args.output)} "
+                f"{folder_problem[1]}"
+            )
 
 
 def _check_find_arguments(args) -> None:
@@ -333,6 +360,12 @@ def _check_find_arguments(args) -> None:
                 "`--log-dir` needs the `tensorboard` package, which TensorFlow does not "
                 "install: pip install keras-lrfind[tensorboard]"
             )
+        from keras_lrfind.outputs import tensorboard
+
+        try:
+            tensorboard.checked_log_dir(str(args.log_dir))
+        except (TypeError, ValueError) as error:
+            raise options_named(error, {"log_dir": "--log-dir"}) from None
 
 
 def _check_sweep(args) -> None:
@@ -352,7 +385,71 @@ def _check_sweep(args) -> None:
     try:
         Sweep(start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps)
     except (TypeError, ValueError) as error:
-        message = str(error)
-        for name in ("num_steps", "start_lr", "end_lr"):
-            message = message.replace(name, "--" + name.replace("_", "-"))
-        raise CommandError(message) from None
+        raise options_named(error, RANGE_TEST_OPTIONS) from None
+
+
+# -- The library's messages, in the command's words ----------------------------------------------
+
+# The arguments the commands pass from an option, by the names the library's messages use.
+RANGE_TEST_OPTIONS = {
+    "x": "--data",
+    "num_steps": "--num-steps",
+    "start_lr": "--start-lr",
+    "end_lr": "--end-lr",
+    "batch_size": "--batch-size",
+}
+BEST_OPTIONS = {
+    "x": "--data",
+    "epochs": "--epochs",
+    "budget": "--budget",
+    "validation_data": "--validation-data",
+    "batch_size": "--batch-size",
+    "seed": "--seed",
+}
+# Fixes in find_best_learning_rate's messages that name a value no option gives.
+BEST_PHRASES = {
+    "`budget=None`": "no `--budget`",
+    "`validation_data=...`": "`--validation-data tfds:NAME[:SPLIT]`",
+}
+
+
+def data_options(flag: str) -> tuple[dict[str, str], dict[str, str]]:
+    """`(options, phrases)` for the messages of `keras_lrfind.datasets` about the dataset
+    named by `flag` (`--data`, `--validation-data`, or `demo`'s `--dataset`)."""
+    options = {"name": flag, "split": flag, "data_dir": "--data-dir", "batch_size": "--batch-size"}
+    digits = "--dataset digits" if flag == "--dataset" else f"{flag} tfds:digits"
+    phrases = {
+        # The command never downloads: a dataset is prepared with `tfds build` first.
+        " and `download=False`": "",
+        "Pass `download=True` on a machine with network access, run": "Run",
+        "pass `data_dir=DIR`": "pass `--data-dir DIR`",
+        "`name='digits'`": f"`{digits}`",
+    }
+    return options, phrases
+
+
+def options_named(
+    error: BaseException, options: dict[str, str], phrases: dict[str, str] | None = None
+) -> CommandError:
+    """`error` as a `CommandError` whose message names the command's options where the
+    library named its arguments.
+
+    `options` maps an argument to its option; the argument is renamed where it is code (in
+    backticks: `` `num_steps` ``, `` `end_lr / start_lr` ``) and where a value is shown
+    (`num_steps=3`), not in prose ("0.5 x 20 steps"). `phrases` are replaced first, word for
+    word: the fixes that name a value no option gives (`` `budget=None` ``).
+    """
+    message = str(error)
+    for phrase, replacement in (phrases or {}).items():
+        message = message.replace(phrase, replacement)
+
+    def in_code(code: re.Match) -> str:
+        text = code[0]
+        for name, option in options.items():
+            text = re.sub(rf"(?<![\w.(-]){name}(?![\w(-])", option, text)
+        return text
+
+    message = re.sub(r"`[^`]*`", in_code, message)
+    for name, option in options.items():
+        message = re.sub(rf"(?<![\w.`-]){name}=", f"{option}=", message)
+    return CommandError(message)

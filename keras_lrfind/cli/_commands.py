@@ -7,15 +7,38 @@ one line on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
+import zipfile
 
-from keras_lrfind.cli._arguments import CommandError, output_files, parse_data_spec
+from keras_lrfind.cli._arguments import (
+    BEST_OPTIONS,
+    BEST_PHRASES,
+    RANGE_TEST_OPTIONS,
+    CommandError,
+    data_options,
+    options_named,
+    output_files,
+    parse_data_spec,
+)
 from keras_lrfind.outputs.plotting import offscreen_axes
 
 # The shuffle buffer of `find --best`'s training data (examples).
 _SHUFFLE_BUFFER = 10_000
+# The fraction of --data that `find --best` holds out to judge the probes without
+# --validation-data (find_best_learning_rate's `validation_split`).
+_HELD_OUT = 0.1
+
+
+@contextlib.contextmanager
+def _in_options(options: dict[str, str], phrases: dict[str, str] | None = None):
+    """Re-raises the library's errors naming the command's options (see `options_named`)."""
+    try:
+        yield
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise options_named(error, options, phrases) from error
 
 
 # -- demo ---------------------------------------------------------------------------------------
@@ -45,7 +68,8 @@ def run_demo(args) -> None:
     import keras_lrfind
     from keras_lrfind import datasets
 
-    summary = datasets.info(args.dataset, data_dir=args.data_dir)
+    with _in_options(*data_options("--dataset")):
+        summary = datasets.info(args.dataset, data_dir=args.data_dir)
     if not summary.split_sizes:
         raise CommandError(
             f"Dataset {args.dataset!r} is not available locally; prepare it with TFDS first, "
@@ -57,15 +81,16 @@ def run_demo(args) -> None:
         f"Dataset: {summary.name}, images {summary.image_shape}, {summary.num_classes} classes, "
         + ", ".join(f"{k}: {v:,}" for k, v in summary.split_sizes.items())
     )
-    train = datasets.load(
-        args.dataset,
-        "train",
-        data_dir=args.data_dir,
-        batch_size=args.batch_size,
-        shuffle=True,
-        seed=args.seed,
-    )
-    test = datasets.load(args.dataset, "test", data_dir=args.data_dir, batch_size=256)
+    with _in_options(*data_options("--dataset")):
+        train = datasets.load(
+            args.dataset,
+            "train",
+            data_dir=args.data_dir,
+            batch_size=args.batch_size,
+            shuffle=True,
+            seed=args.seed,
+        )
+        test = datasets.load(args.dataset, "test", data_dir=args.data_dir, batch_size=256)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     def compiled(learning_rate):
@@ -119,21 +144,23 @@ def run_find(args) -> None:
 
     # The data first: an unknown dataset or split is reported before the model loads.
     name, split = parse_data_spec(args.data)
-    train = datasets.load(
-        name,
-        split,
-        data_dir=args.data_dir,
-        batch_size=None if args.best else args.batch_size,
-        shuffle=not args.best,
-        seed=args.seed,
-    )
+    with _in_options(*data_options("--data")):
+        train = datasets.load(
+            name,
+            split,
+            data_dir=args.data_dir,
+            batch_size=None if args.best else args.batch_size,
+            shuffle=not args.best,
+            seed=args.seed,
+        )
     validation = None
     if args.validation_data is not None:
-        validation = datasets.load(
-            *parse_data_spec(args.validation_data, "--validation-data"),
-            data_dir=args.data_dir,
-            batch_size=args.batch_size,
-        )
+        with _in_options(*data_options("--validation-data")):
+            validation = datasets.load(
+                *parse_data_spec(args.validation_data, "--validation-data"),
+                data_dir=args.data_dir,
+                batch_size=args.batch_size,
+            )
     model = load_compiled_model(args.model)
     match = _matcher(model)
     if args.best:
@@ -156,6 +183,13 @@ def load_compiled_model(path):
 
     from keras_lrfind._compat import trainer
 
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        # Keras says "File not found" for any file that is not a zip archive.
+        raise CommandError(
+            f"{path} is not a valid Keras model file: a .keras file is a zip archive, and this "
+            "one is not (empty, cut short, or another format). Save the model again with "
+            "model.save('NAME.keras')."
+        )
     try:
         model = keras.saving.load_model(path)
     except Exception as error:  # Keras raises many kinds for a file it cannot read.
@@ -173,9 +207,10 @@ def load_compiled_model(path):
 def _run_range_test(args, model, train) -> None:
     import keras_lrfind
 
-    result = keras_lrfind.LRFinder(model).find(
-        train, num_steps=args.num_steps, start_lr=args.start_lr, end_lr=args.end_lr, verbose=1
-    )
+    with _in_options(RANGE_TEST_OPTIONS):
+        result = keras_lrfind.LRFinder(model).find(
+            train, num_steps=args.num_steps, start_lr=args.start_lr, end_lr=args.end_lr, verbose=1
+        )
     json_path, png_path = output_files(args)
     result.to_json(json_path)  # The curve is kept even if no suggestion can be read from it.
     print(f"{result!r}")
@@ -194,17 +229,21 @@ def _run_range_test(args, model, train) -> None:
 def _run_best(args, model, train, validation) -> None:
     import keras_lrfind
 
+    if validation is None:
+        _check_held_out(args, train)
     budget = {} if args.budget is None else {"budget": args.budget}
-    details = keras_lrfind.find_best_learning_rate(
-        model,
-        train,
-        epochs=args.epochs,
-        validation_data=validation,
-        verbose=1,
-        return_details=True,
-        seed=args.seed,
-        **budget,
-    )
+    with _in_options(BEST_OPTIONS, BEST_PHRASES):
+        details = keras_lrfind.find_best_learning_rate(
+            model,
+            train,
+            epochs=args.epochs,
+            validation_data=validation,
+            validation_split=_HELD_OUT,
+            verbose=1,
+            return_details=True,
+            seed=args.seed,
+            **budget,
+        )
     json_path, png_path = output_files(args)
     written = [png_path]
     if details.range_test is not None:
@@ -217,6 +256,21 @@ def _run_best(args, model, train, validation) -> None:
     print(f"Validation: {details.validation}")
     print("Wrote " + " and ".join(str(path) for path in written))
     print(f"Best max_lr for a {args.epochs}-epoch one-cycle training: {details.max_lr:.3g}")
+
+
+def _check_held_out(args, train) -> None:
+    """Without --validation-data, --data must be long enough to hold out a tenth of its batches
+    (find_best_learning_rate's message would name its `validation_split`, no option here)."""
+    from keras_lrfind.search._data import num_validation
+
+    batches = int(train.cardinality())  # Negative when unknown: find_best_learning_rate says.
+    if batches > 0 and num_validation(batches, _HELD_OUT) == 0:
+        raise CommandError(
+            f"`--data` is too small for `--best` to hold out a tenth of it to judge the probes: "
+            f"its {batches} batches of {args.batch_size} leave no validation batch. "
+            f"Received: --data={args.data}. Pass `--validation-data tfds:NAME[:SPLIT]`, more "
+            "data in `--data`, or a smaller `--batch-size`."
+        )
 
 
 def _write_tensorboard(args, result) -> None:

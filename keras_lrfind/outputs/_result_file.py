@@ -120,17 +120,9 @@ def _check_path(name: str, path, *, allow_none: bool = False):
 
 def _check_writable(name: str, path) -> None:
     """Raises a `ValueError` naming `name` for a path no file can be written at."""
-    text = os.fsdecode(path)
-    folder = os.path.dirname(text) or "."
-    if not text or "\0" in text:
-        problem, fix = "is not a file name", "Pass the path of a file, e.g. 'lr_find.json'."
-    elif os.path.isdir(text):
-        problem, fix = "is a directory", "Pass the path of a file inside it."
-    elif not os.path.isdir(folder):
-        problem, fix = f"is in {folder!r}, which is not a directory", "Create the directory first."
-    else:
-        return
-    raise ValueError(f"`{name}` {problem}. Received: {name}={path!r}. {fix}")
+    problem = _checks.file_problem(path)
+    if problem is not None:
+        raise ValueError(f"`{name}` {problem[0]}. Received: {name}={path!r}. {problem[1]}")
 
 
 def write_json(data: dict, path: str | os.PathLike | None) -> str:
@@ -145,17 +137,40 @@ def write_json(data: dict, path: str | os.PathLike | None) -> str:
     return text
 
 
+def _is_file(text: str) -> bool:
+    """Whether `text` names an existing file (anything but a directory: a pipe reads too)."""
+    return os.path.exists(text) and not os.path.isdir(text)
+
+
+def _json_error(error: json.JSONDecodeError) -> str:
+    return f"{error.msg} at line {error.lineno}, column {error.colno}"
+
+
 def read_json(source: str | os.PathLike) -> tuple[dict, str]:
     """The JSON object in `source` (JSON text, or the path of a file holding it), and
     how to name `source` in an error message.
 
+    A `str` naming an existing file is that file, whatever its name looks like
+    (`"{run}.json"` is a file name); any other `str` is JSON text.
+
     Raises:
         TypeError: If `source` is neither a `str` nor a path.
-        ValueError: If the file or text is not UTF-8 JSON holding an object.
-        OSError: If the file cannot be read (`FileNotFoundError`, say).
+        ValueError: If the file or text is not UTF-8 JSON holding an object, or a `str` is
+            neither an existing file nor JSON text.
+        OSError: If the file cannot be read (`FileNotFoundError` for a missing path).
     """
-    if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
+    if isinstance(source, str) and not _is_file(source):
         text, where = source, "the JSON text"
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                "Cannot load a keras_lrfind result: `source` is neither an existing file nor "
+                f"valid JSON text. Received: source={_checks.shown(source)}. As a path: "
+                f"{_missing(source)}. As the JSON text: it is not valid JSON "
+                f"({_json_error(error)}). Pass the path of a file written by "
+                "`result.to_json(path)`, or the text `result.to_json()` returns."
+            ) from None
     elif isinstance(source, (str, os.PathLike)):
         where = f"the file {os.fspath(source)!r}"
         with reading(where):
@@ -167,19 +182,18 @@ def read_json(source: str | os.PathLike) -> tuple[dict, str]:
                     f"it is not UTF-8 text (byte {error.start} is {error.object[error.start]:#x}"
                     "). Pass a file written by `result.to_json(path)`."
                 ) from None
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f"it is not valid JSON ({_json_error(error)}): the file may have been cut "
+                    "short. Write it again with `result.to_json(path)`."
+                ) from None
     else:
         raise _checks.type_error(
             "source", source, "JSON text or the path of a file written by `result.to_json(path)`"
         )
     with reading(where):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(
-                f"it is not valid JSON ({error.msg} at line {error.lineno}, column "
-                f"{error.colno}): the file may have been cut short. Write it again with "
-                "`result.to_json(path)`."
-            ) from None
         if not isinstance(data, dict):
             kind = {list: "list", str: "string", bool: "boolean"}.get(type(data), "number")
             kind = "null" if data is None else kind
@@ -187,6 +201,15 @@ def read_json(source: str | os.PathLike) -> tuple[dict, str]:
                 f"expected a JSON object (what `result.to_json()` writes). Received: a JSON {kind}."
             )
     return data, where
+
+
+def _missing(text: str) -> str:
+    """Why `text` is not a file to read: what is (or is not) at that path."""
+    if "\0" in text or not text:
+        return "not a file name"
+    if os.path.isdir(text):
+        return "a directory, not a file"
+    return "no such file"
 
 
 def data_frame(result):

@@ -50,16 +50,34 @@ _SCALARS = (
 _CANNOT_READ = "cannot read this curve"
 
 
-def checked_log_dir(log_dir) -> str:
-    """Checks that `log_dir` is a path and that TensorBoard is installed; returns a `str`.
+def checked_log_dir(log_dir: str | os.PathLike) -> str:
+    """Checks that a range test can be written to TensorBoard in `log_dir`; returns a `str`.
 
-    Called where `log_dir` is given, so a missing package fails before any training.
-    TensorFlow's wheel does not bring TensorBoard with it (and `tf.summary` without it
-    lacks the summary functions), so the package is an extra of keras_lrfind.
+    `LRFinderCallback(log_dir=...)` and `LRFinder.find(log_dir=...)` write only once the
+    test has run, so they call this first: a missing package or a directory that cannot be
+    written fails at once, not after the training. The directory itself is not created
+    here (`write_result` creates it with its missing parents). TensorFlow's wheel does not
+    bring TensorBoard with it (and `tf.summary` without it lacks the summary functions), so
+    the package is an extra of keras_lrfind. A URL such as `gs://bucket/logs` is left to
+    the writer.
+
+    Args:
+        log_dir: The run's directory, e.g. `"logs/lr_find"`.
+
+    Returns:
+        `log_dir` as a `str`.
 
     Raises:
         TypeError: If `log_dir` is not a `str` or `os.PathLike`.
         ImportError: If `tensorboard` cannot be imported, naming the extra to install.
+        ValueError: If nothing can be written into `log_dir`: an empty name, an existing
+            file, a path under a file, or a directory this process cannot write to.
+
+    Example:
+
+    >>> import keras_lrfind
+    >>> keras_lrfind.tensorboard.checked_log_dir("logs/lr_find")
+    'logs/lr_find'
     """
     if not isinstance(log_dir, (str, os.PathLike)):
         raise _checks.type_error(
@@ -73,6 +91,9 @@ def checked_log_dir(log_dir) -> str:
             f"TensorFlow does not install. Install it with `{_INSTALL}` (or "
             "`pip install tensorboard`)."
         ) from error
+    problem = _checks.directory_problem(log_dir)
+    if problem is not None:
+        raise ValueError(f"`log_dir` {problem[0]}. Received: log_dir={log_dir!r}. {problem[1]}")
     return os.fspath(log_dir)
 
 
@@ -90,6 +111,7 @@ def write_result(result, log_dir: str | os.PathLike) -> None:
 
     Raises:
         TypeError: If `result` is not an `LRFinderResult` or `log_dir` not a path.
+        ValueError: If nothing can be written into `log_dir` (see `checked_log_dir`).
         ImportError: If the `tensorboard` package is missing.
 
     Example:

@@ -129,6 +129,13 @@ class LRFinderResult(SweepFields):
         if len(set(lengths.values())) != 1:
             names = ", ".join(f"`{name}`" for name in lengths)
             raise ValueError(f"{names} must have the same length. Received lengths {lengths}.")
+        recorded = lengths["learning_rates"]
+        if recorded > sweep.num_steps:
+            raise ValueError(
+                "A range test records at most one point per planned step, so the curves can "
+                f"hold at most `num_steps` points. Received: num_steps={sweep.num_steps}, "
+                f"{recorded} points. Pass the `num_steps` the test was planned with."
+            )
         self._sweep = sweep
         self.learning_rates = curves["learning_rates"]
         self.losses = curves["losses"]
@@ -183,8 +190,9 @@ class LRFinderResult(SweepFields):
 
         Raises:
             TypeError: If `data` is not a dict, or a field has the wrong type.
-            ValueError: If a field is missing or out of range, or `data` is not a saved
-                result (of a version this keras_lrfind reads).
+            ValueError: If a field is missing or out of range, the curves hold more points
+                than `num_steps`, or `data` is not a saved result (of a version this
+                keras_lrfind reads).
         """
         fields = _result_file.from_dict(data)
         return cls._from_sweep(Sweep.from_dict(fields.pop("sweep")), **fields)
@@ -200,6 +208,12 @@ class LRFinderResult(SweepFields):
 
         Returns:
             The JSON text.
+
+        Raises:
+            TypeError: If `path` is not `None`, a `str` or an `os.PathLike`.
+            ValueError: If no file can be written at `path` (a directory, in a directory
+                that does not exist or that this process cannot write to, a read-only file),
+                before anything is written.
         """
         return _result_file.write_json(self.to_dict(), path)
 
@@ -213,13 +227,19 @@ class LRFinderResult(SweepFields):
         Returns:
             The `LRFinderResult`.
 
+        A `str` that names an existing file is read as that file, whatever its name looks
+        like (`"{run}.json"` too); any other `str` is read as JSON text.
+
         Raises:
             TypeError: If `source` is not a `str` or path, or a field has the wrong type;
                 the message names the file (or "the JSON text") and the field.
             ValueError: If the content is not UTF-8 JSON holding a saved result (a list,
-                a file cut short, binary content, a missing field); the message names the
-                file and what was expected.
-            OSError: If the file cannot be read (`FileNotFoundError`, say).
+                a file cut short, binary content, a missing field, more points than
+                `num_steps`); the message names the file and what was expected. Also for
+                a `str` that is neither an existing file nor JSON text: the message says
+                what each reading found.
+            OSError: If the file cannot be read (`FileNotFoundError` for a missing
+                `pathlib.Path`, say).
         """
         data, where = _result_file.read_json(source)
         with _result_file.reading(where):
@@ -263,6 +283,8 @@ class LRFinderResult(SweepFields):
 
         Raises:
             TypeError: If `log_dir` is not a path.
+            ValueError: If nothing can be written into `log_dir` (a file, under a file, a
+                directory this process cannot write to), before anything is written.
             ImportError: If the `tensorboard` package is missing (`pip install
                 keras-lrfind[tensorboard]`).
         """
