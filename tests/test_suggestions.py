@@ -694,16 +694,16 @@ def _dip(depth, learning_rates=None, centre=-2.0, width=0.3):
 
 class TestOneCycle:
     @pytest.mark.parametrize(
-        ("depth", "divisor"), [(0.9, 1.0), (0.5, 1.0), (0.05, 3.0), (0.01, 3.0)]
+        ("depth", "divisor"), [(0.9, 2.0), (0.5, 2.0), (0.05, 5.0), (0.01, 5.0)]
     )
     def test_symmetric_valley(self, depth, divisor):
-        """A symmetric valley at 1e-2 gives 1e-2 / clip(0.25 / depth, 1, 3)."""
+        """A symmetric valley at 1e-2 gives 1e-2 / clip(0.5 / depth, 2, 5)."""
         learning_rates, losses = _dip(depth)
         assert one_cycle(learning_rates, losses) == pytest.approx(1e-2 / divisor, rel=1e-9)
 
-    @pytest.mark.parametrize(("depth", "divisor"), [(0.2, 1.25), (0.125, 2.0), (0.1, 2.5)])
+    @pytest.mark.parametrize(("depth", "divisor"), [(0.2, 2.5), (0.125, 4.0), (0.11, 4.545)])
     def test_margin_between_the_clips(self, depth, divisor):
-        """Between the clips the margin is 0.25 / depth (a wide valley, barely smoothed)."""
+        """Between the clips the margin is 0.5 / depth (a wide valley, barely smoothed)."""
         learning_rates, losses = _dip(depth, np.logspace(-5, 1, 121), width=0.8)
         # Smoothing shaves about 3% off the depth of a valley this wide.
         assert one_cycle(learning_rates, losses) == pytest.approx(1e-2 / divisor, rel=0.05)
@@ -724,12 +724,13 @@ class TestOneCycle:
         assert one_cycle(learning_rates, tail) == pytest.approx(one_cycle(learning_rates, losses))
 
     def test_centre_of_a_flat_valley(self):
-        """On a flat-bottomed valley the answer is its centre, not an edge."""
+        """On a flat-bottomed valley the answer is its centre, not an edge (over the margin
+        of a deep valley, 2)."""
         learning_rates = np.logspace(-4, 0, 81)
         x = np.log10(learning_rates)
         losses = np.where(np.abs(x + 2) <= 0.5, 0.2, 1.0)  # Floor from 10**-2.5 to 10**-1.5.
         losses = losses + 1e-9 * (x + 2) ** 2  # Ties broken towards the centre.
-        assert one_cycle(learning_rates, losses) == pytest.approx(1e-2, rel=0.05)
+        assert one_cycle(learning_rates, losses) == pytest.approx(1e-2 / 2, rel=0.05)
 
     def test_noise_spikes_are_ignored(self):
         """Single-batch spikes (the median filter) barely move the answer."""
@@ -1005,7 +1006,8 @@ class TestDivergencePoint:
 
 
 class TestFlatStartGuard:
-    """Issue 10: a default that cannot read a curve must not answer from its flat start."""
+    """Issues 10 and 17: never the flat start of a curve where training broke; never the end
+    of a sweep that never broke."""
 
     @pytest.mark.parametrize("seed", [0, 1, 2])
     def test_flat_noisy_curve_answers_from_the_divergence_point(self, seed):
@@ -1016,7 +1018,7 @@ class TestFlatStartGuard:
         unguarded = one_cycle(learning_rates, losses, max_below_divergence=None)
         assert unguarded * suggestions.FLAT_START_RATIO < limit  # The defect's precondition.
         assert suggestions.is_flat_start(learning_rates, losses)
-        assert one_cycle(learning_rates, losses) == pytest.approx(limit / 6.0, rel=1e-12)
+        assert one_cycle(learning_rates, losses) == pytest.approx(limit / 32.0, rel=1e-12)
         assert one_cycle(learning_rates, losses, divergence_divisor=2.0) == pytest.approx(
             limit / 2.0, rel=1e-12
         )
@@ -1036,37 +1038,47 @@ class TestFlatStartGuard:
 
     def test_no_fallback_when_the_loss_never_climbs(self):
         """Without a climb the divergence point is only the sweep's end, not a reading:
-        a valley 100x below the end keeps its own answer (1e-2 / 3 for a 5% dip)."""
+        a valley 100x below the end keeps its own answer (1e-2 / 5 for a 5% dip)."""
         learning_rates, losses = _dip(0.05)
         assert not suggestions.is_flat_start(learning_rates, losses)
-        assert one_cycle(learning_rates, losses) == pytest.approx(1e-2 / 3, rel=1e-9)
+        assert one_cycle(learning_rates, losses) == pytest.approx(1e-2 / 5, rel=1e-9)
 
-    def test_an_unreadable_curve_that_never_climbs_answers_from_its_end(self):
-        """Pure noise around 1.5 over the whole sweep: no valley, no climb; training did not
-        break up to the last learning rate (10), so the answer is 10 / 6, never the flat
-        start."""
+    @pytest.mark.parametrize("seed", [0, 1, 2, 3])
+    def test_an_unreadable_curve_that_never_breaks_never_answers_from_its_end(self, seed):
+        """Pure noise around 1.5 over the whole sweep: no valley, no climb, no break up to
+        the last learning rate (10). The answer is the curve's own valley reading (wherever
+        the noise put it, on the safe side of a sweep that never broke), never anything
+        read from the sweep's end, and `suggest()` warns."""
         learning_rates = np.logspace(-7, 1, 120)
-        losses = 1.5 + 0.05 * np.random.default_rng(3).standard_normal(120)
+        losses = 1.5 + 0.05 * np.random.default_rng(seed).standard_normal(120)
         assert suggestions.cannot_read(learning_rates, losses)
-        assert suggestions.is_flat_start(learning_rates, losses)
-        assert one_cycle(learning_rates, losses) == pytest.approx(10 / 6, rel=1e-12)
+        assert not suggestions.is_flat_start(learning_rates, losses)
+        answer = one_cycle(learning_rates, losses)
+        assert answer == one_cycle(learning_rates, losses, max_below_divergence=None)
+        assert answer <= learning_rates[-1] / 2  # At least the minimal margin below the end.
+        result = LRFinderResult(learning_rates, losses, losses, "completed", 1e-7, 10.0, 120)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result.suggest()
+        messages = " ".join(str(w.message) for w in caught)
+        assert re.search("never decreased|too noisy", messages)
 
     def test_a_sweep_stopped_on_divergence_falls_back_without_a_climb(self):
         """The last points of a diverged sweep (its climb) are trimmed before suggesting:
         `diverged=True` says the curve's end is where training broke, so the same 5% dip,
-        100 times below that end, is a flat-start answer: 1.0 / 6."""
+        100 times below that end, is a flat-start answer: 1.0 / 32."""
         learning_rates, losses = _dip(0.05)
         assert suggestions.is_flat_start(learning_rates, losses, diverged=True)
-        assert one_cycle(learning_rates, losses, diverged=True) == pytest.approx(1 / 6, rel=1e-12)
+        assert one_cycle(learning_rates, losses, diverged=True) == pytest.approx(1 / 32, rel=1e-12)
 
     def test_a_non_finite_loss_marks_where_training_broke(self):
         """The 5% dip 100 times below the curve's end, then NaN: training broke at the
-        end, as with `diverged=True`, so the answer is the last finite rate / 6."""
+        end, as with `diverged=True`, so the answer is the last finite rate / 32."""
         learning_rates, losses = _dip(0.05)
         losses = np.append(losses, np.nan)
         learning_rates = np.append(learning_rates, 2.0)
         assert suggestions.is_flat_start(learning_rates, losses)
-        assert one_cycle(learning_rates, losses) == pytest.approx(1 / 6, rel=1e-12)
+        assert one_cycle(learning_rates, losses) == pytest.approx(1 / 32, rel=1e-12)
 
     def test_bad_guard_arguments_name_the_argument(self):
         learning_rates, losses = _flat_then_climb()
@@ -1093,7 +1105,7 @@ class TestFlatStartGuard:
         assert any(re.search("flat start.*find_best_learning_rate", m) for m in messages)
         curve = result.curve()
         limit = divergence_point(curve.learning_rates, curve.losses)
-        assert suggested == pytest.approx(limit / 6.0, rel=1e-12)
+        assert suggested == pytest.approx(limit / 32.0, rel=1e-12)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert result.suggest(warn=False) == suggested

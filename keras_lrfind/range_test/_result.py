@@ -79,7 +79,7 @@ class LRFinderResult(SweepFields):
     ...     learning_rates, losses, losses, "diverged", 1e-5, 1.0, 100, smoothing=0
     ... )
     >>> f"{result.suggest():.1e}"  # The maximum rate of a one-cycle schedule.
-    '1.0e-02'
+    '5.1e-03'
     >>> f"{result.suggest('valley'):.1e}"  # fastai's default.
     '5.9e-04'
     >>> keras_lrfind.LRFinderResult.from_json(result.to_json()).stop_reason
@@ -465,7 +465,7 @@ class LRFinderResult(SweepFields):
         >>> result = keras_lrfind.LRFinderResult(lrs, losses, losses, "diverged", 1e-5, 1.0, 100)
         >>> schedule = result.one_cycle(total_steps=1000)  # Peaks at step 299.
         >>> f"{result.suggest():.1e}", f"{float(schedule(299)):.1e}"
-        ('9.5e-03', '9.5e-03')
+        ('4.8e-03', '4.8e-03')
         """
         from keras_lrfind.schedules import OneCycle
 

@@ -54,13 +54,12 @@ FLAT_START_RATIO = 64.0
 """`one_cycle` falls back to the `divergence_point` when its answer lies this many times
 below it (see `one_cycle`, step 4)."""
 
-DIVERGENCE_DIVISOR = 6.0
+DIVERGENCE_DIVISOR = 32.0
 """`one_cycle`'s fallback answer is the `divergence_point` divided by this."""
 
 FLAT_START_MESSAGE = (
     "The curve shows no usable valley (its lowest point lies at its flat start, far below "
-    "where training breaks, or the loss never clearly fell): the suggestion is the "
-    "divergence point / 6 instead (see "
+    "where training breaks): the suggestion is the divergence point / 32 instead (see "
     "`keras_lrfind.suggestions.one_cycle`, step 4), a rough answer. For a learning rate "
     "read from short trainings, use `keras_lrfind.find_best_learning_rate`."
 )
@@ -102,9 +101,9 @@ def one_cycle(
     bandwidth=0.15,
     rise=0.5,
     valley_band=0.1,
-    target_drop=0.25,
-    min_divisor=1.0,
-    max_divisor=3.0,
+    target_drop=0.5,
+    min_divisor=2.0,
+    max_divisor=5.0,
     max_below_divergence=FLAT_START_RATIO,
     divergence_divisor=DIVERGENCE_DIVISOR,
     diverged=False,
@@ -122,36 +121,31 @@ def one_cycle(
        broad, flat valley the lowest point is a coin toss, its centre is not.
     3. **A margin that depends on how much the model learned.** With `drop` the fraction of
        the starting loss removed at the bottom, the suggestion is the centre divided by
-       `clip(target_drop / drop, min_divisor, max_divisor)`. A curve that fell by a quarter
-       or more bottoms out where training is still stable: the suggestion is the centre. A
-       curve that barely fell (drop 0.08 or less) often bottoms out where instability sets
-       in: the suggestion backs off 3 times.
-    4. **Never the flat start.** On a flat, noisy curve the lowest point is wherever the
-       noise put it, often in the flat start, orders of magnitude below any rate that
-       trains. When the answer of steps 1 to 3 lies more than `max_below_divergence` (64)
-       times below the `divergence_point`, the one part of such a curve that stays
-       legible, the suggestion is `divergence_point / divergence_divisor` (6) instead, and
-       `result.suggest()` warns (`is_flat_start`). That point must be a reading (the loss
-       climbs, a loss is non-finite, or the sweep stopped on divergence: `diverged`), or
-       the curve must be unreadable anyway (`cannot_read`); a readable valley far below the
-       end of a sweep that never broke training is kept.
-    5. The result is at least `learning_rates[0]`.
+       `clip(target_drop / drop, min_divisor, max_divisor)`: at least 2, and up to 5 for a
+       curve that barely fell (such a curve often bottoms out where instability sets in).
+       A rate too high wrecks a training where one too low costs a few points, so the
+       margin errs low.
+    4. **Never the flat start of a curve where training broke.** On a flat, noisy curve
+       the lowest point is wherever the noise put it, often in the flat start, orders of
+       magnitude below any rate that trains. When training broke within the sweep (the
+       loss climbs, a loss is non-finite, or the sweep stopped on divergence:
+       `diverged`) and the answer of steps 1 to 3 lies more than `max_below_divergence`
+       (64) times below the `divergence_point`, the suggestion is `divergence_point /
+       divergence_divisor` (32) instead, far on the safe side of where training breaks,
+       and `result.suggest()` warns (`is_flat_start`).
+    5. **Never the end of a sweep that never broke.** Without a break, the end of the
+       sweep says nothing about where training breaks: the answer of steps 1 to 3 stands,
+       also on a curve that cannot be read (`result.suggest()` warns then), and nothing
+       is extrapolated upwards.
+    6. The result is at least `learning_rates[0]`.
 
     The rule is scale-free: it uses ratios of losses, never absolute loss values, so
     multiplying the loss by a constant does not change the answer (it assumes a loss
-    whose zero means "perfect", such as cross-entropy or MSE).
-
-    How it was chosen: the rule was designed on six small vision tasks; its three margin
-    constants and the two of its flat-start fallback were chosen (issue 10) on the 11
-    TUNING tasks of the 22-task benchmark, among 729 candidate rules, by mean regret (test
-    accuracy lost to the best one-cycle `max_lr` of a grid): 1.4 points on average, 3.5 at
-    worst on those tasks. On the 11 EVALUATION tasks, set aside before tuning began, it
-    loses 10.1 points on average and 34.9 at worst (before the fallback: 11.9 and 43.6; with
-    the first constants, 0.5/1/5: 14.2 and 43.6; the best of three trainings at 1e-3, 1e-2
-    and 1e-1: 9.4 and 36.8). A range-test curve alone cannot see everything that decides
-    the best peak: where accuracy matters more than one range test's cost, use
-    `keras_lrfind.find_best_learning_rate`. Reproduce with
-    `python -m benchmarks.choose_default` (`benchmarks/results/choose_default.txt`).
+    whose zero means "perfect", such as cross-entropy or MSE). Its constants were chosen
+    on the benchmark's tuning tasks by their worst case first; the docs' "Which suggestion
+    when" page has the current numbers. A range-test curve alone cannot see everything
+    that decides the best peak: where accuracy matters more than one range test's cost,
+    use `keras_lrfind.find_best_learning_rate`.
 
     Args:
         learning_rates: The swept learning rates, strictly increasing.
@@ -163,22 +157,19 @@ def one_cycle(
         valley_band: The part of the drop, above the bottom, that counts as the valley
             floor. Defaults to `0.1`.
         target_drop: The fractional drop at which the margin reaches `min_divisor`.
-            Defaults to `0.25`.
-        min_divisor: The smallest margin. Defaults to `1.0`.
-        max_divisor: The largest margin. Defaults to `3.0`.
+            Defaults to `0.5`.
+        min_divisor: The smallest margin. Defaults to `2.0`.
+        max_divisor: The largest margin. Defaults to `5.0`.
         max_below_divergence: How far below the `divergence_point` (a ratio) the answer
             may lie before it counts as a flat-start answer; `None` never falls back.
             Defaults to `64.0`.
         divergence_divisor: The fallback answer is the `divergence_point` divided by this.
-            Defaults to `6.0`.
+            Defaults to `32.0`.
         diverged: Whether the sweep stopped because the loss diverged (`stop_reason`
             `"diverged"` or `"non_finite_loss"`): the end of the curve then marks where
             training breaks even if the trimmed curve does not climb. Without a climb, a
             non-finite loss or `diverged`, the curve's end is only a lower bound of where
-            training breaks: a READABLE valley far below it is kept (raise `end_lr` to see
-            more); an unreadable curve (`cannot_read`: the loss never decreased, or noise
-            above half its drop) still never answers from its flat start. Defaults to
-            `False`.
+            training breaks, and step 4 does not apply. Defaults to `False`.
 
     Returns:
         The suggested maximum learning rate, in
@@ -191,7 +182,7 @@ def one_cycle(
     >>> losses = 2.3 - 1.5 / (1 + np.exp(-4 * (np.log10(lrs) + 2.5))) + np.exp(
     ...     4 * (np.log10(lrs) + 0.5))
     >>> f"{one_cycle(lrs, losses):.1e}"
-    '3.3e-02'
+    '1.6e-02'
     """
     reading = read(learning_rates, losses, diverged)
     return answer(
@@ -213,9 +204,9 @@ def answer(
     bandwidth=0.15,
     rise=0.5,
     valley_band=0.1,
-    target_drop=0.25,
-    min_divisor=1.0,
-    max_divisor=3.0,
+    target_drop=0.5,
+    min_divisor=2.0,
+    max_divisor=5.0,
     max_below_divergence=FLAT_START_RATIO,
     divergence_divisor=DIVERGENCE_DIVISOR,
 ) -> OneCycleAnswer:
@@ -266,7 +257,7 @@ def answer(
     fell_back = False
     if max_below_divergence is not None:
         limit, broke = reading.divergence
-        if learning_rate * max_below_divergence < limit and (broke or reading.unreadable):
+        if learning_rate * max_below_divergence < limit and broke:
             learning_rate, fell_back = limit / divergence_divisor, True
     return OneCycleAnswer(float(max(learning_rate, learning_rates[0])), fell_back)
 
@@ -275,9 +266,9 @@ def is_flat_start(learning_rates, losses, diverged=False):
     """Whether `one_cycle`'s valley lies at the flat start of the curve.
 
     True when `one_cycle` with its defaults answers from the `divergence_point` (step 4 of
-    `one_cycle`): the valley reading lies more than `FLAT_START_RATIO` times below it, and
-    either training breaks within the sweep (see `one_cycle`'s `diverged`) or the curve
-    cannot be read at all. Such a curve says little beyond where training breaks;
+    `one_cycle`): training breaks within the sweep (see `one_cycle`'s `diverged`) and the
+    valley reading lies more than `FLAT_START_RATIO` times below where. Such a curve says
+    little beyond where training breaks;
     `keras_lrfind.find_best_learning_rate` reads the learning rate from short trainings
     instead.
 
