@@ -14,6 +14,7 @@ complete, an end of the grid whose seed-mean accuracy is not clearly worse than 
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import datetime
@@ -214,17 +215,34 @@ def range_test(task: Task, data: Data, seed: int) -> dict:
 
 
 def find_best_version() -> str:
-    """A short hash of `find_best_learning_rate`'s code (`keras_lrfind/probes.py` and the
-    private `_probe*.py` modules): a change of its defaults makes a new version, whose
-    entries are computed afresh."""
+    """A short hash of the code of `find_best_learning_rate` (`keras_lrfind/search/` and the
+    curve reading it uses), docstrings and comments left out: a change of its behaviour or
+    defaults makes a new version, whose entries are computed afresh; a change of its
+    documentation does not."""
     import keras_lrfind
 
     package = Path(keras_lrfind.__file__).resolve().parent
     digest = hashlib.sha1()
-    for path in sorted([package / "probes.py", *package.glob("_probe*.py")]):
+    for path in sorted([*package.glob("search/*.py"), package / "suggestions" / "_reading.py"]):
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        digest.update(_code_without_docs(path.read_text()).encode())
     return digest.hexdigest()[:10]
+
+
+def _code_without_docs(source: str) -> str:
+    """The module's syntax tree without docstrings (comments never enter it)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
 
 
 def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:

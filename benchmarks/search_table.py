@@ -70,8 +70,13 @@ def _path(name: str, seed: int) -> Path:
 
 
 def _load(name: str, seed: int) -> dict:
+    """The cached entry, else the committed table's (a fresh clone has no cache)."""
     path = _path(name, seed)
-    return json.loads(path.read_text()) if path.exists() else {}
+    if path.exists():
+        return json.loads(path.read_text())
+    if TABLE.exists():
+        return load().get(name, {}).get(str(seed), {})
+    return {}
 
 
 def _save(name: str, seed: int, entry: dict) -> None:
@@ -128,6 +133,64 @@ def measure(name: str, seed: int, log=print) -> dict:
     log(f"{name} seed {seed}: {len(missing)} probes, {len(missing_tests)} range tests in "
         f"{time.perf_counter() - started:.0f} s")  # fmt: skip
     return entry
+
+
+class Oracle:
+    """What the search would see on one task and seed: the table's outcomes, and on a miss
+    the same measurement made now (the model and session are built on the first miss)."""
+
+    def __init__(self, name: str, seed: int, entry: dict | None = None):
+        self.name, self.seed = name, seed
+        self.entry = entry if entry is not None else _load(name, seed)
+        self._session = None
+        self.computed = 0
+
+    @property
+    def training_steps(self) -> int:
+        return self.entry["training_steps"]
+
+    def _open(self):
+        from keras_lrfind.search._data import prepare
+        from keras_lrfind.search._probes import ProbeSession, Progress
+
+        if self._session is None:
+            task = TASKS_BY_NAME[self.name]
+            data = task.data()
+            if task.prepare is not None:
+                task.prepare()
+            model = runner.build(task, data, self.seed, task.optimizer(task.keras_default_lr))
+            targets = task.targets(data.y_train, data.num_classes)
+            probe_data = prepare(data.x_train, targets, task.batch_size, None, 0.1, 0)
+            self._session = ProbeSession(model, probe_data, [], Progress(0, 0)).__enter__()
+        return self._session
+
+    def range_test(self, num_steps: int) -> dict:
+        tests = self.entry.setdefault("range_tests", {})
+        if str(num_steps) not in tests:
+            result = self._open().range_test(num_steps)
+            tests[str(num_steps)] = {
+                "learning_rates": [float(f"{v:.7g}") for v in result.learning_rates],
+                "losses": [float(f"{v:.7g}") if math.isfinite(v) else None for v in result.losses],
+                "stop_reason": result.stop_reason,
+            }
+            self.computed += 1
+            _save(self.name, self.seed, self.entry)
+        return tests[str(num_steps)]
+
+    def probe(self, learning_rate: float, steps: int) -> float:
+        probes = self.entry.setdefault("probes", {})
+        if key(learning_rate, steps) not in probes:
+            loss = self._open().probe(float(learning_rate), steps)["loss"]
+            probes[key(learning_rate, steps)] = loss if math.isfinite(loss) else None
+            self.computed += 1
+            _save(self.name, self.seed, self.entry)
+        loss = probes[key(learning_rate, steps)]
+        return math.nan if loss is None else loss
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.__exit__(None, None, None)
+            self._session = None
 
 
 def export(names, seeds=SEEDS) -> dict:

@@ -577,13 +577,13 @@ class TestFind:
         model_path = saved_model(tmp_path / "net.keras")
         argv = ["find", str(model_path), "--data", "tfds:digits", "--data-dir", data_dir]
         status = cli.main(
-            [*argv, "--best", "--epochs", "1", "--budget", "0.05", "--output", str(tmp_path)]
+            [*argv, "--best", "--epochs", "3", "--budget", "0.05", "--output", str(tmp_path)]
         )
         assert status == 2
         out, err = capsys.readouterr()
         line = error_line(err)
         assert out == ""
-        assert line.startswith("`--budget` is too small for this training: 0.05 x 23 training")
+        assert line.startswith("`--budget` is too small for this training: 0.05 x 69 training")
         assert "Received: --budget=0.05. Pass no `--budget` (" in line
         assert line.endswith("or more `--epochs`.")
         assert not re.search(r"`budget|`epochs|(?<!-)budget=", line)

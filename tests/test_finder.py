@@ -654,3 +654,21 @@ class TestSweepLearningRates:
         assert rates[0] == 1e-7 and rates[-1] == pytest.approx(10.0, rel=1e-12)
         ratios = rates[1:] / rates[:-1]
         np.testing.assert_allclose(ratios, (1e8) ** (1 / 99))
+
+
+def test_a_model_trained_before_with_ema_is_searched_and_trains_again():
+    """An optimizer with `use_ema=True` on a model that was trained before: the range test
+    runs, the model comes back exactly, and it trains again (on JAX, Keras 3.15's own second
+    `fit` of such a model fails; the finder must not)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 3)).astype("float32")
+    y = (x @ np.ones((3, 1))).astype("float32")
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(use_ema=True), loss="mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    before = full_state(model)
+    result = keras_lrfind.LRFinder(model).find(x, y, batch_size=8, num_steps=30, verbose=0)
+    assert result.num_recorded > 0
+    assert_same_state(before, full_state(model))
+    model.fit(x, y, epochs=1, verbose=0)

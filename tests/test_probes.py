@@ -19,6 +19,7 @@ from conftest import (
 
 import keras_lrfind
 from keras_lrfind import OneCycle, find_best_learning_rate
+from keras_lrfind.search._planner import Baselines, Planner
 
 NUM_SAMPLES = 256
 STEPS_PER_EPOCH = NUM_SAMPLES // BATCH_SIZE  # 32
@@ -84,29 +85,76 @@ class BatchSequence(keras.utils.PyDataset):
 
 
 class TestSearch:
-    def test_candidates_span_the_bracket_below_where_the_loss_climbs(self):
-        """The candidates are log-spaced over the bracket, whose top is a learning rate of
-        the range test's sweep past the curve's lowest point; the answer is the winner
-        divided by the documented short-probe bias."""
+    def test_the_search_replays_through_its_rules(self):
+        """The default search: a range test of an eighth of the training (at least 64
+        steps), probes of a tenth (at least 32) around two grid points below where the
+        range test broke, every probe judged by its validation loss; a fresh planner fed
+        the same outcomes asks for the same probes and gives the same answer."""
         x, y = regression_data()
         details = find_best_learning_rate(
-            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=10, verbose=0,
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, verbose=0,
             return_details=True,
         )  # fmt: skip
-        low, high = details.bracket
+        training_steps = 24 * STEPS_PER_EPOCH  # 768
+        assert details.training_steps == training_steps
+        assert details.range_test.num_steps == 96  # 768 / 8
+        first = details.probes[:3]
+        assert [p.steps for p in first] == [77] * 3  # round(768 / 10)
+        ratios = [first[1].learning_rate / first[0].learning_rate,
+                  first[2].learning_rate / first[1].learning_rate]  # fmt: skip
+        np.testing.assert_allclose(ratios, 10 ** (2 / 3), rtol=1e-9)
+        anchor = details.limit / 10 ** (2 / 3)
+        assert abs(math.log10(first[1].learning_rate / anchor)) <= 1 / 6 + 1e-9
+        assert details.steps == details.range_test.num_recorded + sum(
+            p.steps for p in details.probes
+        )
+        assert details.steps <= max(training_steps // 2, 96 + 4 * 77)
+        reference = min(details.untrained_loss, details.constant_loss)  # Both MSE, > 0.
+        for probe in details.probes:  # Learned: 5% below the better baseline.
+            assert probe.learned == (probe.validation_loss < 0.95 * reference)
+        planner = Planner(training_steps, STEPS_PER_EPOCH - 3)
+        planner.set_baselines(Baselines(details.untrained_loss, details.constant_loss))
         test = details.range_test
-        finite = int(np.isfinite(test.losses).sum())  # The sweep stops at a NaN loss.
-        swept, losses = test.learning_rates[:finite], test.losses[:finite]
-        top = int(np.flatnonzero(swept == high)[0])
-        smoothed = keras_lrfind.suggestions.smooth_without_lag(swept, losses)
-        assert top == len(swept) - 1 or smoothed[top] > smoothed[:top].min()
-        assert high / low == pytest.approx(32.0)
-        candidates = np.array(details.candidates)
-        np.testing.assert_allclose(candidates[[0, -1]], [low, high], rtol=1e-12)
-        ratios = candidates[1:] / candidates[:-1]
-        np.testing.assert_allclose(ratios, 32.0 ** (1 / 3), rtol=1e-9)
-        assert details.candidates[0] <= details.winner <= details.candidates[-1]
-        assert details.max_lr == details.winner / details.short_probe_bias
+        planner.read_range_test(test.learning_rates, test.losses, test.stop_reason)
+        outcomes = {(p.learning_rate, p.steps): p.validation_loss for p in details.probes}
+        asked = []
+        while probes := planner.next_round():
+            for probe in probes:
+                asked.append((probe.learning_rate, probe.steps))
+                planner.record(probe, outcomes[asked[-1]])
+        assert asked == [(p.learning_rate, p.steps) for p in details.probes]
+        assert planner.decision().max_lr == details.max_lr
+        assert details.learned and details.max_lr == details.winner / 1.25
+
+    def test_probes_that_learn_nothing_are_no_answer(self):
+        """Targets unrelated to the inputs: no probe beats the constant prediction (the
+        mean target, whose mean squared error is the targets' variance), so the search
+        warns that nothing learned and answers the lowest learning rate it probed."""
+        x, _ = regression_data()
+        y = np.random.default_rng(5).normal(3.0, 1.0, size=(NUM_SAMPLES, 1)).astype("float32")
+        with pytest.warns(keras_lrfind.LRFinderWarning, match="No probe learned"):
+            details = find_best_learning_rate(
+                linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, verbose=0,
+                return_details=True,
+            )  # fmt: skip
+        validation = y[np.random.default_rng(0).permutation(NUM_SAMPLES)[:25]]
+        assert details.constant_loss == pytest.approx(float(np.var(validation)), rel=1e-5)
+        assert not details.learned and details.winner is None
+        assert not any(p.learned for p in details.probes)
+        assert details.max_lr == min(p.learning_rate for p in details.probes)
+
+    def test_candidates_that_all_diverge_are_an_error(self):
+        """Fixed candidates that all diverge: no answer, an error that says so, and the
+        model as it was."""
+        x, y = regression_data()
+        model = linear_model()
+        before = full_state(model)
+        with pytest.raises(ValueError, match=r"No candidate learned.*Pass lower `candidates`"):
+            find_best_learning_rate(
+                model, x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
+                candidates=[1e4, 1e5, 1e6], verbose=0,
+            )  # fmt: skip
+        assert_same_state(before, full_state(model))
 
     def test_the_lowest_validation_loss_wins_refined_between_its_neighbours(self):
         """The winner is the vertex of the parabola (in log learning rate) through the
@@ -140,7 +188,7 @@ class TestSearch:
         assert math.isnan(losses[1e4])
         assert losses[0.3] < losses[1e-7] / 10
         assert details.winner == 0.3
-        assert details.max_lr == 0.3 / details.short_probe_bias
+        assert details.max_lr == 0.3 / details.short_probe_bias == 0.3 / 1.25
 
     def test_a_probe_is_a_compressed_one_cycle_from_the_current_weights(self):
         """A probe's validation loss equals that of a fresh copy of the model trained with
@@ -161,34 +209,20 @@ class TestSearch:
             expected = copy.evaluate(x_val, y_val, verbose=0)
             np.testing.assert_allclose(loss, expected, rtol=1e-4)
 
-    def test_default_probes_are_an_eighth_of_the_training(self):
-        """With `budget=None` each probe runs an eighth of the training's steps, and the
-        search reports what it ran."""
-        x, y = regression_data()
-        details = find_best_learning_rate(
-            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, verbose=0,
-            return_details=True,
-        )  # fmt: skip
-        assert details.training_steps == 24 * STEPS_PER_EPOCH
-        assert details.probe_steps == 24 * STEPS_PER_EPOCH // 8
-        assert details.steps == details.range_test.num_recorded + 4 * details.probe_steps
-        assert details.fraction_of_training == details.steps / details.training_steps
-        assert details.seconds > 0
-
     def test_budget_caps_the_search(self):
         """An explicit budget caps the range test and the probes together."""
         x, y = regression_data()
         details = find_best_learning_rate(
-            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, budget=0.3, verbose=0,
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, budget=0.45, verbose=0,
             return_details=True,
         )  # fmt: skip
-        assert details.steps <= 0.3 * details.training_steps
-        assert details.probe_steps == (int(0.3 * 24 * STEPS_PER_EPOCH) - 100) // 4
+        assert details.steps <= 0.45 * details.training_steps
 
-    @pytest.mark.parametrize(("epochs", "expected"), [(4, 32), (6, 48), (24, 100)])
-    def test_default_range_test_is_at_most_a_quarter_of_the_training(self, epochs, expected):
-        """One epoch of the probes' data (29 steps) is clipped to 100; a training of 4 x 32
-        steps cuts it to max(32, 128 / 4) = 32, 6 x 32 to 48; 24 x 32 leaves 100."""
+    @pytest.mark.parametrize(("epochs", "expected"), [(4, 64), (24, 96), (40, 100)])
+    def test_default_range_test_is_an_eighth_of_the_training(self, epochs, expected):
+        """An eighth of the training, at least 64 steps, at most one epoch of the probes'
+        data clipped to 100..1000 (29 steps: 100): 4 x 32 steps gives 64, 24 x 32 gives
+        96, 40 x 32 = 1280 / 8 = 160 is cut to 100."""
         x, y = regression_data()
         details = find_best_learning_rate(
             linear_model(), x, y, batch_size=BATCH_SIZE, epochs=epochs, verbose=0,
@@ -197,15 +231,14 @@ class TestSearch:
         assert details.range_test.num_steps == expected
 
     def test_range_test_steps_sets_the_range_test_length(self):
-        """`range_test_steps` is the range test's length; the budget's probes share the rest."""
+        """`range_test_steps` is the range test's length, within the budget."""
         x, y = regression_data()
         details = find_best_learning_rate(
-            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, budget=0.3,
+            linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, budget=0.5,
             range_test_steps=40, verbose=0, return_details=True,
         )  # fmt: skip
         assert details.range_test.num_steps == 40
-        assert details.probe_steps == (int(0.3 * 24 * STEPS_PER_EPOCH) - 40) // 4
-        assert details.steps <= 0.3 * details.training_steps
+        assert details.steps <= 0.5 * details.training_steps
 
     def test_returns_a_float_by_default(self):
         """Without `return_details` the answer is a plain float."""
@@ -215,7 +248,7 @@ class TestSearch:
             candidates=[1e-3, 1e-2], verbose=0,
         )  # fmt: skip
         assert type(max_lr) is float
-        assert any(max_lr == pytest.approx(c / 1.5) for c in (1e-3, 1e-2))
+        assert any(max_lr == pytest.approx(c / 1.25) for c in (1e-3, 1e-2))
 
     def test_schedule_built_optimizer(self):
         """An optimizer built with a schedule probes each candidate's one-cycle from its
@@ -339,7 +372,7 @@ class TestValidationSplit:
         model = id_recorder()
         find_best_learning_rate(
             model, x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
-            candidates=[1e-3, 1e-2], verbose=0,
+            candidates=[0.1, 0.3], verbose=0,
         )  # fmt: skip
         train, test = set(model.seen["train"]), set(model.seen["test"])
         assert len(test) == NUM_SAMPLES - math.ceil(NUM_SAMPLES * 0.9)  # 25
@@ -354,7 +387,7 @@ class TestValidationSplit:
         dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH_SIZE)
         model = id_recorder()
         find_best_learning_rate(
-            model, dataset, epochs=4, budget=1.0, candidates=[1e-3, 1e-2], verbose=0
+            model, dataset, epochs=4, budget=1.0, candidates=[0.1, 0.3], verbose=0
         )
         held = STEPS_PER_EPOCH - math.ceil(STEPS_PER_EPOCH * 0.9)  # 3 batches
         assert set(model.seen["test"]) == set(range(held * BATCH_SIZE))
@@ -365,7 +398,7 @@ class TestValidationSplit:
         x, y = regression_data()
         model = id_recorder()
         find_best_learning_rate(
-            model, BatchSequence(x, y), epochs=4, budget=1.0, candidates=[1e-3, 1e-2],
+            model, BatchSequence(x, y), epochs=4, budget=1.0, candidates=[0.1, 0.3],
             verbose=0,
         )  # fmt: skip
         held = STEPS_PER_EPOCH - math.ceil(STEPS_PER_EPOCH * 0.9)
@@ -380,7 +413,7 @@ class TestValidationSplit:
         model = id_recorder()
         details = find_best_learning_rate(
             model, x, y, batch_size=BATCH_SIZE, epochs=4, budget=1.0,
-            validation_data=(x_val, y_val), candidates=[1e-3, 1e-2], verbose=0,
+            validation_data=(x_val, y_val), candidates=[0.1, 0.3], verbose=0,
             return_details=True,
         )  # fmt: skip
         assert set(model.seen["train"]) == set(range(NUM_SAMPLES))
@@ -431,6 +464,81 @@ class TestOutput:
         plt.close("all")
 
 
+def _array(*shape):
+    return np.zeros(shape, "float32")
+
+
+class TestBrokenInput:
+    """Data the search can see is broken: it refuses, names what is wrong, and puts the
+    model back; nothing is returned from a search known to have broken."""
+
+    def search(self, model, **changes):
+        x, y = regression_data()
+        arguments = dict(x=x, y=y, batch_size=8, epochs=4, verbose=0)
+        arguments.update(changes)
+        return find_best_learning_rate(model, **arguments)
+
+    @pytest.mark.parametrize("row", [3, 200])
+    def test_nan_in_the_training_data(self, row):
+        """One NaN in `x` (in the validation split or in the training part): an error that
+        points at NaN in the data, and the model as it was."""
+        x, y = regression_data()
+        x[row, 1] = np.nan
+        model = linear_model()
+        before = full_state(model)
+        with pytest.raises(ValueError, match=r"NaN or infinite"):
+            self.search(model, x=x, y=y)
+        assert_same_state(before, full_state(model))
+
+    def test_nan_in_the_validation_data_fails_before_training(self):
+        x, y = regression_data()
+        x_val, y_val = regression_data(64, seed=1)
+        y_val[5] = np.inf
+        model = linear_model()
+        with pytest.raises(ValueError, match=r"untrained model's validation loss is not finite"):
+            self.search(model, validation_data=(x_val, y_val))
+        assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 0
+
+    def test_too_little_data(self):
+        """20 samples, batch 32, one epoch: a single step is no training to search."""
+        x, y = regression_data(20)
+        with pytest.raises(ValueError, match=r"too short to search: 1 epoch\(s\) of `x` is 1 "):
+            self.search(linear_model(), x=x, y=y, batch_size=32, epochs=1)
+
+    def test_too_few_validation_samples(self):
+        """A split of 10% of 120 samples leaves 12 to judge on, fewer than 16."""
+        x, y = regression_data(120)
+        with pytest.raises(ValueError, match=r"Too little validation data.*12 sample"):
+            self.search(linear_model(), x=x, y=y, batch_size=4, epochs=2)
+
+    @pytest.mark.parametrize(
+        "validation_data",
+        [
+            (_array(0, 3), _array(0, 1)),
+            (_array(40, 3), _array(30, 1)),
+            (_array(40, 2), _array(40, 1)),
+            tf.data.Dataset.from_tensor_slices((_array(40, 3), _array(40, 1))),
+        ],
+        ids=["empty", "unequal_lengths", "wrong_width", "unbatched_dataset"],
+    )
+    def test_bad_validation_data_fails_before_training(self, validation_data):
+        """Each is refused by an error naming `validation_data`, before any training."""
+        model = linear_model()
+        with pytest.raises(ValueError, match=r"`validation_data`"):
+            self.search(model, validation_data=validation_data)
+        assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 0
+
+    def test_verbose_2_prints_one_line(self, capsys):
+        self.search(linear_model(), verbose=2, candidates=[0.1, 0.3], budget=1.0)
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("find_best_learning_rate: ProbeResult(")
+
+    def test_x_none_names_only_what_the_search_accepts(self):
+        with pytest.raises(TypeError, match=r"`x` must be the training data") as error:
+            self.search(linear_model(), x=None, y=None)
+        assert "generator" not in str(error.value)
+
+
 def reshuffling_dataset():
     x, y = regression_data()
     return tf.data.Dataset.from_tensor_slices((x, y)).shuffle(256).batch(BATCH_SIZE)
@@ -444,10 +552,6 @@ def unbuilt():
     model = IdRecorder()
     model.compile(optimizer="sgd", loss="mse")
     return model
-
-
-def _array(*shape):
-    return np.zeros(shape, "float32")
 
 
 BAD_INPUT = [

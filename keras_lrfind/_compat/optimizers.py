@@ -62,3 +62,20 @@ def variables_unknown_to_optimizer(model) -> list:
     if not getattr(optimizer, "built", False) or not known or not hasattr(optimizer, "_var_key"):
         return []
     return [v for v in model.trainable_variables if optimizer._var_key(v) not in known]
+
+
+def rebind_ema_state(optimizer) -> None:
+    """Makes a JAX optimizer with `use_ema=True` that trained before trainable again.
+
+    Why: on JAX, Keras 3.15's second `fit` of a model whose optimizer has `use_ema=True`
+    fails inside Keras (`TypeError: 'NoneType' object is not callable` from
+    `Variable.value`); writing the optimizer's variables back with their own values (a
+    no-op for the state) avoids it. Checked on Keras 3.15.1 (JAX); other backends and
+    optimizers without EMA are left alone.
+    """
+    if keras.backend.backend() != "jax" or not getattr(optimizer, "use_ema", False):
+        return
+    if not optimizer.built:
+        return
+    for variable in optimizer.variables:
+        variable.assign(variable.numpy())

@@ -129,7 +129,7 @@ def plot_curve(
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("validation loss" if result.validation_losses is not None else "loss")
     ax.set_title(title if title is not None else f"LR range test ({result.stop_reason})")
-    _limit_to_curve(ax, result.smoothed_losses, raw if show_raw else None)
+    limit_to_curve(ax, result.smoothed_losses, raw if show_raw else None)
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -234,7 +234,7 @@ def plot_curves(results, labels: Sequence[str] | None = None, ax=None, *, sugges
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("smoothed loss")
     ax.set_title("LR range tests")
-    _limit_to_curve(ax, np.concatenate([r.smoothed_losses for r in results]))
+    limit_to_curve(ax, np.concatenate([r.smoothed_losses for r in results]))
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -343,7 +343,7 @@ def _finite(values):
     return np.where(finite, values, np.nanmax(np.where(finite, values, np.nan)))
 
 
-def _limit_to_curve(ax, smoothed, raw=None):
+def limit_to_curve(ax, smoothed, raw=None):
     """Keeps the divergent tail from flattening the interesting part of the plot.
 
     The top is a little above where the smoothed curve starts; the bottom is the lowest

@@ -12,15 +12,16 @@ VERBOSE_CHOICES = ("auto", 0, 1, 2)
 MAX_BATCH_SIZE = 2**31 - 1
 
 
-def check(x, y, batch_size, sample_weight, class_weight, shuffle, verbose) -> None:
-    """Checks the arguments passed on to `fit`, before the model is touched."""
+def check(
+    x, y, batch_size, sample_weight, class_weight, shuffle, verbose, *, generators=True
+) -> None:
+    """Checks the arguments passed on to `fit`, before the model is touched; `generators`
+    says whether the caller accepts a Python generator as `x`."""
     if x is None or isinstance(x, (str, bytes)) or _checks.is_number(x) or isinstance(x, bool):
-        raise _checks.type_error(
-            "x",
-            x,
-            "the training data: NumPy arrays (or tensors), a `tf.data.Dataset`, a "
-            "`keras.utils.PyDataset` or a Python generator",
+        kinds = "a `tf.data.Dataset`, a `keras.utils.PyDataset`" + (
+            " or a Python generator" if generators else " of known length"
         )
+        raise _checks.type_error("x", x, f"the training data: NumPy arrays (or tensors), {kinds}")
     if not keras.tree.flatten(x):
         raise ValueError(f"`x` must hold the training data. Received: x={_checks.shown(x)}.")
     if len(getattr(x, "shape", (0,))) == 0:

@@ -147,6 +147,7 @@ class ModelSession:
         when it changes (and again after `restore`).
         """
         model = self.model
+        optimizers.rebind_ema_state(model.optimizer)
         self._outside_fit = (model.steps_per_execution, getattr(model, "history", None))
         self._stop_training = model.stop_training
         if model.steps_per_execution != 1:

@@ -116,7 +116,8 @@ def constant_loss(model, validation) -> float | None:
         validation: `(x, y)`, `(x, y, sample_weight)`, or `(dataset, None)`.
     """
     kind = _loss_kind(model.loss)
-    if kind is None or model.losses or len(keras.tree.flatten(model.outputs or [None])) > 1:
+    outputs = getattr(model, "outputs", None)  # A subclassed model has none.
+    if kind is None or model.losses or len(keras.tree.flatten(outputs or [None])) > 1:
         return None
     found = _targets(validation)
     if found is None:
@@ -124,7 +125,7 @@ def constant_loss(model, validation) -> float | None:
     targets, weights = found
     if len(targets) == 0:
         return None
-    num_outputs = _output_width(model, validation)
+    num_outputs = _output_width(model, validation) if kind[0] in _SPARSE else None
     prediction = _constant(*kind, targets, weights, num_outputs)
     if prediction is None:
         return None
@@ -144,7 +145,7 @@ def constant_loss(model, validation) -> float | None:
 def _output_width(model, validation) -> int:
     """The width of the model's output: from its graph, or from one prediction (a model
     subclassed from `keras.Model` has no symbolic outputs)."""
-    if model.outputs:
+    if getattr(model, "outputs", None):
         return int(model.outputs[0].shape[-1])
     x = validation[0]
     if _data.is_dataset(x):

@@ -115,13 +115,26 @@ def _evaluation_data(validation_data) -> tuple:
     if isinstance(validation_data, tuple):
         if len(validation_data) in (2, 3):
             names = ("x_val", "y_val", "sample_weight")[: len(validation_data)]
+            lengths = {}
             for part, name in zip(validation_data, names, strict=True):
-                if not _data.array_leaves(part) and not (name == "sample_weight" and part is None):
+                if name == "sample_weight" and part is None:
+                    continue
+                leaves = _data.array_leaves(part)
+                if not leaves:
                     raise TypeError(
                         "`validation_data` must be `(x_val, y_val)` or `(x_val, y_val, "
                         f"sample_weight)` of arrays with one row per sample. Received: {name} "
                         f"of type {type(part).__name__}."
                     )
+                lengths[name] = {int(np.shape(leaf)[0]) if np.ndim(leaf) else 0 for leaf in leaves}
+            sizes = set().union(*lengths.values())
+            if len(sizes) != 1 or 0 in sizes:
+                shown = ", ".join(f"{name} {sorted(n)}" for name, n in lengths.items())
+                raise ValueError(
+                    "`validation_data` must hold the same number of samples, at least one, in "
+                    f"every array. Received: samples per array: {shown}. Pass arrays with "
+                    "one row per sample."
+                )
             return validation_data
         raise ValueError(
             "`validation_data` must be `(x_val, y_val)`, `(x_val, y_val, sample_weight)`, a "
@@ -199,3 +212,9 @@ def prepare(x, y, batch_size, validation_data, validation_split, seed) -> ProbeD
         x_train, validation = _BatchRange(x, count, total), _BatchRange(x, 0, count)
     description = f"the first {count} of {total} training batches"
     return ProbeData(x_train, None, None, total - count, (validation, None), None, description)
+
+
+def num_samples(validation: tuple) -> int | None:
+    """The number of validation samples when they are arrays; `None` for a dataset."""
+    leaves = _data.array_leaves(validation[0])
+    return int(np.shape(leaves[0])[0]) if leaves else None

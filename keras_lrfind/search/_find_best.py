@@ -1,27 +1,44 @@
 """`find_best_learning_rate`: the peak of a one-cycle training, chosen by short probe trainings.
 
-A range-test curve alone cannot see everything that decides a good one-cycle peak (the best
-peak sits anywhere from a few times above to fifty times below the curve's minimum across
-tasks). Short trainings can: `find_best_learning_rate` brackets the usable range with a
-range test, runs a compressed one-cycle probe training of each of a few candidate peaks
-inside the bracket, judges them on validation data and returns the winner, corrected for
-what short probes are known to favour.
+A range-test curve alone cannot see everything that decides a good one-cycle peak. Short
+trainings can: `find_best_learning_rate` runs a range test to see where training breaks,
+then rounds of compressed one-cycle probe trainings, judged on validation data, that the
+planner (`_planner`) places and reads; this module checks the arguments, runs what the
+planner asks for (`_probes`), and says what happened.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import keras
 import numpy as np
 
 from keras_lrfind import _checks, _data
-from keras_lrfind.range_test import _fit_arguments
+from keras_lrfind.range_test import LRFinderWarning, _fit_arguments
 from keras_lrfind.range_test._session import check_model
 from keras_lrfind.search import _data as _probe_data
-from keras_lrfind.search import _plan as _probe_plan
+from keras_lrfind.search._baselines import constant_loss
+from keras_lrfind.search._planner import (
+    MAX_PROBE_STEPS,
+    MIN_PROBE_STEPS,
+    MIN_RANGE_TEST_STEPS,
+    Baselines,
+    Planner,
+)
 from keras_lrfind.search._probes import ProbeSession, Progress
-from keras_lrfind.search._result import ProbeResult
+from keras_lrfind.search._result import ProbeOutcome, ProbeResult
+
+MIN_TRAINING_STEPS = 32
+"""The shortest training the search accepts: below it, the search costs several trainings."""
+
+MIN_VALIDATION_SAMPLES = 16
+"""The fewest validation samples (arrays) a probe is judged on."""
+
+MIN_FINITE_LOSSES = 5
+"""A range test whose loss is non-finite sooner, at its tiny starting learning rates, shows
+broken data rather than a learning rate too high."""
 
 
 def _check_candidates(candidates) -> np.ndarray | None:
@@ -68,28 +85,37 @@ def find_best_learning_rate(
 
     The answer is the `max_lr` of `keras_lrfind.OneCycle(max_lr, total_steps)` (PyTorch's
     defaults) for a training of `epochs` epochs with the model's compiled optimizer, loss and
-    batch size, where `total_steps` is `epochs` x the steps of one epoch of `x`. It is found
-    in three steps:
+    batch size, where `total_steps` is `epochs` x the steps of one epoch of `x`. The search
+    answers only from probe trainings that learned:
 
-    1. A range test (`LRFinder`: one epoch, 100 to 1000 steps, cut to a quarter of the
-       training when that is shorter, at least 32 steps) finds where the loss starts to
-       climb (`limit`, `keras_lrfind.suggestions.divergence_point`); the candidates are 4
-       peaks log-spaced from `limit / 32` to `limit`.
-    2. Each candidate gets a probe training of an eighth of the training's steps: a
-       one-cycle compressed into the probe (warm-up and anneal within it), from the model's
-       current weights, judged by its validation loss.
-    3. The lowest validation loss, refined between its neighbours by parabolic
-       interpolation (in log learning rate), divided by 1.5, is the answer: probes that
-       short favour peaks about 1.5 to 2 times higher than the full training tolerates.
+    1. **Baselines.** The untrained model's validation loss (one evaluation, before any
+       training) and, where the loss allows, the validation loss of the best constant
+       prediction (for cross-entropy, the entropy of the class frequencies). A probe
+       *learned* when its validation loss is clearly (5%) below both.
+    2. **A range test** (`LRFinder`, an eighth of the training: at least 64 steps, at most
+       one epoch within 100 to 1000) shows where training breaks: where the loss climbs,
+       where the sweep stopped on a NaN or diverging loss, or where the loss came back to
+       what a constant prediction scores after falling below it (a plateau at chance).
+    3. **Probes**: compressed one-cycle trainings of a tenth of the training (at least 32
+       steps), from the model's current weights, judged by their validation loss, on a grid
+       of 3 learning rates per decade. The first three go two grid points apart around an
+       anchor two grid points below the break (or around the range test's lowest loss when
+       it never broke). While the best probe that learned sits on the edge of those probed,
+       the search extends that way (upwards at most two grid points past a break); when none
+       learned, it probes lower, or twice as long when the lowest was not the best.
+    4. **The answer**: the best probe that learned, refined by a parabola through its
+       neighbours (in log learning rate), divided by 1.25 (short probes favour peaks a full
+       training cannot hold).
 
-    All three were chosen by measurement on the benchmark's tuning tasks
-    (`benchmarks/probe_length.py`, `benchmarks/results/probe_length.md`): probes shorter
-    than an eighth of the training ranked badly (successive halving, whose first rung
-    would be that short at the same cost, did worse than one rung of eighth-long probes),
-    and range tests of an eighth of a short training misplaced the climb, where a quarter
-    did not (`benchmarks/range_test_length.py`). The search costs the range test plus half a
-    training's steps: about 0.75 of a training on short trainings (a few hundred steps),
-    barely more than half on long ones.
+    The whole search spends at most `budget` of the training's optimizer steps: by default
+    half a training, or the range test and four probes where that is more (short trainings).
+    If no probe learned within it, the search warns (`LRFinderWarning`, naming every probe)
+    and returns the lowest learning rate it probed, a safe guess rather than a measurement
+    (`ProbeResult.learned` is `False`). It raises instead when every probe made the model
+    worse than untrained, when none of the given `candidates` learned, and when the data
+    makes the weights or the untrained validation loss non-finite: no number is returned
+    from a search known to have broken. How these rules were chosen, and how well the answer
+    trains, is on the documentation site's benchmark page.
 
     The probes are judged on `validation_data`, or else on a split of the training data
     (`validation_split`) that the probes never train on (the final training may use all of
@@ -113,13 +139,14 @@ def find_best_learning_rate(
         validation_split: The fraction of `x` held out to judge the probes when
             `validation_data` is `None`, strictly between 0 and 1. Defaults to `0.1`.
         budget: The fraction of the training's steps (`epochs` x steps per epoch) the whole
-            search may spend, range test included, in (0, 1]; the probes share what the
-            range test leaves. Defaults to `None`: a probe of an eighth of the training per
-            candidate, plus the range test.
+            search may spend, range test included, in (0, 1]. With `candidates`, they share
+            it equally. Defaults to `None`: half a training, or the range test and four
+            default probes where that is more.
         range_test_steps: The length of the range test, in steps (at least 20). Defaults
-            to `None`: one epoch of the probes' data clipped to 100 to 1000 steps
-            (`LRFinder`'s default), or a quarter of the training if shorter (at least 32).
-        candidates: The peak learning rates to compare, instead of a range test's bracket.
+            to `None`: an eighth of the training, at least 64 steps, at most `LRFinder`'s
+            default (one epoch of the probes' data clipped to 100 to 1000 steps).
+        candidates: The peak learning rates to compare, instead of a range test and the
+            rounds of probes: each gets one probe, and the best that learned wins.
             Defaults to `None`.
         verbose: `0` is silent; `1` or `"auto"` show a Keras progress bar over the whole
             search; `2` one line at its end. Defaults to `"auto"`.
@@ -135,9 +162,14 @@ def find_best_learning_rate(
     Raises:
         TypeError: For an argument of the wrong type, or data of an unsupported kind.
         ValueError: For a bad value, data of unknown length, a split that leaves no data
-            on one side, a reshuffling `tf.data` pipeline without `validation_data`, an
-            unbuilt model, a `budget` too small for probes of 8 steps, or `epochs` so many
-            that a probe would exceed 1,000,000 steps. Nothing has run yet then.
+            on one side or fewer than 16 validation samples, a reshuffling `tf.data`
+            pipeline without `validation_data`, an unbuilt model, a training shorter than
+            32 steps, a `budget` too small for three probes, or `epochs` so many that a
+            probe would exceed 1,000,000 steps: nothing has trained yet then. Also for
+            `validation_data` the model cannot evaluate and a non-finite untrained
+            validation loss (before any training), weights that became non-finite in the
+            range test, and a search in which every probe diverged or no given candidate
+            learned (the model restored).
         RuntimeError: If the model is not compiled.
 
     Example:
@@ -158,15 +190,22 @@ def find_best_learning_rate(
         )
     validation_split = _checks.fraction("validation_split", validation_split)
     _fit_arguments.check(
-        x, y, batch_size, sample_weight=None, class_weight=None, shuffle=True, verbose=verbose
+        x,
+        y,
+        batch_size,
+        sample_weight=None,
+        class_weight=None,
+        shuffle=True,
+        verbose=verbose,
+        generators=False,
     )
     callbacks = _fit_arguments.checked_callbacks(callbacks)
     if range_test_steps is not None:
         range_test_steps = _checks.positive_int("range_test_steps", range_test_steps)
-        if range_test_steps < _probe_plan.MIN_RANGE_TEST_STEPS:
+        if range_test_steps < MIN_RANGE_TEST_STEPS:
             raise ValueError(
-                f"`range_test_steps` must be at least {_probe_plan.MIN_RANGE_TEST_STEPS}: a "
-                "shorter range test cannot show where the loss climbs. Received: "
+                f"`range_test_steps` must be at least {MIN_RANGE_TEST_STEPS}: a shorter range "
+                "test cannot show where the loss climbs. Received: "
                 f"range_test_steps={range_test_steps!r}. Pass `None` for the default length."
             )
     fixed_candidates = _check_candidates(candidates)
@@ -175,55 +214,193 @@ def find_best_learning_rate(
 
     data = _probe_data.prepare(x, y, batch_size, validation_data, validation_split, seed)
     training_steps = epochs * _data.steps_per_epoch(x, batch_size)
-    num_candidates = (
-        _probe_plan.NUM_CANDIDATES if fixed_candidates is None else len(fixed_candidates)
-    )
-    plan = _probe_plan.make_plan(
+    _check_sizes(training_steps, epochs, batch_size, data)
+    planner = Planner(
         training_steps,
-        budget,
-        num_candidates,
-        fixed_candidates is None,
         data.steps_per_epoch,
-        range_test_steps,
+        budget=budget,
+        range_test_steps=range_test_steps,
+        candidates=fixed_candidates,
     )
-    if plan.probe_steps > _probe_plan.MAX_PROBE_STEPS:
-        raise ValueError(
-            f"`epochs` gives a training of {training_steps} steps, whose probes would run "
-            f"{plan.probe_steps} steps each (at most {_probe_plan.MAX_PROBE_STEPS}). Received: "
-            f"epochs={epochs}" + ("" if budget is None else f", budget={budget!r}") + ". Pass "
-            "the number of epochs you will train" + ("." if budget is None else ", or a "
-            "smaller `budget`.")
-        )  # fmt: skip
-    progress = Progress(plan.total_steps, 1 if verbose == "auto" else verbose)
-    range_test = bracket = None
+    _check_plan(planner, budget, epochs)
+    progress = Progress(planner.budget_steps, 1 if verbose == "auto" else verbose)
+    range_test = None
+    outcomes = []
     with ProbeSession(model, data, callbacks, progress) as session:
+        baselines = _baselines(session, model, data)
+        planner.set_baselines(baselines)
         if fixed_candidates is None:
             progress.show(lr=0.0)
-            range_test = session.range_test(plan.range_test_steps)
-            bracket = _probe_plan.bracket(range_test.learning_rates, range_test.losses)
-            learning_rates = _probe_plan.candidates(*bracket, plan.num_candidates)
-        else:
-            learning_rates = fixed_candidates
-        logs = []
-        for learning_rate in learning_rates:
-            progress.show(lr=float(learning_rate))
-            logs.append(session.probe(float(learning_rate), plan.probe_steps))
-        progress.finish()
-    losses = [_validation_loss(entry) for entry in logs]
-    winner = _probe_plan.best_peak(learning_rates, losses)
+            range_test = session.range_test(planner.range_test_steps)
+            _check_range_test(range_test)
+            planner.read_range_test(
+                range_test.learning_rates, range_test.losses, range_test.stop_reason
+            )
+        while probes := planner.next_round():
+            for probe in probes:
+                progress.show(lr=probe.learning_rate)
+                logs = session.probe(probe.learning_rate, probe.steps)
+                loss = _validation_loss(logs)
+                planner.record(probe, loss)
+                learned = baselines.learned(loss, planner.policy.learned_margin)
+                outcomes.append(ProbeOutcome(probe.learning_rate, probe.steps, loss, learned, logs))
+    decision = planner.decision()
+    final = sorted(
+        (outcome for outcome in outcomes if outcome.steps == decision.probe_steps),
+        key=lambda outcome: outcome.learning_rate,
+    )
     details = ProbeResult(
-        max_lr=winner / _probe_plan.SHORT_PROBE_BIAS,
-        candidates=tuple(float(lr) for lr in learning_rates),
-        validation_losses=tuple(losses),
-        logs=tuple(logs),
-        winner=winner,
-        short_probe_bias=_probe_plan.SHORT_PROBE_BIAS,
-        probe_steps=plan.probe_steps,
-        bracket=bracket,
+        max_lr=decision.max_lr,
+        candidates=tuple(outcome.learning_rate for outcome in final),
+        validation_losses=tuple(outcome.validation_loss for outcome in final),
+        logs=tuple(outcome.logs for outcome in final),
+        winner=decision.winner,
+        short_probe_bias=planner.policy.short_probe_bias,
+        probe_steps=decision.probe_steps,
+        bracket=None
+        if fixed_candidates is not None
+        else (final[0].learning_rate, final[-1].learning_rate),
         range_test=range_test,
         validation=data.description,
         steps=session.steps,
         seconds=session.seconds,
         training_steps=training_steps,
+        probes=tuple(outcomes),
+        untrained_loss=baselines.untrained,
+        constant_loss=baselines.constant,
+        learned=decision.learned,
+        limit=planner.limit,
     )
+    progress.finish(f"{details!r}")
+    if not decision.learned:
+        _nothing_learned(details, decision.diverged, fixed_candidates is not None)
     return details if return_details else details.max_lr
+
+
+def _check_sizes(training_steps: int, epochs: int, batch_size, data) -> None:
+    """Refuses a training too short to search, or validation data too small to judge on."""
+    if training_steps < MIN_TRAINING_STEPS:
+        raise ValueError(
+            f"The training is too short to search: {epochs} epoch(s) of `x` is "
+            f"{training_steps} optimizer step(s) (at least {MIN_TRAINING_STEPS} are needed; "
+            "the search would cost several trainings). Received: "
+            + f"epochs={epochs}"
+            + ("" if batch_size is None else f", batch_size={batch_size!r}")
+            + ". Train at a few learning rates instead, or pass more data or more `epochs`."
+        )
+    samples = _probe_data.num_samples(data.validation)
+    if samples is not None and samples < MIN_VALIDATION_SAMPLES:
+        raise ValueError(
+            f"Too little validation data to judge the probes on: {samples} sample(s) (at "
+            f"least {MIN_VALIDATION_SAMPLES}). Received: {data.description}. Pass "
+            "`validation_data=...` with more samples, more data, or a larger "
+            "`validation_split`."
+        )
+
+
+def _check_plan(planner: Planner, budget, epochs: int) -> None:
+    if planner.probe_steps < MIN_PROBE_STEPS or planner.budget_steps < planner.spent + (
+        0 if planner.fixed is not None else 3 * planner.probe_steps
+    ):
+        needed = planner.range_test_steps + (
+            len(planner.fixed) if planner.fixed is not None else 3
+        ) * max(planner.probe_steps, MIN_PROBE_STEPS)
+        least = math.ceil(100 * needed / planner.training_steps) / 100
+        fix = "Pass `budget=None` (the default search)"
+        fix += f", at least budget={least}" if least <= 1 else ""
+        fix += ", fewer `candidates`," if planner.fixed is not None else ""
+        fix += " or more `epochs`."
+        raise ValueError(
+            f"`budget` is too small for this training: {budget!r} x "
+            f"{planner.training_steps} training steps gives {planner.budget_steps} steps, and "
+            f"the shortest search needs {needed}. Received: budget={budget!r}. {fix}"
+        )
+    if planner.probe_steps > MAX_PROBE_STEPS:
+        raise ValueError(
+            f"`epochs` gives a training of {planner.training_steps} steps, whose probes "
+            f"would run {planner.probe_steps} steps each (at most {MAX_PROBE_STEPS}). "
+            f"Received: epochs={epochs}"
+            + ("" if budget is None else f", budget={budget!r}")
+            + ". Pass the number of epochs you will train"
+            + ("." if budget is None else ", or a smaller `budget`.")
+        )
+
+
+def _baselines(session: ProbeSession, model, data) -> Baselines:
+    """The untrained model's validation loss (the first use of the validation data, before
+    any training) and the constant prediction's."""
+    try:
+        untrained = session.evaluate()["loss"]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(
+            "`validation_data` cannot be evaluated by the model (nothing has trained yet): "
+            f"{' '.join(str(error).split())[:400]} Received: {data.description}. Pass "
+            "`(x_val, y_val)` arrays shaped like `x` and `y`, or a batched dataset."
+        ) from error
+    if not math.isfinite(untrained):
+        raise ValueError(
+            "The untrained model's validation loss is not finite "
+            f"({untrained}): the validation data (or the model) holds NaN or infinite "
+            f"values. Received: {data.description}. Check `np.isfinite(x).all()` and the "
+            "labels."
+        )
+    return Baselines(untrained, constant_loss(model, data.validation))
+
+
+def _check_range_test(range_test) -> None:
+    """Refuses a range test that shows the data (or the model) is broken: weights that
+    became non-finite, or a loss that was not finite within its first steps, at learning
+    rates far too small to break any training."""
+    finite = np.isfinite(range_test.losses)
+    if range_test.stop_reason == "non_finite_weights":
+        what = "the model's weights became NaN or infinite (stop_reason='non_finite_weights')"
+    elif range_test.stop_reason == "non_finite_loss" and finite.sum() < MIN_FINITE_LOSSES:
+        first = range_test.learning_rates[int(np.argmin(finite))]
+        what = (
+            f"the training loss was NaN or infinite within its first {MIN_FINITE_LOSSES} "
+            f"steps, at learning rate {first:.3g}"
+        )
+    else:
+        return
+    raise ValueError(
+        f"In the search's range test, {what}: the training data (or the model) holds NaN or "
+        "infinite values, and no learning rate can be found from it. Check "
+        "`np.isfinite(x).all()` and the labels, then search again."
+    )
+
+
+def _nothing_learned(details: ProbeResult, diverged: bool, fixed: bool) -> None:
+    """Raises, or warns, when no probe learned (see `find_best_learning_rate`)."""
+    tried = ", ".join(
+        f"{p.learning_rate:.3g} ({p.steps} steps): {p.validation_loss:.4g}" for p in details.probes
+    )
+    reference = f"the untrained model's {details.untrained_loss:.4g}" + (
+        ""
+        if details.constant_loss is None
+        else f", a constant prediction's {details.constant_loss:.4g}"
+    )
+    if fixed or diverged:
+        what = "No candidate" if fixed else "No probe"
+        if diverged:
+            fix = (
+                "Pass lower `candidates`."
+                if fixed
+                else (
+                    "Check the data (NaN or infinite values in `x` or the labels), the "
+                    "labels and the loss: the model gets worse at every learning rate tried."
+                )
+            )
+        else:
+            fix = "Pass higher `candidates`, or a larger `budget` (longer probes)."
+        raise ValueError(
+            f"{what} learned: every validation loss is no better than {reference} "
+            f"(probes: {tried}). {fix}"
+        )
+    warnings.warn(
+        f"No probe learned within the search's budget: every validation loss is no better "
+        f"than {reference} (probes: {tried}). The answer, {details.max_lr:.3g}, is the "
+        "lowest learning rate probed, a safe guess, not a measurement. Pass a larger "
+        "`budget` (longer probes), or check that the model learns this data.",
+        LRFinderWarning,
+        stacklevel=3,
+    )

@@ -68,28 +68,35 @@ class _RangeTestProgress(keras.callbacks.Callback):
 
 
 class Progress:
-    """Keras's progress bar over the planned steps of the whole search (silent at 0)."""
+    """The search's progress: Keras's progress bar over its budget of steps (`verbose=1`),
+    one line when it ends (`verbose=2`), or nothing (`0`). The search may end before it
+    spends its whole budget; the bar then jumps to its end."""
 
     def __init__(self, total_steps: int, verbose: int):
         self.bar = (
-            keras.utils.Progbar(total_steps, verbose=verbose, stateful_metrics=["lr", "score"])
-            if verbose
+            keras.utils.Progbar(total_steps, verbose=1, stateful_metrics=["lr"])
+            if verbose == 1
             else None
         )
+        self.verbose = verbose
+        self.total_steps = total_steps
         self.current = 0
         self.values: list = []
 
     def step(self, count: int = 1) -> None:
         self.current += count
-        if self.bar is not None:
+        if self.bar is not None and self.current < self.bar.target:
             self.bar.update(self.current, values=self.values)
 
     def show(self, **values) -> None:
         self.values = list(values.items())
 
-    def finish(self) -> None:
-        if self.bar is not None and self.current < self.bar.target:
+    def finish(self, summary: str) -> None:
+        """Ends the bar, or prints `summary` on one line (`verbose=2`)."""
+        if self.bar is not None:
             self.bar.update(self.bar.target, values=self.values, finalize=True)
+        elif self.verbose == 2:
+            print(f"find_best_learning_rate: {summary}")
 
 
 CALIBRATION_BATCHES = 8

@@ -1,0 +1,370 @@
+"""The decisions of `find_best_learning_rate`, apart from any training: a pure planner.
+
+The planner says how long the range test runs, where the probes go, and what the answer is,
+from what the range test and the probes returned; `ProbeSession` runs what it asks for on
+the model (`find_best_learning_rate`), and anything else can too (a KerasTuner oracle, the
+benchmark's replay of recorded probes), one round of probes at a time: the probes of a
+round are independent trainings.
+
+The search (see `find_best_learning_rate` for the user's view):
+
+1. **The range test** (`range_test_steps`) reads where training breaks: the divergence
+   point of its curve, or, sooner, where its loss climbs back to what a constant prediction
+   scores after falling clearly below it (a plateau at chance is a break too). The first
+   probes go around an anchor below that point; a range test that shows no break anchors
+   them at its lowest smoothed loss instead (where the loss stopped falling), and never
+   trusts its end as a break: only probes that learned decide how far up the search goes.
+2. **Rounds of probes**: a probe is a compressed one-cycle of `probe_steps` steps judged by
+   its validation loss. A probe *learned* if that loss is clearly below what the untrained
+   model and a constant prediction score (`Baselines`); only probes that learned are
+   candidates. The first round probes the anchor and one spacing either side; while the
+   best candidate sits at the edge of what was probed, the next round extends the probes
+   that way (upwards at most `max_above_limit` spacings past a real break). When no probe
+   learned, the probes were too high or too short: the next round probes lower when the
+   loss is lowest at the lowest probe, else twice as long at the best probe and the one
+   below it.
+3. **The answer**: the best candidate (with a `tie_tolerance`, the lowest learning rate
+   among those within it of the best loss), refined by a parabola through its neighbours, divided
+   by `short_probe_bias`: short probes favour peaks a full training cannot hold. When the
+   budget runs out before any probe learned, there is no answer (`Decision.learned` is
+   False): the caller warns or raises.
+
+Everything is counted in optimizer steps against `budget_steps`, which a search never
+exceeds. Learning rates are on a grid of `GRID_PER_DECADE` points per decade.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from keras_lrfind.range_test._sweep import default_num_steps
+from keras_lrfind.suggestions._reading import read
+
+GRID_PER_DECADE = 3
+"""Candidate learning rates are `10 ** (k / GRID_PER_DECADE)`."""
+
+MIN_PROBE_STEPS = 8
+"""The shortest probe: a one-cycle needs a few steps to warm up and anneal."""
+
+MIN_RANGE_TEST_STEPS = 20
+"""The shortest range test the search accepts."""
+
+MAX_PROBE_STEPS = 1_000_000
+"""The longest probe (an eighth of a training of 8 million steps)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """The constants of the search (chosen on the benchmark's tuning tasks).
+
+    Args:
+        range_test_min_steps: The shortest default range test.
+        range_test_fraction: The default range test, as a fraction of the training
+            (within `range_test_min_steps` and `LRFinder`'s default length).
+        probe_min_steps: The shortest default probe.
+        probe_fraction: The default probe, as a fraction of the training.
+        spacing: Grid steps between neighbouring probes.
+        anchor_below_limit: Grid steps from the range test's limit down to the anchor.
+        max_above_limit: How many spacings above a real break the probes may go.
+        learned_margin: A probe learned if its loss is below the reference loss minus this
+            fraction of it.
+        tie_tolerance: Candidates within this fraction of the best candidate's improvement
+            over the reference tie; the lowest learning rate of them wins.
+        short_probe_bias: The winning peak is divided by this.
+        budget: The default budget, as a fraction of the training; a smaller one is raised
+            to what a range test and `min_probes` probes of the default length need.
+        min_probes: See `budget`.
+    """
+
+    range_test_min_steps: int = 64
+    range_test_fraction: float = 1 / 8
+    probe_min_steps: int = 32
+    probe_fraction: float = 1 / 10
+    spacing: int = 2
+    anchor_below_limit: int = 2
+    max_above_limit: int = 1
+    learned_margin: float = 0.05
+    tie_tolerance: float = 0.0
+    short_probe_bias: float = 1.25
+    budget: float = 0.5
+    min_probes: int = 4
+
+
+DEFAULT_POLICY = Policy()
+
+
+@dataclasses.dataclass(frozen=True)
+class Probe:
+    """One probe training: `OneCycle(learning_rate, steps)` from the initial weights."""
+
+    learning_rate: float
+    steps: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Baselines:
+    """What a probe must beat: the untrained model's validation loss, and the constant
+    prediction's (`None` when unknown)."""
+
+    untrained: float
+    constant: float | None = None
+
+    @property
+    def reference(self) -> float:
+        """The lower of the two: a probe that learned is clearly below it."""
+        if self.constant is None or not math.isfinite(self.constant):
+            return self.untrained
+        return min(self.untrained, self.constant)
+
+    def learned(self, loss: float, margin: float) -> bool:
+        """Whether a validation loss is clearly below the reference."""
+        reference = self.reference
+        return math.isfinite(loss) and loss < reference - margin * abs(reference)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """The planner's answer.
+
+    Attributes:
+        max_lr: The answer, the winner divided by the policy's `short_probe_bias`; with
+            nothing learned, the lowest learning rate probed (the safest).
+        winner: The peak the probes favour (refined), or `None` when nothing learned.
+        learned: Whether any probe learned.
+        diverged: Whether every probe diverged: a non-finite loss, or one clearly (by the
+            policy's `learned_margin`) worse than the untrained model's.
+        probe_steps: The length of the probes the answer was read from.
+    """
+
+    max_lr: float
+    winner: float | None
+    learned: bool
+    diverged: bool
+    probe_steps: int
+
+
+def grid_index(learning_rate: float) -> int:
+    """The index `k` of the grid point `10 ** (k / GRID_PER_DECADE)` nearest (in log)."""
+    return round(math.log10(learning_rate) * GRID_PER_DECADE)
+
+
+def grid_rate(index: int) -> float:
+    """The grid learning rate of index `index`."""
+    return float(10.0 ** (index / GRID_PER_DECADE))
+
+
+def default_range_test_steps(training_steps: int, epoch_steps: int, policy: Policy) -> int:
+    """The default range test: `range_test_fraction` of the training, at least
+    `range_test_min_steps`, at most `LRFinder`'s default (one epoch, 100 to 1000 steps)."""
+    share = max(policy.range_test_min_steps, math.ceil(policy.range_test_fraction * training_steps))
+    return int(min(default_num_steps(epoch_steps), share))
+
+
+def default_probe_steps(training_steps: int, policy: Policy) -> int:
+    """The default probe: `probe_fraction` of the training, at least `probe_min_steps`, at
+    most half the training (and at least `MIN_PROBE_STEPS`)."""
+    steps = max(policy.probe_min_steps, round(policy.probe_fraction * training_steps))
+    return int(max(MIN_PROBE_STEPS, min(steps, training_steps // 2)))
+
+
+class Planner:
+    """The search's decisions; see the module docstring.
+
+    Args:
+        training_steps: The steps of the training the answer is for.
+        epoch_steps: The steps of one epoch of the probes' training data.
+        budget: The search's budget as a fraction of the training, or `None` (the policy's).
+        range_test_steps: The range test's length, or `None` (the default).
+        candidates: The peak learning rates to probe instead of a range test's, or `None`.
+        policy: The constants.
+    """
+
+    def __init__(
+        self,
+        training_steps: int,
+        epoch_steps: int,
+        *,
+        budget: float | None = None,
+        range_test_steps: int | None = None,
+        candidates=None,
+        policy: Policy = DEFAULT_POLICY,
+    ):
+        self.policy = policy
+        self.training_steps = training_steps
+        self.fixed = None if candidates is None else [float(lr) for lr in candidates]
+        self.probe_steps = default_probe_steps(training_steps, policy)
+        if self.fixed is not None:
+            self.range_test_steps = 0
+        elif range_test_steps is not None:
+            self.range_test_steps = int(range_test_steps)
+        else:
+            self.range_test_steps = default_range_test_steps(training_steps, epoch_steps, policy)
+        if budget is None:
+            minimum = self.range_test_steps + policy.min_probes * self.probe_steps
+            if self.fixed is not None:
+                minimum = len(self.fixed) * self.probe_steps
+            self.budget_steps = max(math.floor(policy.budget * training_steps), minimum)
+        else:
+            self.budget_steps = math.floor(budget * training_steps)
+            if self.fixed is not None:
+                self.probe_steps = (self.budget_steps - self.range_test_steps) // len(self.fixed)
+        self.spent = self.range_test_steps
+        self.baselines: Baselines | None = None
+        self.limit: float | None = None  # Where the range test saw training break.
+        self.broke = False
+        self.anchor: float | None = None
+        self.losses: dict[Probe, float] = {}
+        self.length = self.probe_steps  # The probes' current length.
+
+    # -- Inputs ----------------------------------------------------------------------------
+
+    def read_range_test(self, learning_rates, losses, stop_reason: str) -> None:
+        """Places the anchor of the first probes (see the module docstring, step 1)."""
+        self.range_test = (np.asarray(learning_rates), np.asarray(losses), stop_reason)
+
+    def set_baselines(self, baselines: Baselines) -> None:
+        self.baselines = baselines
+
+    def _place_anchor(self) -> None:
+        learning_rates, losses, stop_reason = self.range_test
+        reading = read(learning_rates, losses, stop_reason in ("diverged", "non_finite_loss"))
+        if len(reading) < 5:  # The loss blew up at once: start well below.
+            self.limit, self.broke = reading.divergence
+            self.anchor = self.limit / grid_rate(self.policy.spacing)
+            return
+        limit, broke = reading.divergence
+        reference = self.baselines.reference
+        floor = reference - self.policy.learned_margin * abs(reference)
+        smoothed = reading.smoothed
+        if smoothed[reading.lowest] < floor:  # It fell clearly below chance: a return is a break.
+            level = reference - 0.5 * self.policy.learned_margin * abs(reference)
+            back = np.flatnonzero(smoothed[reading.lowest :] >= level)
+            if len(back):
+                limit = min(limit, float(reading.learning_rates[reading.lowest + back[0]]))
+                broke = True
+        self.limit, self.broke = limit, broke
+        if broke:
+            self.anchor = limit / grid_rate(self.policy.anchor_below_limit)
+        else:
+            self.anchor = float(reading.learning_rates[reading.lowest])
+
+    # -- Rounds ----------------------------------------------------------------------------
+
+    def next_round(self) -> list[Probe]:
+        """The probes to run next (independent of each other); empty when done."""
+        if self.fixed is not None:
+            probes = [Probe(lr, self.probe_steps) for lr in self.fixed]
+            probes = [probe for probe in probes if probe not in self.losses]
+        elif not self.losses:
+            self._place_anchor()
+            centre = grid_index(self.anchor)
+            spacing = self.policy.spacing
+            probes = [
+                Probe(grid_rate(index), self.length)
+                for index in (centre - spacing, centre, centre + spacing)
+            ]
+        else:
+            probes = self._next_probes()
+        cost = sum(probe.steps for probe in probes)
+        if not probes or self.spent + cost > self.budget_steps:
+            return []
+        self.spent += cost
+        self.length = probes[0].steps
+        return probes
+
+    def record(self, probe: Probe, loss: float) -> None:
+        """The validation loss of a probe (NaN or infinite when it diverged)."""
+        self.losses[probe] = float(loss) if math.isfinite(loss) else math.inf
+
+    def _current(self) -> list[tuple[float, float]]:
+        """`(learning rate, loss)` of the probes of the current length, by learning rate."""
+        return sorted(
+            (probe.learning_rate, loss)
+            for probe, loss in self.losses.items()
+            if probe.steps == self.length
+        )
+
+    def _next_probes(self) -> list[Probe]:
+        spacing = self.policy.spacing
+        current = self._current()
+        indices = [grid_index(lr) for lr, _ in current]
+        learned = [(lr, loss) for lr, loss in current if self._learned(loss)]
+        if not learned:
+            # Too high or too short. Lower when the loss is lowest at the lowest probe (it
+            # improves downwards); otherwise twice as long, at the best and the one below.
+            ranked = sorted(current, key=lambda item: item[1])
+            best = grid_index(ranked[0][0])
+            if best == min(indices) or not math.isfinite(ranked[0][1]):
+                return [Probe(grid_rate(min(indices) - spacing), self.length)]
+            return [
+                Probe(grid_rate(best - spacing), 2 * self.length),
+                Probe(grid_rate(best), 2 * self.length),
+            ]
+        winner = self._choice(learned)
+        index = grid_index(winner)
+        if index == min(indices):
+            return [Probe(grid_rate(index - spacing), self.length)]
+        if index == max(indices) and self._may_go_above(index + spacing):
+            return [Probe(grid_rate(index + spacing), self.length)]
+        return []
+
+    def _may_go_above(self, index: int) -> bool:
+        if not self.broke:
+            return True
+        top = grid_index(self.limit) + self.policy.max_above_limit * self.policy.spacing
+        return index <= top
+
+    def _learned(self, loss: float) -> bool:
+        return self.baselines is None or self.baselines.learned(loss, self.policy.learned_margin)
+
+    def _diverged(self, loss: float) -> bool:
+        if self.baselines is None or not math.isfinite(loss):
+            return not math.isfinite(loss)
+        untrained = self.baselines.untrained
+        return loss > untrained + self.policy.learned_margin * abs(untrained)
+
+    def _choice(self, learned: list[tuple[float, float]]) -> float:
+        """The lowest learning rate within `tie_tolerance` of the best loss."""
+        best = min(loss for _, loss in learned)
+        reference = self.baselines.reference if self.baselines is not None else best
+        tolerance = self.policy.tie_tolerance * max(reference - best, 0.0)
+        return min(lr for lr, loss in learned if loss <= best + tolerance)
+
+    # -- The answer ------------------------------------------------------------------------
+
+    def decision(self) -> Decision:
+        """The answer from the probes run so far (see the module docstring, step 3)."""
+        current = self._current()
+        if self.fixed is not None:
+            current = sorted((p.learning_rate, loss) for p, loss in self.losses.items())
+        learned = [(lr, loss) for lr, loss in current if self._learned(loss)]
+        diverged = bool(self.losses) and all(map(self._diverged, self.losses.values()))
+        if not learned:
+            lowest = min(probe.learning_rate for probe in self.losses)
+            return Decision(lowest, None, False, diverged, self.length)
+        winner = refine(current, self._choice(learned), self._learned)
+        return Decision(winner / self.policy.short_probe_bias, winner, True, diverged, self.length)
+
+
+def refine(current: list[tuple[float, float]], choice: float, learned) -> float:
+    """The vertex (in log learning rate) of the parabola through `choice` and its two
+    neighbours, within them; `choice` itself at an edge, beside a neighbour that did not
+    learn, or when the three points do not curve upwards."""
+    learning_rates = [lr for lr, _ in current]
+    index = learning_rates.index(choice)
+    if index in (0, len(current) - 1):
+        return choice
+    (u0, y0), (u1, y1), (u2, y2) = [
+        (math.log(lr), loss) for lr, loss in current[index - 1 : index + 2]
+    ]
+    if not (learned(y0) and learned(y2)):
+        return choice
+    denominator = (u0 - u1) * (u0 - u2) * (u1 - u2)
+    a = (u2 * (y1 - y0) + u1 * (y0 - y2) + u0 * (y2 - y1)) / denominator
+    b = (u2**2 * (y0 - y1) + u1**2 * (y2 - y0) + u0**2 * (y1 - y2)) / denominator
+    if not a > 0:
+        return choice
+    return float(math.exp(min(max(-b / (2 * a), u0), u2)))

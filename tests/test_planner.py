@@ -1,0 +1,272 @@
+"""Tests for the search's planner: its rules, on made-up range tests and probe outcomes.
+
+The planner makes every decision of `find_best_learning_rate` from numbers alone, so each
+rule is pinned here on outcomes written by hand, with the expected probes and answers worked
+out from the documented rules (grid of 3 points per decade, probes two grid points apart, the
+anchor two grid points below the break, the answer the winner divided by 1.25).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from keras_lrfind.search._planner import (
+    DEFAULT_POLICY,
+    Baselines,
+    Planner,
+    Probe,
+    grid_index,
+    grid_rate,
+    refine,
+)
+from keras_lrfind.suggestions._reading import read
+
+CHANCE = math.log(10)  # Ten balanced classes.
+BASELINES = Baselines(untrained=2.4, constant=CHANCE)
+THIRD = 10 ** (1 / 3)  # One grid step.
+
+
+def falling_curve(lowest=0.6, broke_at=None, num=141):
+    """A range test over 1e-6..10 whose loss falls from chance to `lowest` around 1e-3;
+    past `broke_at` the loss is NaN (the sweep stopped there)."""
+    learning_rates = np.logspace(-6, 1, num)
+    fall = 1 / (1 + np.exp(-3 * (np.log10(learning_rates) + 3)))
+    losses = CHANCE - (CHANCE - lowest) * fall
+    stop_reason = "completed"
+    if broke_at is not None:
+        losses[learning_rates > broke_at] = np.nan
+        stop_reason = "non_finite_loss"
+    return learning_rates, losses, stop_reason
+
+
+def last_finite(curve):
+    """The last learning rate of a curve with a finite loss."""
+    learning_rates, losses, _ = curve
+    return float(learning_rates[np.isfinite(losses)][-1])
+
+
+def run(planner, outcome):
+    """Runs the planner's rounds with `outcome(learning_rate, steps)` as the probes'
+    validation loss; returns the probes in order and the decision."""
+    ran = []
+    while probes := planner.next_round():
+        for probe in probes:
+            ran.append(probe)
+            planner.record(probe, outcome(probe.learning_rate, probe.steps))
+    return ran, planner.decision()
+
+
+def planner_for(curve, training_steps=2000, epoch_steps=200, **kwargs):
+    planner = Planner(training_steps, epoch_steps, **kwargs)
+    planner.set_baselines(BASELINES)
+    planner.read_range_test(*curve)
+    return planner
+
+
+def rates(probes):
+    return [probe.learning_rate for probe in probes]
+
+
+class TestLengths:
+    @pytest.mark.parametrize(
+        ("training_steps", "epoch_steps", "range_test", "probe"),
+        [
+            (2000, 200, 200, 200),  # max(64, 2000 / 8) = 250, one epoch (200) is less.
+            (2000, 900, 250, 200),  # 2000 / 8 = 250; probes 2000 / 10.
+            (300, 100, 64, 32),  # At least 64 and 32 steps.
+            (40, 10, 64, 20),  # A probe is at most half the training.
+        ],
+    )
+    def test_default_lengths(self, training_steps, epoch_steps, range_test, probe):
+        """The range test is an eighth of the training (at least 64 steps, at most
+        `LRFinder`'s default of one epoch within 100..1000); a probe a tenth (at least 32
+        steps, at most half the training)."""
+        planner = Planner(training_steps, epoch_steps)
+        assert planner.range_test_steps == range_test
+        assert planner.probe_steps == probe
+
+    def test_default_budget_is_half_a_training_or_four_probes(self):
+        """The default budget is half the training, raised to what the range test and four
+        default probes need."""
+        assert Planner(10_000, 2000).budget_steps == 5000
+        assert Planner(300, 100).budget_steps == 64 + 4 * 32
+
+    def test_fixed_candidates_share_an_explicit_budget(self):
+        """With `candidates` and a budget, there is no range test and the candidates share
+        the budget equally."""
+        planner = Planner(1000, 100, budget=0.3, candidates=[0.1, 0.01, 1.0])
+        assert planner.range_test_steps == 0
+        assert planner.probe_steps == 300 // 3
+
+
+class TestRules:
+    def test_probes_go_around_an_anchor_below_where_training_broke(self):
+        """A sweep that broke at lr 0.3: the anchor is two grid points below its last
+        finite learning rate, the first probes the anchor and two grid points either side."""
+        curve = falling_curve(broke_at=0.3)
+        limit = last_finite(curve)
+        planner = planner_for(curve)
+        first = planner.next_round()
+        centre = grid_index(limit / THIRD**2)
+        assert planner.broke and planner.limit == pytest.approx(limit)
+        assert rates(first) == [grid_rate(centre + k) for k in (-2, 0, 2)]
+        assert all(probe.steps == 200 for probe in first)
+
+    def test_probes_that_cannot_learn_make_the_search_extend_downward(self):
+        """Where no probe beats chance, the search probes lower until one learns, then
+        answers from it (and never from a probe that did not learn)."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, budget=1.0)
+
+        def outcome(learning_rate, steps):  # Learns only below 0.003; best at 0.002.
+            if learning_rate > 0.003:
+                return CHANCE - 0.01 * math.log10(1 / learning_rate)  # Chance, a hair under.
+            return 1.0 + 0.1 * abs(math.log10(learning_rate / 0.002))
+
+        ran, decision = run(planner, outcome)
+        centre = grid_index(planner.limit / THIRD**2)
+        assert rates(ran) == [
+            grid_rate(centre - 2),
+            grid_rate(centre),
+            grid_rate(centre + 2),
+            grid_rate(centre - 4),  # Nothing learned, the lowest was best: lower.
+            grid_rate(centre - 6),  # The winner sat on the lower edge: lower again.
+        ]
+        assert grid_rate(centre - 4) < 0.003 < grid_rate(centre - 2)
+        assert decision.learned
+        assert decision.winner == grid_rate(centre - 4)  # Its upper neighbour did not learn.
+        assert decision.max_lr == pytest.approx(decision.winner / 1.25)
+
+    def test_a_winner_on_the_upper_edge_extends_upward_by_at_most_one_spacing_past_a_break(
+        self,
+    ):
+        """A winner at the top of the probes extends them upward, but not more than one
+        spacing (two grid points) above where training broke."""
+        curve = falling_curve(broke_at=3.0)
+        planner = planner_for(curve, budget=1.0)
+        ran, decision = run(planner, lambda lr, steps: 1.0 - 0.01 * math.log10(lr))
+        limit_index = grid_index(planner.limit)
+        centre = grid_index(planner.limit / THIRD**2)
+        assert rates(ran) == [grid_rate(centre + k) for k in (-2, 0, 2, 4)]
+        assert centre + 4 <= limit_index + 2 < centre + 6
+        assert decision.winner == grid_rate(centre + 4)
+
+    def test_an_interior_winner_is_refined_and_ends_the_search(self):
+        """A winner with a probe either side ends the search: the answer is the parabola's
+        vertex through the three, divided by 1.25."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, budget=1.0)
+        centre = grid_index(last_finite(curve) / THIRD**2)
+        best = grid_rate(centre) * THIRD**0.5  # Half a grid step above the middle probe.
+
+        def outcome(learning_rate, steps):
+            return 1.0 + 0.1 * math.log10(learning_rate / best) ** 2
+
+        ran, decision = run(planner, outcome)
+        assert len(ran) == 3
+        assert decision.winner == pytest.approx(best, rel=1e-9)  # A parabola in log lr.
+        assert decision.max_lr == pytest.approx(best / 1.25, rel=1e-9)
+
+    def test_a_sweep_that_returns_to_chance_is_read_as_broken(self):
+        """A sweep that fell clearly below chance and came back to it broke there, even
+        when its noise hides the climb from the divergence point and it never stopped."""
+        rng = np.random.default_rng(1)
+        learning_rates = np.logspace(-6, 1, 141)
+        u = np.log10(learning_rates)  # At 1.6 from 1e-3 to 0.1, chance elsewhere; noisy.
+        losses = np.where((u >= -3) & (u < -1), 1.6, CHANCE) + rng.normal(0, 0.5, len(u))
+        assert read(learning_rates, losses).divergence[1] is False  # Too noisy for it.
+        planner = planner_for((learning_rates, losses, "completed"))
+        planner.next_round()
+        assert planner.broke
+        assert 0.05 <= planner.limit <= 0.2
+
+    def test_a_sweep_that_never_broke_anchors_at_its_lowest_point(self):
+        """A sweep that fell and never climbed (it stopped at its end, 10) gives no break:
+        the probes go around its lowest smoothed point, not above it."""
+        learning_rates = np.logspace(-6, 1, 141)
+        u = np.log10(learning_rates)
+        losses = CHANCE - (CHANCE - 0.6) * np.clip((u + 5) / 4, 0, 1)  # Lowest from 0.1 on.
+        planner = planner_for((learning_rates, losses, "completed"))
+        first = planner.next_round()
+        assert not planner.broke
+        assert 0.1 <= planner.anchor < 10
+        assert rates(first)[1] == grid_rate(grid_index(planner.anchor))
+
+    def test_nothing_learned_within_the_budget_gives_no_measured_answer(self):
+        """When no probe ever learns, the decision says so and its rate is the lowest
+        probed (the caller warns or raises)."""
+        planner = planner_for(falling_curve(broke_at=0.3))
+        ran, decision = run(planner, lambda lr, steps: CHANCE)
+        assert not decision.learned and decision.winner is None
+        assert decision.max_lr == min(rates(ran))
+        assert not decision.diverged  # Chance (2.30) is better than untrained (2.4).
+
+    def test_too_short_probes_are_lengthened(self):
+        """When nothing learned and the best probe is not the lowest, the probes were too
+        short: the next round runs twice as long at the best and the one below."""
+        planner = planner_for(falling_curve(broke_at=0.3), budget=1.0)
+        first = planner.next_round()
+        for probe, loss in zip(first, [CHANCE, CHANCE - 0.01, CHANCE], strict=True):
+            planner.record(probe, loss)  # None learned; the middle one is best.
+        assert planner.next_round() == [
+            Probe(first[0].learning_rate, 400),
+            Probe(first[1].learning_rate, 400),
+        ]
+
+    def test_every_fixed_candidate_diverging_is_reported(self):
+        """Fixed candidates that all end worse than the untrained model: diverged."""
+        planner = Planner(1000, 100, candidates=[1e4, 1e5])
+        planner.set_baselines(BASELINES)
+        _, decision = run(planner, lambda lr, steps: math.nan)
+        assert decision.diverged and not decision.learned
+
+    def test_a_loss_a_hair_above_the_untrained_models_is_no_divergence(self):
+        """Losses within the margin above the untrained model's learned nothing, but did not
+        diverge; 5% above it they did."""
+        for loss, diverged in ((2.41, False), (2.4 * 1.05 + 0.01, True)):
+            planner = Planner(1000, 100, candidates=[0.1, 1.0])
+            planner.set_baselines(BASELINES)
+            _, decision = run(planner, lambda lr, steps, loss=loss: loss)
+            assert decision.diverged is diverged and not decision.learned
+
+    def test_ties_go_to_the_lower_learning_rate_within_the_tolerance(self):
+        """With a tie tolerance, the lowest learning rate within it of the best wins."""
+        policy = dataclasses.replace(DEFAULT_POLICY, tie_tolerance=0.1)
+        planner = Planner(1000, 100, candidates=[0.01, 0.1, 1.0], budget=1.0, policy=policy)
+        planner.set_baselines(BASELINES)
+        losses = {0.01: 1.05, 0.1: 1.0, 1.0: 2.0}  # Improvements 1.25 and 1.30 over 2.30.
+        _, decision = run(planner, lambda lr, steps: losses[lr])
+        assert decision.winner == 0.01
+
+
+class TestBudget:
+    @pytest.mark.parametrize("seed", range(20))
+    def test_the_search_never_spends_more_than_its_budget(self, seed):
+        """On random outcomes, the steps of the range test and every probe add up to what
+        the planner counted, within its budget."""
+        rng = np.random.default_rng(seed)
+        training_steps = int(rng.integers(2000, 20_000))
+        budget = [None, 0.5, 1.0][seed % 3]
+        planner = Planner(training_steps, int(rng.integers(10, 2000)), budget=budget)
+        planner.set_baselines(BASELINES)
+        planner.read_range_test(*falling_curve(broke_at=float(10 ** rng.uniform(-3, 1))))
+        ran, _ = run(planner, lambda lr, steps: float(rng.uniform(0.5, 2.6)))
+        assert planner.spent == planner.range_test_steps + sum(p.steps for p in ran)
+        assert planner.spent <= planner.budget_steps
+
+
+class TestRefine:
+    def test_the_vertex_of_the_parabola_in_log_learning_rate(self):
+        """Losses 3, 1, 2 at 0.01, 0.1, 1: in u = log(lr) with spacing h = ln 10, the vertex
+        is at u1 + h (y0 - y2) / (2 (y0 - 2 y1 + y2)) = u1 + h / 6."""
+        current = [(0.01, 3.0), (0.1, 1.0), (1.0, 2.0)]
+        expected = 0.1 * 10 ** (1 / 6)
+        assert refine(current, 0.1, lambda loss: True) == pytest.approx(expected, rel=1e-12)
+
+    def test_no_refinement_beside_a_probe_that_did_not_learn(self):
+        current = [(0.01, 3.0), (0.1, 1.0), (1.0, 2.0)]
+        assert refine(current, 0.1, lambda loss: loss < 2.5) == 0.1
