@@ -22,12 +22,20 @@ def _number(value: float, digits: int = 1) -> str:
     return "n/a" if not math.isfinite(value) else f"{value:.{digits}f}"
 
 
+def _interval(values: np.ndarray, statistic) -> str:
+    """The bootstrap 90% interval over tasks of `statistic` (`scoring.bootstrap_interval`)."""
+    low, high = scoring.bootstrap_interval(values, statistic)
+    return f"{_number(low)} to {_number(high)}"
+
+
 def headline_markdown(table: QualityTable) -> str:
     """Mean and worst regret per method on the evaluation tasks, the tuning tasks beside."""
     header = [
         "method",
         "eval mean",
+        "90% CI",
         "eval worst",
+        "90% CI ",
         "eval misses",
         "tuning mean",
         "tuning worst",
@@ -40,7 +48,9 @@ def headline_markdown(table: QualityTable) -> str:
             [
                 _label(method),
                 "**" + _number(table.mean_regret(method, "evaluation")) + "**",
+                _interval(table.regrets(method, "evaluation"), np.mean),
                 _number(table.worst_regret(method, "evaluation")),
+                _interval(table.regrets(method, "evaluation"), np.max),
                 str(table.misses(method, "evaluation")),
                 _number(table.mean_regret(method, "tuning")),
                 _number(table.worst_regret(method, "tuning")),

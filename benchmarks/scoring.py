@@ -221,3 +221,18 @@ def format_regret(value: float, clipped: bool = False, failures: int = 0) -> str
     if failures:
         text += f" ✗{failures}"
     return text
+
+
+def bootstrap_interval(
+    values, statistic, level: float = 0.9, resamples: int = 10_000, seed: int = 0
+) -> tuple[float, float]:
+    """The percentile bootstrap interval of `statistic` over `values` (tasks resampled with
+    replacement), at `level`; NaN when there are no values."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    samples = values[rng.integers(0, len(values), size=(resamples, len(values)))]
+    estimates = statistic(samples, axis=1)
+    tail = (1 - level) / 2
+    return float(np.quantile(estimates, tail)), float(np.quantile(estimates, 1 - tail))

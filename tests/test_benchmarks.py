@@ -594,3 +594,16 @@ class TestRangeTestVariants:
         assert mean.smoothed_losses[1] == pytest.approx(
             (0.98 * 0.02 * 3 + 0.02 * 2) / (1 - 0.98**2)
         )
+
+
+def test_bootstrap_interval_bounds():
+    """Constant values give a point interval; any interval lies within the values' range
+    and holds the mean of a symmetric sample at its centre."""
+    from benchmarks.scoring import bootstrap_interval
+
+    assert bootstrap_interval([2.0] * 5, np.mean) == (2.0, 2.0)
+    values = np.array([0.0, 1.0, 2.0, 3.0, 10.0])
+    low, high = bootstrap_interval(values, np.max)
+    assert 0.0 <= low <= high == 10.0
+    low, high = bootstrap_interval([-1.0, 1.0] * 10, np.mean)
+    assert low < 0.0 < high and low == pytest.approx(-high, abs=0.05)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import typing
 
+import pytest
+
 import keras_lrfind
 
 PUBLIC_MODULES = {"datasets", "suggestions", "tensorboard"}
@@ -101,3 +103,74 @@ class TestMovedModules:
         from keras_lrfind.outputs import tensorboard
 
         assert keras_lrfind.tensorboard.write_result is tensorboard.write_result
+
+
+def _import_graph(package_dir):
+    """`{module: modules it imports}` inside one package, from every import statement
+    (function-level ones included), read statically."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(package_dir)
+    package = root.name
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def owner(name):
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets |= {owner(a.name) for a in node.names if a.name.startswith(package)}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+                    here = here[: len(here) - node.level + 1]
+                    base = ".".join([*here, base] if base else here)
+                if base.split(".")[0] == package:
+                    targets |= {owner(f"{base}.{a.name}") for a in node.names}
+        graph[name] = targets - {name, None}
+    return graph
+
+
+def _cycle(graph):
+    """One import cycle of `graph`, or `None`."""
+    state, path = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == "open":
+                return [*path[path.index(target) :], target]
+            if target not in state and (found := visit(target)):
+                return found
+        state[node] = "done"
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+@pytest.mark.parametrize("package", ["keras_lrfind", "benchmarks"])
+def test_no_import_cycle(package):
+    """No module imports, directly or through others, a module that imports it back
+    (function-level imports included)."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1] / package
+    graph = _import_graph(root)
+    assert len(graph) > 10
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph))
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]

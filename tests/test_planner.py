@@ -3,7 +3,7 @@
 The planner makes every decision of `find_best_learning_rate` from numbers alone, so each
 rule is pinned here on outcomes written by hand, with the expected probes and answers worked
 out from the documented rules (grid of 3 points per decade, probes two grid points apart, the
-anchor two grid points below the break, the answer the winner divided by 1.25).
+anchor two grid points below the break, the answer the refined winner).
 """
 
 from __future__ import annotations
@@ -75,14 +75,14 @@ class TestLengths:
     @pytest.mark.parametrize(
         ("training_steps", "epoch_steps", "range_test", "probe"),
         [
-            (2000, 200, 200, 200),  # max(64, 2000 / 8) = 250, one epoch (200) is less.
-            (2000, 900, 250, 200),  # 2000 / 8 = 250; probes 2000 / 10.
+            (2000, 100, 100, 200),  # max(64, 2000 / 16) = 125; one epoch clipped: 100.
+            (2000, 900, 125, 200),  # 2000 / 16 = 125; probes 2000 / 10.
             (300, 100, 64, 32),  # At least 64 and 32 steps.
             (40, 10, 64, 20),  # A probe is at most half the training.
         ],
     )
     def test_default_lengths(self, training_steps, epoch_steps, range_test, probe):
-        """The range test is an eighth of the training (at least 64 steps, at most
+        """The range test is a sixteenth of the training (at least 64 steps, at most
         `LRFinder`'s default of one epoch within 100..1000); a probe a tenth (at least 32
         steps, at most half the training)."""
         planner = Planner(training_steps, epoch_steps)
@@ -139,7 +139,7 @@ class TestRules:
         assert grid_rate(centre - 4) < 0.003 < grid_rate(centre - 2)
         assert decision.learned
         assert decision.winner == grid_rate(centre - 4)  # Its upper neighbour did not learn.
-        assert decision.max_lr == pytest.approx(decision.winner / 1.25)
+        assert decision.max_lr == decision.winner
 
     def test_a_winner_on_the_upper_edge_extends_upward_by_at_most_one_spacing_past_a_break(
         self,
@@ -157,7 +157,7 @@ class TestRules:
 
     def test_an_interior_winner_is_refined_and_ends_the_search(self):
         """A winner with a probe either side ends the search: the answer is the parabola's
-        vertex through the three, divided by 1.25."""
+        vertex through the three."""
         curve = falling_curve(broke_at=0.3)
         planner = planner_for(curve, budget=1.0)
         centre = grid_index(last_finite(curve) / THIRD**2)
@@ -169,7 +169,7 @@ class TestRules:
         ran, decision = run(planner, outcome)
         assert len(ran) == 3
         assert decision.winner == pytest.approx(best, rel=1e-9)  # A parabola in log lr.
-        assert decision.max_lr == pytest.approx(best / 1.25, rel=1e-9)
+        assert decision.max_lr == pytest.approx(best, rel=1e-9)
 
     def test_a_sweep_that_returns_to_chance_is_read_as_broken(self):
         """A sweep that fell clearly below chance and came back to it broke there, even

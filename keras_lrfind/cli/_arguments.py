@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_budget,
         default=None,
         help="the fraction of that training's steps the search may spend, in (0, 1] "
-        "(default: a range test, then 4 probes of an eighth of the training each)",
+        "(default: half a training, or a range test and 4 probes on short trainings)",
     )
     best.add_argument(
         "--validation-data",

@@ -92,7 +92,7 @@ def find_best_learning_rate(
        training) and, where the loss allows, the validation loss of the best constant
        prediction (for cross-entropy, the entropy of the class frequencies). A probe
        *learned* when its validation loss is clearly (5%) below both.
-    2. **A range test** (`LRFinder`, an eighth of the training: at least 64 steps, at most
+    2. **A range test** (`LRFinder`, a sixteenth of the training: at least 64 steps, at most
        one epoch within 100 to 1000) shows where training breaks: where the loss climbs,
        where the sweep stopped on a NaN or diverging loss, or where the loss came back to
        what a constant prediction scores after falling below it (a plateau at chance).
@@ -104,8 +104,7 @@ def find_best_learning_rate(
        the search extends that way (upwards at most two grid points past a break); when none
        learned, it probes lower, or twice as long when the lowest was not the best.
     4. **The answer**: the best probe that learned, refined by a parabola through its
-       neighbours (in log learning rate), divided by 1.25 (short probes favour peaks a full
-       training cannot hold).
+       neighbours (in log learning rate).
 
     The whole search spends at most `budget` of the training's optimizer steps: by default
     half a training, or the range test and four probes where that is more (short trainings).
@@ -143,7 +142,7 @@ def find_best_learning_rate(
             it equally. Defaults to `None`: half a training, or the range test and four
             default probes where that is more.
         range_test_steps: The length of the range test, in steps (at least 20). Defaults
-            to `None`: an eighth of the training, at least 64 steps, at most `LRFinder`'s
+            to `None`: a sixteenth of the training, at least 64 steps, at most `LRFinder`'s
             default (one epoch of the probes' data clipped to 100 to 1000 steps).
         candidates: The peak learning rates to compare, instead of a range test and the
             rounds of probes: each gets one probe, and the best that learned wins.

@@ -80,7 +80,7 @@ class Policy:
     """
 
     range_test_min_steps: int = 64
-    range_test_fraction: float = 1 / 8
+    range_test_fraction: float = 1 / 16
     probe_min_steps: int = 32
     probe_fraction: float = 1 / 10
     spacing: int = 2
@@ -88,7 +88,7 @@ class Policy:
     max_above_limit: int = 1
     learned_margin: float = 0.05
     tie_tolerance: float = 0.0
-    short_probe_bias: float = 1.25
+    short_probe_bias: float = 1.0
     budget: float = 0.5
     min_probes: int = 4
 
