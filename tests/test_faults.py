@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 
 import keras
 import numpy as np
@@ -25,7 +26,7 @@ NUM_SAMPLES = 48
 BATCH_SIZE = 8  # 6 batches an epoch: a 6-step sweep is one epoch.
 NUM_STEPS = 6
 
-ENTRY_POINTS = ("find", "callback")
+ENTRY_POINTS = ("find", "callback", "search")
 SETUPS = ("plain", "schedule", "unbuilt", "extra_writer")
 FAULTS = (
     "normal",
@@ -132,8 +133,37 @@ def extra_callbacks(setup, fault):
     return extra
 
 
+SEARCH_ERRORS = {
+    "nan_at_step_0": r"NaN or infinite",
+    "weights_non_finite": r"weights became NaN or infinite",
+    "divergence": r"No candidate learned",
+}
+"""What `find_best_learning_rate` raises under each fault it must not answer through."""
+
+
+def search(model, x, y, fault, extra):
+    """`find_best_learning_rate` (36 training steps, judged on the clean data); under
+    `divergence`, with candidates far too high."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", keras_lrfind.LRFinderWarning)  # Nothing learned.
+        return keras_lrfind.find_best_learning_rate(
+            model,
+            x,
+            y,
+            batch_size=BATCH_SIZE,
+            epochs=6,
+            validation_data=clean_data(),
+            candidates=[1e4, 1e5, 1e6] if fault == "divergence" else None,
+            callbacks=extra,
+            verbose=0,
+            return_details=True,
+        )
+
+
 def run(entry_point, model, x, y, fault, extra):
     """Runs the range test through `entry_point` and returns its result."""
+    if entry_point == "search":
+        return search(model, x, y, fault, extra)
     if entry_point == "find":
         return keras_lrfind.LRFinder(model).find(
             x, y, batch_size=BATCH_SIZE, shuffle=False, verbose=0, callbacks=extra, **SWEEPS[fault]
@@ -195,7 +225,10 @@ EXPECTED_STOP = {
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS)
 def test_nothing_is_lost(entry_point, fault, setup):
-    """The range test ends as the fault dictates and the model comes back bit for bit."""
+    """The range test ends as the fault dictates (the search refuses to answer through a
+    broken run) and the model comes back bit for bit."""
+    if entry_point == "search" and setup == "unbuilt":
+        pytest.skip("The search refuses an unbuilt model up front (tests/test_probes.py).")
     model = make_model(setup, fault)
     x, y = fault_data(fault)
     before = None if setup == "unbuilt" else full_state(model)
@@ -204,6 +237,14 @@ def test_nothing_is_lost(entry_point, fault, setup):
         exception = RuntimeError if fault == "user_exception" else KeyboardInterrupt
         with pytest.raises(exception, match="interrupted by the test"):
             run(entry_point, model, x, y, fault, extra_callbacks(setup, fault))
+    elif entry_point == "search" and (fault in SEARCH_ERRORS or setup == "extra_writer"):
+        # A callback that overwrites the weights when each `fit` ends ruins every probe.
+        expected = SEARCH_ERRORS.get(fault, r"No probe learned")
+        with pytest.raises(ValueError, match=expected):
+            run(entry_point, model, x, y, fault, extra_callbacks(setup, fault))
+    elif entry_point == "search":
+        details = run(entry_point, model, x, y, fault, extra_callbacks(setup, fault))
+        assert details.max_lr > 0
     else:
         result = run(entry_point, model, x, y, fault, extra_callbacks(setup, fault))
         assert result.stop_reason in EXPECTED_STOP[fault]
