@@ -458,8 +458,13 @@ class TestOutput:
         np.testing.assert_array_equal(curve[0], details.range_test.learning_rates)
         np.testing.assert_array_equal(curve[1], details.range_test.losses)
         twin = next(other for other in ax.figure.axes if other is not ax)
-        np.testing.assert_array_equal(twin.lines[0].get_data()[0], details.candidates)
-        np.testing.assert_array_equal(twin.lines[0].get_data()[1], details.validation_losses)
+        lines = {line.get_label(): line for line in twin.lines}
+        final = next(line for label, line in lines.items() if label.startswith("final probes"))
+        np.testing.assert_array_equal(final.get_data()[0], details.candidates)
+        np.testing.assert_array_equal(final.get_data()[1], details.validation_losses)
+        learned = [p.learning_rate for p in details.probes if p.learned]
+        np.testing.assert_array_equal(lines["probes that learned"].get_data()[0], learned)
+        assert lines["untrained model"].get_ydata()[0] == details.untrained_loss
         assert [line.get_xdata()[0] for line in ax.lines[1:]] == [details.winner, details.max_lr]
         plt.close("all")
 
