@@ -79,6 +79,21 @@ def _load(name: str, seed: int) -> dict:
     return {}
 
 
+def _range_test_entry(result) -> dict:
+    """A range test as the table stores it (7 significant digits; NaN as `None`)."""
+    return {
+        "learning_rates": [float(f"{v:.7g}") for v in result.learning_rates],
+        "losses": [float(f"{v:.7g}") if math.isfinite(v) else None for v in result.losses],
+        "stop_reason": result.stop_reason,
+    }
+
+
+def _probe_entry(session, learning_rate: float, steps: int) -> float | None:
+    """One probe's validation loss as the table stores it (`None` when not finite)."""
+    loss = session.probe(float(learning_rate), steps)["loss"]
+    return loss if math.isfinite(loss) else None
+
+
 def _save(name: str, seed: int, entry: dict) -> None:
     path = _path(name, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,16 +133,10 @@ def measure(name: str, seed: int, log=print) -> dict:
         entry["untrained_loss"] = session.evaluate()["loss"]
         entry["constant_loss"] = constant_loss(model, probe_data.validation)
         for num_steps in missing_tests:
-            result = session.range_test(num_steps)
-            range_tests[str(num_steps)] = {
-                "learning_rates": [float(f"{v:.7g}") for v in result.learning_rates],
-                "losses": [float(f"{v:.7g}") if math.isfinite(v) else None for v in result.losses],
-                "stop_reason": result.stop_reason,
-            }
+            range_tests[str(num_steps)] = _range_test_entry(session.range_test(num_steps))
             _save(name, seed, entry)
         for count, (learning_rate, steps) in enumerate(missing, start=1):
-            loss = session.probe(float(learning_rate), steps)["loss"]
-            probes[key(learning_rate, steps)] = loss if math.isfinite(loss) else None
+            probes[key(learning_rate, steps)] = _probe_entry(session, learning_rate, steps)
             if count % 10 == 0 or count == len(missing):
                 _save(name, seed, entry)
     log(f"{name} seed {seed}: {len(missing)} probes, {len(missing_tests)} range tests in "
@@ -167,12 +176,7 @@ class Oracle:
     def range_test(self, num_steps: int) -> dict:
         tests = self.entry.setdefault("range_tests", {})
         if str(num_steps) not in tests:
-            result = self._open().range_test(num_steps)
-            tests[str(num_steps)] = {
-                "learning_rates": [float(f"{v:.7g}") for v in result.learning_rates],
-                "losses": [float(f"{v:.7g}") if math.isfinite(v) else None for v in result.losses],
-                "stop_reason": result.stop_reason,
-            }
+            tests[str(num_steps)] = _range_test_entry(self._open().range_test(num_steps))
             self.computed += 1
             _save(self.name, self.seed, self.entry)
         return tests[str(num_steps)]
@@ -180,8 +184,7 @@ class Oracle:
     def probe(self, learning_rate: float, steps: int) -> float:
         probes = self.entry.setdefault("probes", {})
         if key(learning_rate, steps) not in probes:
-            loss = self._open().probe(float(learning_rate), steps)["loss"]
-            probes[key(learning_rate, steps)] = loss if math.isfinite(loss) else None
+            probes[key(learning_rate, steps)] = _probe_entry(self._open(), learning_rate, steps)
             self.computed += 1
             _save(self.name, self.seed, self.entry)
         loss = probes[key(learning_rate, steps)]
