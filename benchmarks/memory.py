@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.overhead import RESULTS_DIR, machine_header, machine_info
+from benchmarks.study import RESULTS_DIR, machine_header, machine_info
 
 INPUT_SIZE = 2048
 LAYER_SIZES = (2048, 1024, 10)

@@ -26,9 +26,10 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import report, runner, store
+from benchmarks import cache, report, runner, store, study, trainings
 from benchmarks.evaluate import DEFAULT_METHODS, QualityTable, score_methods
-from benchmarks.store import RESULTS_DIR, load_results
+from benchmarks.store import load_results
+from benchmarks.study import RESULTS_DIR
 from benchmarks.tasks import ALL_TASKS, TASKS_BY_NAME
 
 QUICK_TASKS = (
@@ -54,7 +55,7 @@ def _machine() -> dict:
 
 def _current_find_best_version() -> str | None:
     try:
-        return runner.find_best_version()
+        return trainings.find_best_version()
     except (ImportError, FileNotFoundError):
         return None
 
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--score-only", action="store_true", help="Rescore; train nothing.")
     parser.add_argument("--plots", action="store_true", help="One PNG per task.")
-    parser.add_argument("--cache-dir", type=Path, default=runner.CACHE_DIR)
+    parser.add_argument("--cache-dir", type=Path, default=cache.CACHE_DIR)
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     arguments = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -99,13 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"Unknown task(s) {unknown}. Expected some of {list(TASKS_BY_NAME)}.")
     if not arguments.score_only:
-        runner.configure_threads(1)
+        study.configure_threads(1)
         passes = ["ground_truth", *filter(None, arguments.methods.split(","))]
         seeded = store.seed_cache(mode, arguments.cache_dir, arguments.results_dir)
         print(f"{seeded} cache entries taken from the committed results", flush=True)
         started = time.perf_counter()
         counts = runner.run(
-            runner.MODES[mode],
+            cache.MODES[mode],
             [TASKS_BY_NAME[name] for name in names],
             arguments.cache_dir,
             log=lambda line: print(f"{time.perf_counter() - started:7.0f}s {line}", flush=True),

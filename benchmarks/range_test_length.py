@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from benchmarks import runner, scoring, split, study
+from benchmarks import cache, scoring, split, study, trainings
 from benchmarks.store import load_results
 
 ENTRIES = study.Entries("range_test_length")
@@ -57,7 +57,7 @@ def measure(task_names) -> dict:
     from benchmarks.tasks import TASKS_BY_NAME
     from keras_lrfind import find_best_learning_rate
 
-    runner.configure_threads(1)
+    study.configure_threads(1)
     entries = ENTRIES.load()
     tuning = set(split.tuning_tasks())
     for name in task_names:
@@ -69,13 +69,13 @@ def measure(task_names) -> dict:
         y = task.targets(data.y_train, data.num_classes)
         training_steps = epochs * task.steps_per_epoch(data)
         default_steps = max(100, min(1000, task.steps_per_epoch(data)))
-        for seed in runner.MODES["full"].seeds:
+        for seed in cache.MODES["full"].seeds:
             for design in DESIGNS:
                 key = f"{name}/{seed}/{design}"
                 if key in entries:
                     continue
                 steps = range_test_steps(design, training_steps, default_steps)
-                model = runner.build(task, data, seed, task.optimizer(task.keras_default_lr))
+                model = trainings.build(task, data, seed, task.optimizer(task.keras_default_lr))
                 start = time.perf_counter()
                 details = find_best_learning_rate(
                     model, data.x_train, y, batch_size=task.batch_size, epochs=epochs,
@@ -106,7 +106,7 @@ def summarise(entries: dict) -> dict[str, dict]:
         for name in split.tuning_tasks():
             per_seed = [
                 entries[f"{name}/{seed}/{design}"]
-                for seed in runner.MODES["full"].seeds
+                for seed in cache.MODES["full"].seeds
                 if f"{name}/{seed}/{design}" in entries
             ]
             if not per_seed:

@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from benchmarks import runner, scoring, study
+from benchmarks import cache, scoring, study, trainings
 from benchmarks.store import load_results
 
 ENTRIES = study.Entries("range_test_variants", compact=True)
@@ -51,18 +51,18 @@ def measure(task_names) -> dict:
     from benchmarks.tasks import TASKS_BY_NAME
     from keras_lrfind import LRFinder
 
-    runner.configure_threads(1)
+    study.configure_threads(1)
     entries = ENTRIES.load()
     for name in task_names:
         task = TASKS_BY_NAME[name]
         data = task.data()
         y = task.targets(data.y_train, data.num_classes)
-        for seed in runner.MODES["full"].seeds:
+        for seed in cache.MODES["full"].seeds:
             for variant in ("longer", "validation"):
                 key = f"{name}/{seed}/{variant}"
                 if key in entries:
                     continue
-                model = runner.build(task, data, seed, task.optimizer(task.keras_default_lr))
+                model = trainings.build(task, data, seed, task.optimizer(task.keras_default_lr))
                 start = time.perf_counter()
                 if variant == "longer":
                     result = LRFinder(model).find(
@@ -123,7 +123,7 @@ def curves_by_variant(entries: dict, results) -> dict[str, dict[str, list]]:
     """`{variant: {task: [curve per seed]}}` for every task with all its curves."""
     from keras_lrfind import LRFinderResult
 
-    seeds = runner.MODES["full"].seeds
+    seeds = cache.MODES["full"].seeds
     out: dict[str, dict[str, list]] = {variant: {} for variant in VARIANTS}
     for name, result in results.items():
         out["default"][name] = list(result.curves)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import runner, scoring, split
+from benchmarks import cache, runner, scoring, split
 from benchmarks.evaluate import LABELS, QualityTable
 
 
@@ -156,7 +156,7 @@ def compute_summary(table: QualityTable) -> dict[str, float]:
 
 def render(table: QualityTable, mode: str, machine: Mapping[str, Any], note: str = "") -> str:
     """The whole report."""
-    settings = runner.MODES[mode]
+    settings = cache.MODES[mode]
     compute = compute_summary(table)
     tuning, evaluation = table.split_tasks("tuning"), table.split_tasks("evaluation")
     find_best = "find_best" in table.methods
@@ -167,7 +167,7 @@ def render(table: QualityTable, mode: str, machine: Mapping[str, Any], note: str
         + (" --quick" if mode == "quick" else "")
         + " --score-only` from the committed results in `benchmarks/results/ground_truth"
         + ("" if mode == "full" else f"_{mode}")
-        + f"/` (code version {runner.CODE_VERSION}). Ground truth computed on "
+        + f"/` (code version {cache.CODE_VERSION}). Ground truth computed on "
         f"{machine.get('cpu_count', '?')} shared CPU cores, TensorFlow on one thread.",
         "",
         f"**Split** (fixed before any tuning, `benchmarks/split.py`): {len(tuning)} tuning "

@@ -1,9 +1,9 @@
 """Computing the ground truth: one-cycle trainings, range tests and baselines, cached.
 
-Every entry (one training or one range test of one task and seed) is a JSON file under
-`benchmarks/.cache/quality/v<CODE_VERSION>/<mode>/<task>-e<epochs>-b<batch>/`, written
-atomically, so an interrupted run resumes where it stopped. TensorFlow runs on one thread
-(`configure_threads`), so that the timings of a training and of a range test compare.
+Every entry (one training or one range test of one task and seed) is a JSON file in the
+cache (`benchmarks.cache`), written atomically, so an interrupted run resumes where it
+stopped; each is measured by `benchmarks.trainings`. TensorFlow runs on one thread
+(`study.configure_threads`), so that the timings of a training and of a range test compare.
 
 Per task and seed: the range test (`LRFinder(model).find(x, y, batch_size=...)` with every
 other setting at its default), one-cycle trainings over the task's `max_lr` grid and one
@@ -14,270 +14,37 @@ complete, an end of the grid whose seed-mean accuracy is not clearly worse than 
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import dataclasses
 import datetime
-import hashlib
-import json
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from benchmarks import scoring
-from benchmarks.tasks import Data, Task
-
-CODE_VERSION = "2"
-"""Bump when the training or range-test protocol changes: old cache entries are then unused."""
-
-BENCHMARK_DIR = Path(__file__).resolve().parent
-CACHE_DIR = BENCHMARK_DIR / ".cache" / "quality"
+from benchmarks.cache import (
+    CACHE_DIR,
+    CODE_VERSION,
+    MODES,
+    Mode,
+    baseline_path,
+    find_best_path,
+    grid_path,
+    range_test_path,
+    read,
+    task_dir,
+    write,
+)
+from benchmarks.study import configure_threads
+from benchmarks.tasks import Task
+from benchmarks.trainings import BASELINE_KINDS, find_best, find_best_version, range_test, train
 
 CLEARLY_WORSE = 0.02
 """A grid end within this accuracy of the best seed-mean accuracy gets the grid extended."""
 MAX_EXTENSIONS = 2
 """Decades the grid may grow by on each side."""
-_EVALUATION_BATCH = 500
-
-
-@dataclasses.dataclass(frozen=True)
-class Mode:
-    """How much work a run does: grid density and seeds (a range test per seed)."""
-
-    name: str
-    lrs_per_decade: int
-    seeds: tuple[int, ...]
-
-
-MODES = {
-    "full": Mode("full", lrs_per_decade=3, seeds=(0, 1, 2)),
-    "quick": Mode("quick", lrs_per_decade=2, seeds=(0,)),
-}
-
-
-def configure_threads(threads: int = 1) -> None:
-    """Runs TensorFlow on `threads` intra- and inter-op threads (call before any op runs;
-    once TensorFlow's runtime is initialised, the setting stays as it was)."""
-    import tensorflow as tf
-
-    with contextlib.suppress(RuntimeError):
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-
-
-# ---------------------------------------------------------------------------------------
-# Cache layout.
-
-
-def task_dir(cache_dir: Path, mode: Mode, task: Task) -> Path:
-    epochs = task.epochs[mode.name]
-    return (
-        Path(cache_dir)
-        / f"v{CODE_VERSION}"
-        / mode.name
-        / (f"{task.name}-e{epochs}-b{task.batch_size}")
-    )
-
-
-def grid_path(directory: Path, learning_rate: float, seed: int) -> Path:
-    return directory / f"grid_lr{learning_rate:.4e}_seed{seed}.json"
-
-
-def baseline_path(directory: Path, baseline: str, seed: int) -> Path:
-    return directory / f"{baseline}_seed{seed}.json"
-
-
-def range_test_path(directory: Path, seed: int) -> Path:
-    return directory / f"range_test_seed{seed}.json"
-
-
-def find_best_path(directory: Path, version: str, seed: int) -> Path:
-    return directory / f"find_best_{version}_seed{seed}.json"
-
-
-def read(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-
-
-def write(path: Path, entry: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(entry, indent=1))
-    os.replace(temporary, path)
-
-
-# ---------------------------------------------------------------------------------------
-# One training, one range test.
-
-
-def build(task: Task, data: Data, seed: int, optimizer) -> Any:
-    """A fresh model of `task`, initialised from `seed`, compiled with `optimizer`."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    model = task.model(data.x_train.shape[1:], data.num_classes)
-    model.compile(optimizer=optimizer, loss=task.loss())
-    return model
-
-
-def test_accuracy(model, data: Data) -> float:
-    import keras
-
-    predictions = []
-    for start in range(0, len(data.x_test), _EVALUATION_BATCH):
-        logits = model(data.x_test[start : start + _EVALUATION_BATCH], training=False)
-        predictions.append(np.argmax(keras.ops.convert_to_numpy(logits), axis=-1))
-    return float(np.mean(np.concatenate(predictions) == data.y_test))
-
-
-BASELINE_KINDS = ("keras_default", "schedule_free")
-"""Trainings without a search: the task's optimizer at its Keras default learning rate,
-constant; Keras's `ScheduleFreeAdamW` at its default learning rate (what a Keras user can
-run instead of choosing a learning rate), evaluated as Keras leaves the model."""
-
-
-def train(task: Task, data: Data, mode: Mode, seed: int, kind: str, learning_rate=None) -> dict:
-    """One training of `task`; `kind` is `"one_cycle"` (at `max_lr=learning_rate`) or one
-    of `BASELINE_KINDS`. Returns the cache entry."""
-    import keras
-
-    from keras_lrfind import OneCycle
-
-    epochs = task.epochs[mode.name]
-    steps = epochs * task.steps_per_epoch(data)
-    if kind == "one_cycle":
-        optimizer = task.optimizer(OneCycle(float(learning_rate), steps))
-    elif kind == "keras_default":
-        optimizer = task.optimizer(task.keras_default_lr)
-    elif kind == "schedule_free":
-        optimizer = keras.optimizers.ScheduleFreeAdamW()
-    else:
-        raise ValueError(f"Unknown training kind {kind!r}.")
-    model = build(task, data, seed, optimizer)
-    start = time.perf_counter()
-    history = model.fit(
-        data.x_train,
-        task.targets(data.y_train, data.num_classes),
-        batch_size=task.batch_size,
-        epochs=epochs,
-        shuffle=True,
-        verbose=0,
-    )
-    fit_seconds = time.perf_counter() - start
-    final_loss = history.history["loss"][-1]
-    return {
-        "task": task.name,
-        "kind": kind,
-        "learning_rate": None if learning_rate is None else float(learning_rate),
-        "seed": seed,
-        "epochs": epochs,
-        "steps": steps,
-        "accuracy": test_accuracy(model, data),
-        "final_train_loss": final_loss if math.isfinite(final_loss) else None,
-        "fit_seconds": fit_seconds,
-    }
-
-
-def range_test(task: Task, data: Data, seed: int) -> dict:
-    """One range test of `task` with `LRFinder`'s defaults. Returns the cache entry: the raw
-    learning rates and losses, and the result's dictionary."""
-    from keras_lrfind import LRFinder
-
-    model = build(task, data, seed, task.optimizer(task.keras_default_lr))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        result = LRFinder(model).find(
-            data.x_train,
-            task.targets(data.y_train, data.num_classes),
-            batch_size=task.batch_size,
-            verbose=0,
-        )
-        find_seconds = time.perf_counter() - start
-    return {
-        "task": task.name,
-        "seed": seed,
-        "find_seconds": find_seconds,
-        "warnings": [str(w.message) for w in caught],
-        "learning_rates": np.asarray(result.learning_rates).tolist(),
-        "losses": np.asarray(result.losses).tolist(),
-        "result": json.loads(result.to_json()),
-    }
-
-
-def find_best_version() -> str:
-    """A short hash of the code of `find_best_learning_rate` (`keras_lrfind/search/` and the
-    curve reading it uses), docstrings and comments left out: a change of its behaviour or
-    defaults makes a new version, whose entries are computed afresh; a change of its
-    documentation does not."""
-    import keras_lrfind
-
-    package = Path(keras_lrfind.__file__).resolve().parent
-    digest = hashlib.sha1()
-    for path in sorted([*package.glob("search/*.py"), package / "suggestions" / "_reading.py"]):
-        digest.update(path.name.encode())
-        digest.update(_code_without_docs(path.read_text()).encode())
-    return digest.hexdigest()[:10]
-
-
-def _code_without_docs(source: str) -> str:
-    """The module's syntax tree without docstrings (comments never enter it)."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (
-            isinstance(body, list)
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree)
-
-
-def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
-    """`keras_lrfind.find_best_learning_rate` from the fresh model a training starts from
-    (same seed, optimizer at the Keras default learning rate), then the one-cycle training
-    at its pick, timed in the same process. Returns the cache entry."""
-    from keras_lrfind import find_best_learning_rate
-
-    epochs = task.epochs[mode.name]
-    model = build(task, data, seed, task.optimizer(task.keras_default_lr))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        details = find_best_learning_rate(
-            model,
-            data.x_train,
-            task.targets(data.y_train, data.num_classes),
-            batch_size=task.batch_size,
-            epochs=epochs,
-            verbose=0,
-            return_details=True,
-        )
-        seconds = time.perf_counter() - start
-    training = train(task, data, mode, seed, "one_cycle", details.max_lr)
-    return {
-        "task": task.name,
-        "seed": seed,
-        "learning_rate": details.max_lr,
-        "search_steps": details.steps,
-        "training_steps": details.training_steps,
-        "seconds": seconds,
-        "training_seconds": training["fit_seconds"],
-        "accuracy": training["accuracy"],
-        "warnings": [str(w.message) for w in caught],
-    }
 
 
 # ---------------------------------------------------------------------------------------

@@ -35,11 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import runner, scoring, split
+from benchmarks import scoring, split, study, trainings
 from benchmarks.tasks import TASKS_BY_NAME
 
-CACHE = runner.BENCHMARK_DIR / ".cache" / "search_table"
-TABLE = runner.BENCHMARK_DIR / "results" / "search_table.json"
+CACHE = study.BENCHMARK_DIR / ".cache" / "search_table"
+TABLE = study.RESULTS_DIR / "search_table.json"
 RANGE_TEST_STEPS = (32, 64, 128, 256)
 PROBE_FRACTIONS = (1 / 16, 1 / 8, 1 / 4)
 PROBE_STEPS = (32, 64)
@@ -56,7 +56,7 @@ def probe_lengths(training_steps: int) -> list[int]:
 
 def probe_learning_rates(task) -> np.ndarray:
     """The ground-truth grid of the task (as committed) and a decade either side."""
-    grid = json.loads((runner.BENCHMARK_DIR / "results" / "ground_truth" / f"{task.name}.json")
+    grid = json.loads((study.RESULTS_DIR / "ground_truth" / f"{task.name}.json")
                       .read_text())["grid"]["learning_rates"]  # fmt: skip
     return scoring.grid_learning_rates(min(grid) / 10, max(grid) * 10, 3)
 
@@ -125,7 +125,7 @@ def measure(name: str, seed: int, log=print) -> dict:
     missing = [(lr, n) for n in lengths for lr in learning_rates if key(lr, n) not in probes]
     if not missing_tests and not missing and "untrained_loss" in entry:
         return entry
-    model = runner.build(task, data, seed, task.optimizer(task.keras_default_lr))
+    model = trainings.build(task, data, seed, task.optimizer(task.keras_default_lr))
     targets = task.targets(data.y_train, data.num_classes)
     probe_data = prepare(data.x_train, targets, task.batch_size, None, 0.1, 0)
     started = time.perf_counter()
@@ -167,7 +167,7 @@ class Oracle:
             data = task.data()
             if task.prepare is not None:
                 task.prepare()
-            model = runner.build(task, data, self.seed, task.optimizer(task.keras_default_lr))
+            model = trainings.build(task, data, self.seed, task.optimizer(task.keras_default_lr))
             targets = task.targets(data.y_train, data.num_classes)
             probe_data = prepare(data.x_train, targets, task.batch_size, None, 0.1, 0)
             self._session = ProbeSession(model, probe_data, [], Progress(0, 0)).__enter__()
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(seed) for seed in arguments.seeds.split(",")]
     if not arguments.export:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        runner.configure_threads(1)
+        study.configure_threads(1)
         for name in names:
             for seed in seeds:
                 measure(name, seed, log=lambda line: print(line, flush=True))

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import runner, scoring, split
+from benchmarks import cache, runner, scoring, split, study, trainings
 from benchmarks.tasks import ALL_TASKS, TASKS_BY_NAME, Task
 
-RESULTS_DIR = runner.BENCHMARK_DIR / "results"
+RESULTS_DIR = study.RESULTS_DIR
 _DIGITS = 7  # Significant digits kept for the range-test curves in the committed files.
 
 
@@ -92,30 +92,30 @@ def export(
     Returns:
         The names of the tasks written.
     """
-    settings = runner.MODES[mode]
-    cache_root = Path(cache_dir) if cache_dir is not None else runner.CACHE_DIR
+    settings = cache.MODES[mode]
+    cache_root = Path(cache_dir) if cache_dir is not None else cache.CACHE_DIR
     out = _results_dir(results_dir, mode)
     written = []
     for name in [task.name for task in ALL_TASKS] if tasks is None else list(tasks):
         task = TASKS_BY_NAME[name]
-        directory = runner.task_dir(cache_root, settings, task)
+        directory = cache.task_dir(cache_root, settings, task)
         grid = runner.cached_grid(directory, task, settings)
-        range_tests = [runner.read(runner.range_test_path(directory, s)) for s in settings.seeds]
+        range_tests = [cache.read(cache.range_test_path(directory, s)) for s in settings.seeds]
         baselines = {
-            kind: [runner.read(runner.baseline_path(directory, kind, s)) for s in settings.seeds]
-            for kind in runner.BASELINE_KINDS
+            kind: [cache.read(cache.baseline_path(directory, kind, s)) for s in settings.seeds]
+            for kind in trainings.BASELINE_KINDS
         }
         if grid is None or None in range_tests or None in baselines["keras_default"]:
             continue
         learning_rates = grid[0]
         entries = [
-            [runner.read(runner.grid_path(directory, lr, s)) for s in settings.seeds]
+            [cache.read(cache.grid_path(directory, lr, s)) for s in settings.seeds]
             for lr in learning_rates
         ]
         find_best: dict[str, list[dict]] = {}
         for path in sorted(directory.glob("find_best_*_seed*.json")):
             version = path.name[len("find_best_") :].rsplit("_seed", 1)[0]
-            entry = runner.read(path)
+            entry = cache.read(path)
             find_best.setdefault(version, []).append(
                 {
                     key: entry[key]
@@ -146,7 +146,7 @@ def export(
             "steps": entries[0][0]["steps"],
             "keras_default_lr": task.keras_default_lr,
             "mode": mode,
-            "code_version": runner.CODE_VERSION,
+            "code_version": cache.CODE_VERSION,
             "seeds": list(settings.seeds),
             "grid": {
                 "learning_rates": [float(lr) for lr in learning_rates],
@@ -184,31 +184,32 @@ def seed_cache(
     results_dir: str | os.PathLike | None = None,
 ) -> int:
     """Writes the cache entries that the committed results hold and the cache lacks (the
-    grid, the baselines, the range tests), so that a run on a fresh clone computes only
-    what is new (a seed, a task, a baseline). Returns the number of entries written."""
-    settings = runner.MODES[mode]
-    cache_root = Path(cache_dir) if cache_dir is not None else runner.CACHE_DIR
+    grid, the baselines, the range tests, every version's `find_best_learning_rate` picks),
+    so that a run on a fresh clone computes only what is new (a seed, a task, a baseline, a
+    version). Returns the number of entries written."""
+    settings = cache.MODES[mode]
+    cache_root = Path(cache_dir) if cache_dir is not None else cache.CACHE_DIR
     written = 0
 
     def put(path: Path, entry: dict) -> None:
         nonlocal written
         if not path.exists():
-            origin = {"run": "committed results", "code_version": runner.CODE_VERSION}
-            runner.write(path, {**entry, **origin})
+            origin = {"run": "committed results", "code_version": cache.CODE_VERSION}
+            cache.write(path, {**entry, **origin})
             written += 1
 
     for path in sorted(_results_dir(results_dir, mode).glob("*.json")):
         record = json.loads(path.read_text())
-        if record.get("code_version") != runner.CODE_VERSION or record["task"] not in TASKS_BY_NAME:
+        if record.get("code_version") != cache.CODE_VERSION or record["task"] not in TASKS_BY_NAME:
             continue
         task = TASKS_BY_NAME[record["task"]]
-        directory = runner.task_dir(cache_root, settings, task)
+        directory = cache.task_dir(cache_root, settings, task)
         common = {"task": task.name, "epochs": record["epochs"], "steps": record["steps"]}
         grid = record["grid"]
         for row, learning_rate in enumerate(grid["learning_rates"]):
             for column, seed in enumerate(record["seeds"]):
                 put(
-                    runner.grid_path(directory, learning_rate, seed),
+                    cache.grid_path(directory, learning_rate, seed),
                     {
                         **common,
                         "kind": "one_cycle",
@@ -219,11 +220,11 @@ def seed_cache(
                         "fit_seconds": grid["fit_seconds"][row][column],
                     },
                 )
-        for kind in runner.BASELINE_KINDS:
+        for kind in trainings.BASELINE_KINDS:
             entries = record.get(kind)
             for column, seed in enumerate(record["seeds"] if entries else ()):
                 put(
-                    runner.baseline_path(directory, kind, seed),
+                    cache.baseline_path(directory, kind, seed),
                     {
                         **common,
                         "kind": kind,
@@ -236,7 +237,7 @@ def seed_cache(
                 )
         for entry in record["range_tests"]:
             put(
-                runner.range_test_path(directory, entry["seed"]),
+                cache.range_test_path(directory, entry["seed"]),
                 {
                     "task": task.name,
                     "seed": entry["seed"],
@@ -247,6 +248,9 @@ def seed_cache(
                     "result": entry["result"],
                 },
             )
+        for version, entries in record.get("find_best", {}).items():
+            for entry in entries:
+                put(cache.find_best_path(directory, version, entry["seed"]), entry)
     return written
 
 

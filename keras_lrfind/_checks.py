@@ -1,7 +1,7 @@
 """The argument checks every public entry point uses: one place, one message shape.
 
 Each check raises `TypeError` for a value of the wrong type and `ValueError` for a
-value of the right type that is out of range, with the STYLE.md message shape
+value of the right type that is out of range, with the message shape of CONTRIBUTING.md,
 "`name` must be EXPECTED. Received: name=VALUE." followed by the fix when one is
 given, and returns the value converted to the plain Python type the caller stores
 (`float`, `int`, `bool`, a float64 array). Bools are never numbers here, and NaN

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks import (
+    cache,
     evaluate,
     range_test_length,
     range_test_variants,
@@ -284,7 +285,7 @@ class TestScoreMethods:
 
 class TestGridExtension:
     TASK = TASKS_BY_NAME["mlp_adam_digits"]  # lr_range (1e-4, 1.0).
-    MODE = runner.MODES["quick"]  # 2 learning rates per decade.
+    MODE = cache.MODES["quick"]  # 2 learning rates per decade.
 
     def test_clearly_worse_ends_add_nothing(self):
         """Both ends more than 2 points below the best: the grid stays."""
@@ -317,13 +318,13 @@ class TestStore:
         test with a real result, a Keras-default training and a find_best entry."""
         from keras_lrfind import LRFinderResult
 
-        mode = runner.MODES["quick"]
+        mode = cache.MODES["quick"]
         task = TASKS_BY_NAME["mlp_adam_digits"]
-        directory = runner.task_dir(cache_dir, mode, task)
+        directory = cache.task_dir(cache_dir, mode, task)
         lrs = runner.initial_grid(task, mode)
         for index, lr in enumerate(lrs):
             entry = {"accuracy": index / 20, "fit_seconds": 2.0, "steps": 50}
-            runner.write(runner.grid_path(directory, lr, 0), entry)
+            cache.write(cache.grid_path(directory, lr, 0), entry)
         sweep = np.geomspace(1e-5, 1.0, 30)
         losses = np.linspace(2.0, 1.0, 30)
         curve = LRFinderResult(sweep, losses, losses, "completed", 1e-5, 1.0, 30)
@@ -333,9 +334,9 @@ class TestStore:
             "warnings": ["a warning: details"],
             "result": json.loads(curve.to_json()),
         }
-        runner.write(runner.range_test_path(directory, 0), range_test)
+        cache.write(cache.range_test_path(directory, 0), range_test)
         default = {"accuracy": 0.3, "fit_seconds": 1.0}
-        runner.write(runner.baseline_path(directory, "keras_default", 0), default)
+        cache.write(cache.baseline_path(directory, "keras_default", 0), default)
         pick = {
             "seed": 0,
             "learning_rate": 0.01,
@@ -344,7 +345,7 @@ class TestStore:
             "accuracy": 0.25,
             "warnings": [],
         }
-        runner.write(runner.find_best_path(directory, "abc", 0), pick)
+        cache.write(cache.find_best_path(directory, "abc", 0), pick)
         return lrs, sweep
 
     def test_export_and_load_round_trip(self, tmp_path):
@@ -366,9 +367,9 @@ class TestStore:
     def test_an_incomplete_task_is_not_exported(self, tmp_path):
         """Without its range test, a task is left out."""
         self._fill_cache(tmp_path / "cache")
-        mode = runner.MODES["quick"]
-        directory = runner.task_dir(tmp_path / "cache", mode, TASKS_BY_NAME["mlp_adam_digits"])
-        runner.range_test_path(directory, 0).unlink()
+        mode = cache.MODES["quick"]
+        directory = cache.task_dir(tmp_path / "cache", mode, TASKS_BY_NAME["mlp_adam_digits"])
+        cache.range_test_path(directory, 0).unlink()
         assert store.export("quick", tmp_path / "cache", tmp_path / "results") == []
         assert store.load_results("quick", tmp_path / "results") == {}
 

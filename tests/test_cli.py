@@ -13,7 +13,7 @@ import keras
 import pytest
 
 from keras_lrfind import LRFinderResult, cli
-from keras_lrfind.cli import _arguments
+from keras_lrfind.cli import _arguments, _errors, _option_types
 
 MIN_NUM_STEPS = 11  # 11 - 11 // 10 - 5 = 5 points left for `one_cycle`, which needs 5.
 # Root may write anywhere, so read-only places cannot be tested as root.
@@ -165,7 +165,7 @@ class TestArgumentErrors:
         """The minimum sweep keeps exactly the points the default suggestion needs."""
         from keras_lrfind import suggestions
 
-        assert _arguments.min_num_steps() == MIN_NUM_STEPS
+        assert _option_types.min_num_steps() == MIN_NUM_STEPS
         needed = suggestions.MIN_POINTS[suggestions.DEFAULT_METHOD]
         assert MIN_NUM_STEPS - MIN_NUM_STEPS // 10 - 5 == needed
         assert (MIN_NUM_STEPS - 1) - (MIN_NUM_STEPS - 1) // 10 - 5 < needed
@@ -331,7 +331,7 @@ class TestOptionsNamed:
             "`end_lr / start_lr` must be finite. Received: start_lr=1e-300, end_lr=1e+300. "
             "Raise `start_lr`."
         )
-        assert str(_arguments.options_named(error, _arguments.RANGE_TEST_OPTIONS)) == (
+        assert str(_errors.options_named(error, _errors.RANGE_TEST_OPTIONS)) == (
             "`--end-lr / --start-lr` must be finite. Received: --start-lr=1e-300, "
             "--end-lr=1e+300. Raise `--start-lr`."
         )
@@ -339,14 +339,14 @@ class TestOptionsNamed:
     def test_prose_and_calls_are_left_alone(self):
         """`x` in prose ("0.5 x 20") or in a call (`np.isfinite(x)`) is not `--data`."""
         error = ValueError("`x` gives 0.5 x 20 steps; check `np.isfinite(x).all()`. Received: x=3.")
-        assert str(_arguments.options_named(error, _arguments.BEST_OPTIONS)) == (
+        assert str(_errors.options_named(error, _errors.BEST_OPTIONS)) == (
             "`--data` gives 0.5 x 20 steps; check `np.isfinite(x).all()`. Received: --data=3."
         )
 
     def test_phrases_without_an_option(self):
         """A fix naming a value no option gives is reworded (`budget=None`: no --budget)."""
         error = ValueError("Pass `budget=None`, or `validation_data=...`.")
-        message = _arguments.options_named(error, _arguments.BEST_OPTIONS, _arguments.BEST_PHRASES)
+        message = _errors.options_named(error, _errors.BEST_OPTIONS, _errors.BEST_PHRASES)
         assert str(message) == "Pass no `--budget`, or `--validation-data tfds:NAME[:SPLIT]`."
 
 
@@ -362,7 +362,7 @@ class TestOneLine:
             "ZeroDivisionError: division by zero"
         )
         long = cli.one_line(ValueError("x" * 5000))
-        assert len(long) == _arguments.MAX_MESSAGE and long.endswith("...")
+        assert len(long) == _errors.MAX_MESSAGE and long.endswith("...")
 
 
 class TestSubprocess:

@@ -17,7 +17,7 @@ import pytest
 from conftest import BACKEND, TORCH_COMPILE_WARNING, skip_on_backends
 
 from keras_lrfind.schedules import MomentumCycler, OneCycle
-from keras_lrfind.schedules._momentum import _check_backend
+from keras_lrfind.schedules._momentum import check_backend
 
 KERAS_SAVE_WARNING = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
@@ -420,9 +420,9 @@ class TestMomentumCycler:
         )
         optimizer = keras.optimizers.SGD(0.01, momentum=0.9)
         with pytest.raises(RuntimeError, match=re.escape(message)):
-            _check_backend("numpy", optimizer)
+            check_backend("numpy", optimizer)
         for backend in ("tensorflow", "jax", "torch"):
-            _check_backend(backend, optimizer)
+            check_backend(backend, optimizer)
 
     def test_rejects_nadam_on_jax(self):
         """Nadam on JAX is refused, naming the backend and why; other backends cycle it."""
@@ -434,10 +434,10 @@ class TestMomentumCycler:
             "Adamax or Lion, or the TensorFlow or PyTorch backend."
         )
         with pytest.raises(TypeError, match=re.escape(message)):
-            _check_backend("jax", keras.optimizers.Nadam(0.01))
-        _check_backend("tensorflow", keras.optimizers.Nadam(0.01))
-        _check_backend("torch", keras.optimizers.Nadam(0.01))
-        _check_backend("jax", keras.optimizers.Adam(0.01))
+            check_backend("jax", keras.optimizers.Nadam(0.01))
+        check_backend("tensorflow", keras.optimizers.Nadam(0.01))
+        check_backend("torch", keras.optimizers.Nadam(0.01))
+        check_backend("jax", keras.optimizers.Adam(0.01))
 
     @skip_on_backends("tensorflow", "torch", reason="the Nadam refusal is JAX's")
     def test_nadam_is_refused_before_anything_changes_on_jax(self):

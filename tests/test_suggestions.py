@@ -1,7 +1,8 @@
 """Tests for `keras_lrfind.suggestions`.
 
 Expected values are worked out by hand from fastai 2.8's definitions (see
-REFERENCES.md, "Suggestion methods"); each test's comment shows the working.
+CONTRIBUTING.md, "Reference behaviour of fastai's suggestion methods"); each test's
+comment shows the working.
 Answers are given as indices into the learning rates, so the tests do not
 depend on how a learning rate prints.
 """
@@ -75,7 +76,7 @@ def _curves(draw, min_size=2, max_size=300):
 
 
 def _reference_valley(learning_rates, losses):
-    """fastai's `valley`, written from REFERENCES.md line by line (quadratic loops)."""
+    """fastai's `valley`, written from CONTRIBUTING.md line by line (quadratic loops)."""
     losses = np.asarray(losses, dtype=np.float32)
     count = len(losses)
     lds = [1] * count

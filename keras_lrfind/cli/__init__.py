@@ -1,9 +1,10 @@
 """The `keras-lrfind` command: `main`, and its one-line errors.
 
-The arguments and their checks live in `_arguments`, the commands themselves (`demo`,
-`find`) in `_commands`. Every error, the user's or the library's, is one line on stderr,
-`keras-lrfind: error: ...`, with exit status 2; nothing prints a traceback unless
-`--traceback` asks for it.
+The arguments and their checks live in `_arguments` (each option's value in
+`_option_types`), the errors and the library's messages in the command's words in
+`_errors`, the commands themselves (`demo`, `find`) in `_commands`. Every error, the
+user's or the library's, is one line on stderr, `keras-lrfind: error: ...`, with exit
+status 2; nothing prints a traceback unless `--traceback` asks for it.
 """
 
 from __future__ import annotations
@@ -12,15 +13,8 @@ import os
 import re
 import sys
 
-from keras_lrfind.cli._arguments import (
-    MAX_MESSAGE,
-    PROG,
-    TRACEBACK_HINT,
-    USER_ERRORS,
-    CommandError,
-    build_parser,
-    check_arguments,
-)
+from keras_lrfind.cli._arguments import build_parser, check_arguments
+from keras_lrfind.cli._errors import MAX_MESSAGE, PROG, TRACEBACK_HINT, USER_ERRORS, CommandError
 
 __all__ = ["main"]
 

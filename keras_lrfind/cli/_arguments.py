@@ -1,21 +1,28 @@
-"""The arguments of the `keras-lrfind` command and their checks.
+"""The arguments of the `keras-lrfind` command: its parser, and the checks of how they go
+together.
 
 Every argument is checked before anything heavy is loaded (no dataset, no model, no
 training), so a typo costs a second, not a range test; a bad one is a `CommandError` whose
-message names the flag.
+message names the flag. Each value is checked as it is parsed (`_option_types`); the
+files, folders and combinations of options here, in `check_arguments`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import math
-import re
 from pathlib import Path
 
 from keras_lrfind import _checks
-
-PROG = "keras-lrfind"
+from keras_lrfind.cli._errors import PROG, RANGE_TEST_OPTIONS, CommandError, options_named
+from keras_lrfind.cli._option_types import (
+    budget,
+    int_at_least,
+    learning_rate,
+    min_num_steps,
+    num_steps_why,
+    received,
+)
 
 DEMO_HELP = """\
 Runs the LR range test on a real vision dataset (offline by default: scikit-learn's digits
@@ -31,18 +38,6 @@ runs keras_lrfind.find_best_learning_rate instead (a short range test, then prob
 of candidate peaks judged on validation data) and prints the max_lr of a one-cycle training
 of --epochs epochs. Images are scaled to [0, 1] and resized to the model's input; labels are
 one-hot encoded when the model's loss expects it. The model file is never changed."""
-
-TRACEBACK_HINT = f"rerun as `{PROG} --traceback ...` to see where"
-
-# Errors whose message is meant for the user: ours, the library's argument checks, files.
-USER_ERRORS = (TypeError, ValueError, RuntimeError, OSError, ImportError)
-
-# One line at most this long: a Keras error can quote whole tensors.
-MAX_MESSAGE = 800
-
-
-class CommandError(Exception):
-    """A problem with the command's input, reported as `keras-lrfind: error: ...`."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,13 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. mnist",
     )
     demo.add_argument(
-        "--epochs", type=_int_at_least("--epochs", 1), default=5, help="training epochs (5)"
+        "--epochs", type=int_at_least("--epochs", 1), default=5, help="training epochs (5)"
     )
     demo.add_argument(
-        "--batch-size", type=_int_at_least("--batch-size", 1), default=32, help="batch size (32)"
+        "--batch-size", type=int_at_least("--batch-size", 1), default=32, help="batch size (32)"
     )
     demo.add_argument("--output", type=Path, default=Path("out"), help="output folder (out)")
-    demo.add_argument("--seed", type=_int_at_least("--seed", 0), default=0, help="random seed (0)")
+    demo.add_argument("--seed", type=int_at_least("--seed", 0), default=0, help="random seed (0)")
     demo.add_argument("--data-dir", type=Path, default=None, help="TFDS data directory")
 
     find = commands.add_parser("find", help="range-test a saved model", description=FIND_HELP)
@@ -87,22 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="tfds:NAME[:SPLIT], e.g. tfds:mnist:train or tfds:digits (split: train)",
     )
     find.add_argument(
-        "--batch-size", type=_int_at_least("--batch-size", 1), default=64, help="batch size (64)"
+        "--batch-size", type=int_at_least("--batch-size", 1), default=64, help="batch size (64)"
     )
     find.add_argument(
         "--num-steps",
-        type=_int_at_least("--num-steps", min_num_steps(), _num_steps_why()),
+        type=int_at_least("--num-steps", min_num_steps(), num_steps_why()),
         default=None,
         help=f"sweep length, at least {min_num_steps()} (one epoch, 100 to 1000)",
     )
     find.add_argument(
         "--start-lr",
-        type=_learning_rate("--start-lr"),
+        type=learning_rate("--start-lr"),
         default=None,
         help="first learning rate (1e-7)",
     )
     find.add_argument(
-        "--end-lr", type=_learning_rate("--end-lr"), default=None, help="last learning rate (10)"
+        "--end-lr", type=learning_rate("--end-lr"), default=None, help="last learning rate (10)"
     )
     find.add_argument(
         "--output",
@@ -121,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(needs pip install keras-lrfind[tensorboard])",
     )
     find.add_argument("--data-dir", type=Path, default=None, help="TFDS data directory")
-    find.add_argument("--seed", type=_int_at_least("--seed", 0), default=0, help="shuffle seed (0)")
+    find.add_argument("--seed", type=int_at_least("--seed", 0), default=0, help="shuffle seed (0)")
     best = find.add_argument_group(
         "--best: the peak learning rate of a one-cycle training, from probe trainings"
     )
@@ -132,16 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     best.add_argument(
         "--epochs",
-        type=_int_at_least("--epochs", 1),
+        type=int_at_least("--epochs", 1),
         default=None,
         help="the epochs of the training the max_lr is for (required with --best)",
     )
     best.add_argument(
         "--budget",
-        type=_budget,
+        type=budget,
         default=None,
         help="the fraction of that training's steps the search may spend, in (0, 1] "
-        "(default: half a training, or a range test and 4 probes on short trainings)",
+        "(default: half a training, or more on short trainings: a range test and 4 probes, "
+        "or 9 probes of 32 steps)",
     )
     best.add_argument(
         "--validation-data",
@@ -153,93 +149,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- Values, checked as they are parsed ---------------------------------------------------------
-
-
-def _received(flag: str, text) -> str:
-    return f"Received: {flag}={text}."
-
-
-def min_num_steps() -> int:
-    """The shortest sweep whose curve the default suggestion can read.
-
-    `result.suggest()` first drops `num_steps // 10` points at the start and `SKIP_END` at
-    the end, then needs `MIN_POINTS` of its default method.
-    """
-    from keras_lrfind import suggestions
-    from keras_lrfind.suggestions._result_curve import SKIP_END
-
-    needed = suggestions.MIN_POINTS[suggestions.DEFAULT_METHOD]
-    num_steps = 2
-    while num_steps - num_steps // 10 - SKIP_END < needed:
-        num_steps += 1
-    return num_steps
-
-
-def _num_steps_why() -> str:
-    from keras_lrfind import suggestions
-    from keras_lrfind.range_test._sweep import MIN_STEPS
-    from keras_lrfind.suggestions._result_curve import SKIP_END
-
-    return (
-        f"the suggestion drops the first tenth and the last {SKIP_END} points of the "
-        f"curve and needs {suggestions.MIN_POINTS[suggestions.DEFAULT_METHOD]} points left; "
-        f"{MIN_STEPS} or more give reliable suggestions"
-    )
-
-
-def _int_at_least(flag: str, minimum: int, why: str = ""):
-    """An argparse `type` for an integer `>= minimum`; errors name `flag`."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise CommandError(f"`{flag}` must be an integer. {_received(flag, text)}") from None
-        if value < minimum:
-            reason = f": {why}" if why else ""
-            raise CommandError(
-                f"`{flag}` must be at least {minimum}{reason}. {_received(flag, text)}"
-            )
-        return value
-
-    return parse
-
-
-def _number(flag: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise CommandError(
-            f"`{flag}` must be a number such as 1e-3. {_received(flag, text)}"
-        ) from None
-
-
-def _learning_rate(flag: str):
-    """An argparse `type` for a positive, finite learning rate."""
-
-    def parse(text: str) -> float:
-        value = _number(flag, text)
-        if not (math.isfinite(value) and value > 0):
-            raise CommandError(
-                f"`{flag}` must be a positive, finite learning rate such as 1e-7. "
-                f"{_received(flag, text)}"
-            )
-        return value
-
-    return parse
-
-
-def _budget(text: str) -> float:
-    value = _number("--budget", text)
-    if not 0 < value <= 1:  # NaN fails too.
-        raise CommandError(
-            "`--budget` must be in (0, 1]: the fraction of one training's steps the search may "
-            f"spend. {_received('--budget', text)}"
-        )
-    return value
-
-
 # -- Arguments, checked together before anything runs ------------------------------------------
 
 
@@ -249,11 +158,11 @@ def parse_data_spec(spec: str, flag: str = "--data") -> tuple[str, str]:
     if prefix != "tfds" or not rest:
         raise CommandError(
             f"`{flag}` must look like tfds:NAME[:SPLIT], e.g. tfds:mnist:train or tfds:digits. "
-            f"{_received(flag, repr(spec))}"
+            f"{received(flag, repr(spec))}"
         )
     name, _, split = rest.partition(":")
     if not name:
-        raise CommandError(f"`{flag}` names no dataset. {_received(flag, repr(spec))}")
+        raise CommandError(f"`{flag}` names no dataset. {received(flag, repr(spec))}")
     return name, split or "train"
 
 
@@ -282,7 +191,7 @@ def check_arguments(args) -> None:
 
 def _check_folder(flag: str, path: Path) -> None:
     if path.exists() and not path.is_dir():
-        raise CommandError(f"`{flag}` must be a folder, not a file. {_received(flag, path)}")
+        raise CommandError(f"`{flag}` must be a folder, not a file. {received(flag, path)}")
 
 
 def _check_output_writable(args) -> None:
@@ -298,12 +207,12 @@ def _check_output_writable(args) -> None:
             if problem is not None:
                 raise CommandError(
                     f"`--output` holds {path}, which {problem[0]}, and the command writes that "
-                    f"file. {_received('--output', args.output)} Move it away, or choose "
+                    f"file. {received('--output', args.output)} Move it away, or choose "
                     "another `--output` folder."
                 )
         elif folder_problem is not None:
             raise CommandError(
-                f"`--output` {folder_problem[0]}. {_received('--output', args.output)} "
+                f"`--output` {folder_problem[0]}. {received('--output', args.output)} "
                 f"{folder_problem[1]}"
             )
 
@@ -324,7 +233,7 @@ def _check_find_arguments(args) -> None:
             if value is not None:
                 raise CommandError(
                     f"`{flag}` sets the plain range test; `--best` plans its own within "
-                    f"`--budget`. Drop {flag}, or drop --best. {_received(flag, value)}"
+                    f"`--budget`. Drop {flag}, or drop --best. {received(flag, value)}"
                 )
         if args.validation_data is not None:
             parse_data_spec(args.validation_data, "--validation-data")
@@ -337,7 +246,7 @@ def _check_find_arguments(args) -> None:
             if value is not None:
                 raise CommandError(
                     f"`{flag}` applies only with `--best`. Add --best, or drop {flag}. "
-                    f"{_received(flag, value)}"
+                    f"{received(flag, value)}"
                 )
         _check_sweep(args)
     if not args.model.is_file():
@@ -386,70 +295,3 @@ def _check_sweep(args) -> None:
         Sweep(start_lr=args.start_lr, end_lr=args.end_lr, num_steps=args.num_steps)
     except (TypeError, ValueError) as error:
         raise options_named(error, RANGE_TEST_OPTIONS) from None
-
-
-# -- The library's messages, in the command's words ----------------------------------------------
-
-# The arguments the commands pass from an option, by the names the library's messages use.
-RANGE_TEST_OPTIONS = {
-    "x": "--data",
-    "num_steps": "--num-steps",
-    "start_lr": "--start-lr",
-    "end_lr": "--end-lr",
-    "batch_size": "--batch-size",
-}
-BEST_OPTIONS = {
-    "x": "--data",
-    "epochs": "--epochs",
-    "budget": "--budget",
-    "validation_data": "--validation-data",
-    "batch_size": "--batch-size",
-    "seed": "--seed",
-}
-# Fixes in find_best_learning_rate's messages that name a value no option gives.
-BEST_PHRASES = {
-    "`budget=None`": "no `--budget`",
-    "`validation_data=...`": "`--validation-data tfds:NAME[:SPLIT]`",
-}
-
-
-def data_options(flag: str) -> tuple[dict[str, str], dict[str, str]]:
-    """`(options, phrases)` for the messages of `keras_lrfind.datasets` about the dataset
-    named by `flag` (`--data`, `--validation-data`, or `demo`'s `--dataset`)."""
-    options = {"name": flag, "split": flag, "data_dir": "--data-dir", "batch_size": "--batch-size"}
-    digits = "--dataset digits" if flag == "--dataset" else f"{flag} tfds:digits"
-    phrases = {
-        # The command never downloads: a dataset is prepared with `tfds build` first.
-        " and `download=False`": "",
-        "Pass `download=True` on a machine with network access, run": "Run",
-        "pass `data_dir=DIR`": "pass `--data-dir DIR`",
-        "`name='digits'`": f"`{digits}`",
-    }
-    return options, phrases
-
-
-def options_named(
-    error: BaseException, options: dict[str, str], phrases: dict[str, str] | None = None
-) -> CommandError:
-    """`error` as a `CommandError` whose message names the command's options where the
-    library named its arguments.
-
-    `options` maps an argument to its option; the argument is renamed where it is code (in
-    backticks: `` `num_steps` ``, `` `end_lr / start_lr` ``) and where a value is shown
-    (`num_steps=3`), not in prose ("0.5 x 20 steps"). `phrases` are replaced first, word for
-    word: the fixes that name a value no option gives (`` `budget=None` ``).
-    """
-    message = str(error)
-    for phrase, replacement in (phrases or {}).items():
-        message = message.replace(phrase, replacement)
-
-    def in_code(code: re.Match) -> str:
-        text = code[0]
-        for name, option in options.items():
-            text = re.sub(rf"(?<![\w.(-]){name}(?![\w(-])", option, text)
-        return text
-
-    message = re.sub(r"`[^`]*`", in_code, message)
-    for name, option in options.items():
-        message = re.sub(rf"(?<![\w.`-]){name}=", f"{option}=", message)
-    return CommandError(message)

@@ -13,15 +13,14 @@ import time
 import warnings
 import zipfile
 
-from keras_lrfind.cli._arguments import (
+from keras_lrfind.cli._arguments import output_files, parse_data_spec
+from keras_lrfind.cli._errors import (
     BEST_OPTIONS,
     BEST_PHRASES,
     RANGE_TEST_OPTIONS,
     CommandError,
     data_options,
     options_named,
-    output_files,
-    parse_data_spec,
 )
 from keras_lrfind.outputs.plotting import offscreen_axes
 

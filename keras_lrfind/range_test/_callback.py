@@ -12,7 +12,8 @@ import keras
 from keras_lrfind import _checks
 from keras_lrfind._compat import trainer
 from keras_lrfind.outputs import tensorboard
-from keras_lrfind.range_test._result import LRFinderResult, LRFinderWarning
+from keras_lrfind.range_test._curves import LRFinderWarning
+from keras_lrfind.range_test._result import LRFinderResult
 from keras_lrfind.range_test._session import LearningRatePlan, ModelSession, check_model
 from keras_lrfind.range_test._sweep import Recording, Sweep, SweepFields, step_mode_argument
 from keras_lrfind.range_test._validation_data import validation_batches

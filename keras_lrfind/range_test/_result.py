@@ -1,43 +1,27 @@
-"""The outcome of a learning-rate range test: the curve, how it ended, how it was run."""
+"""The outcome of a learning-rate range test: the curve, how it ended, how it was run.
+
+`LRFinderResult` holds the curves, the values derived from them, the suggestions (computed
+by `_suggest`) and the schedules built on them. Its stop reasons, curve checks and warning
+come from `_curves`; it inherits its outputs (files, pandas, TensorBoard, plots) from
+`_result_outputs`.
+"""
 
 from __future__ import annotations
 
 import math
-import os
 import warnings
-from typing import Any
 
 import numpy as np
 
 from keras_lrfind import _checks
-from keras_lrfind import suggestions as _suggestions
-from keras_lrfind.outputs import _result_file
+from keras_lrfind.range_test import _suggest
+from keras_lrfind.range_test._curves import STOP_REASONS, LRFinderWarning, checked_curves
+from keras_lrfind.range_test._result_outputs import ResultOutputs
 from keras_lrfind.range_test._sweep import Sweep, SweepFields, step_mode_argument
 from keras_lrfind.suggestions import _result_curve as _curve
 
-# Why a sweep ended. Kept as plain strings so results stay JSON-friendly.
-STOP_REASONS = (
-    "completed",  # every planned step ran.
-    "diverged",  # the smoothed loss exceeded `diverge_threshold` times the best one.
-    "non_finite_loss",  # a batch loss was NaN or infinite.
-    "data_exhausted",  # the data ran out (or `fit` ended) before the planned steps.
-    "non_finite_weights",  # a weight became NaN or infinite: the losses mean nothing.
-)
 
-# The stop reasons that say training broke within the sweep (its last points, which
-# `suggest()` trims, are where).
-DIVERGED_STOP_REASONS = ("diverged", "non_finite_loss")
-
-
-class LRFinderWarning(UserWarning):
-    """A range-test curve, or the run that made it, should not be trusted as it is.
-
-    Filter it like any warning, e.g.
-    `warnings.simplefilter("ignore", keras_lrfind.LRFinderWarning)`.
-    """
-
-
-class LRFinderResult(SweepFields):
+class LRFinderResult(ResultOutputs, SweepFields):
     """The curve recorded by a learning-rate range test.
 
     Each index `i` is one optimizer step: `learning_rates[i]` is the learning rate that step
@@ -116,26 +100,7 @@ class LRFinderResult(SweepFields):
         return result
 
     def _set(self, sweep, learning_rates, losses, smoothed_losses, stop_reason, validation_losses):
-        if sweep.num_steps is None:
-            raise ValueError(
-                "`num_steps` must be the number of planned steps. Received: num_steps=None."
-            )
-        curves = {"learning_rates": learning_rates, "losses": losses}
-        curves["smoothed_losses"] = smoothed_losses
-        if validation_losses is not None:
-            curves["validation_losses"] = validation_losses
-        curves = {name: _checks.as_float_array(name, values) for name, values in curves.items()}
-        lengths = {name: len(array) for name, array in curves.items()}
-        if len(set(lengths.values())) != 1:
-            names = ", ".join(f"`{name}`" for name in lengths)
-            raise ValueError(f"{names} must have the same length. Received lengths {lengths}.")
-        recorded = lengths["learning_rates"]
-        if recorded > sweep.num_steps:
-            raise ValueError(
-                "A range test records at most one point per planned step, so the curves can "
-                f"hold at most `num_steps` points. Received: num_steps={sweep.num_steps}, "
-                f"{recorded} points. Pass the `num_steps` the test was planned with."
-            )
+        curves = checked_curves(sweep, learning_rates, losses, smoothed_losses, validation_losses)
         self._sweep = sweep
         self.learning_rates = curves["learning_rates"]
         self.losses = curves["losses"]
@@ -177,120 +142,6 @@ class LRFinderResult(SweepFields):
     best_index = _checks.renamed_attribute("best_index", "min_loss_index")
     best_lr = _checks.renamed_attribute("best_lr", "lr_at_min_loss")
     best_loss = _checks.renamed_attribute("best_loss", "min_loss")
-
-    # -- Files -----------------------------------------------------------------------------
-
-    def to_dict(self) -> dict[str, Any]:
-        """Returns the result as JSON-ready Python values (non-finite numbers become `None`)."""
-        return _result_file.to_dict(self, self._sweep)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LRFinderResult:
-        """Builds a result from the output of `to_dict()`.
-
-        Raises:
-            TypeError: If `data` is not a dict, or a field has the wrong type.
-            ValueError: If a field is missing or out of range, the curves hold more points
-                than `num_steps`, or `data` is not a saved result (of a version this
-                keras_lrfind reads).
-        """
-        fields = _result_file.from_dict(data)
-        return cls._from_sweep(Sweep.from_dict(fields.pop("sweep")), **fields)
-
-    def to_json(self, path: str | os.PathLike | None = None) -> str:
-        """Serializes the result to JSON, and writes it to `path` when one is given.
-
-        Non-finite losses (a NaN at divergence) are written as `null`, so the file is
-        standard JSON that any tool can read.
-
-        Args:
-            path: A file to write. Defaults to `None` (only return the text).
-
-        Returns:
-            The JSON text.
-
-        Raises:
-            TypeError: If `path` is not `None`, a `str` or an `os.PathLike`.
-            ValueError: If no file can be written at `path` (a directory, in a directory
-                that does not exist or that this process cannot write to, a read-only file),
-                before anything is written.
-        """
-        return _result_file.write_json(self.to_dict(), path)
-
-    @classmethod
-    def from_json(cls, source: str | os.PathLike) -> LRFinderResult:
-        """Loads a result from JSON text or from a file written by `to_json(path)`.
-
-        Args:
-            source: The JSON text, or the path of a file holding it.
-
-        Returns:
-            The `LRFinderResult`.
-
-        A `str` that names an existing file is read as that file, whatever its name looks
-        like (`"{run}.json"` too); any other `str` is read as JSON text.
-
-        Raises:
-            TypeError: If `source` is not a `str` or path, or a field has the wrong type;
-                the message names the file (or "the JSON text") and the field.
-            ValueError: If the content is not UTF-8 JSON holding a saved result (a list,
-                a file cut short, binary content, a missing field, more points than
-                `num_steps`); the message names the file and what was expected. Also for
-                a `str` that is neither an existing file nor JSON text: the message says
-                what each reading found.
-            OSError: If the file cannot be read (`FileNotFoundError` for a missing
-                `pathlib.Path`, say).
-        """
-        data, where = _result_file.read_json(source)
-        with _result_file.reading(where):
-            return cls.from_dict(data)
-
-    def to_pandas(self):
-        """Returns the curve as a pandas `DataFrame`, one row per recorded step.
-
-        The columns are `step` (0 first), `learning_rate`, `loss` and `smoothed_loss`, and
-        `validation_loss` when the test had `validation_data`; NaN stays NaN.
-
-        Returns:
-            A `pandas.DataFrame`.
-
-        Raises:
-            ImportError: If pandas is not installed (`pip install keras-lrfind[pandas]`).
-
-        Example:
-
-        >>> import keras_lrfind
-        >>> result = keras_lrfind.LRFinderResult(
-        ...     [1e-3, 1e-2, 1e-1], [2.0, 1.0, 3.0], [2.0, 1.5, 2.0], "completed", 1e-3, 0.1, 3
-        ... )
-        >>> print(result.to_pandas().to_string(index=False))
-         step  learning_rate  loss  smoothed_loss
-            0          0.001   2.0            2.0
-            1          0.010   1.0            1.5
-            2          0.100   3.0            2.0
-        """
-        return _result_file.data_frame(self)
-
-    def to_tensorboard(self, log_dir: str | os.PathLike) -> None:
-        """Writes the result to TensorBoard as one run in `log_dir`.
-
-        The learning rate and losses of every step become scalars, the plot an image and
-        every suggestion a text (see `keras_lrfind.tensorboard` for the tags). View it with
-        `tensorboard --logdir LOG_DIR`.
-
-        Args:
-            log_dir: The run's directory, created if needed, e.g. `"logs/lr_find"`.
-
-        Raises:
-            TypeError: If `log_dir` is not a path.
-            ValueError: If nothing can be written into `log_dir` (a file, under a file, a
-                directory this process cannot write to), before anything is written.
-            ImportError: If the `tensorboard` package is missing (`pip install
-                keras-lrfind[tensorboard]`).
-        """
-        from keras_lrfind.outputs.tensorboard import write_result
-
-        write_result(self, log_dir)
 
     # -- Suggestions ---------------------------------------------------------------------
 
@@ -351,34 +202,10 @@ class LRFinderResult(SweepFields):
                 needs (the message says what removed them), or when the weights went NaN
                 or infinite during the test (`stop_reason="non_finite_weights"`).
         """
-        name = _curve.method_name(method)
-        curve = self.curve(skip_start, skip_end)
-        warn = _checks.boolean("warn", warn)
-        self._check_measured()
-        unreadable = _curve.why_unreadable(self, name, skip_start, skip_end)
-        if unreadable is not None:
-            raise ValueError(unreadable)
-        raw = _curve.reading(curve, self._diverged)
-        learning_rate, messages = _curve.suggestion(name, curve, raw, self.stop_reason, self.end_lr)
-        for message in messages if warn else ():
+        learning_rate, messages = _suggest.suggest(self, method, skip_start, skip_end, warn)
+        for message in messages:
             warnings.warn(message, LRFinderWarning, stacklevel=2)
         return learning_rate
-
-    @property
-    def _diverged(self) -> bool:
-        return self.stop_reason in DIVERGED_STOP_REASONS
-
-    def _check_measured(self) -> None:
-        """Raises unless the curve measured training (the weights stayed finite)."""
-        if self.stop_reason == "non_finite_weights":
-            raise ValueError(
-                "The model's weights became NaN or infinite during the range test "
-                "(stop_reason='non_finite_weights'), so its losses do not describe training "
-                "at these learning rates and no learning rate can be suggested from them. "
-                "Check the data for NaN or infinite values (`np.isfinite(x).all()`, and the "
-                "labels), or a loss that masks NaN labels (its gradient is NaN all the same), "
-                "then run the test again."
-            )
 
     def suggestions(
         self,
@@ -402,22 +229,7 @@ class LRFinderResult(SweepFields):
         Returns:
             A dict of method name to learning rate (or `None`).
         """
-        if methods is None:
-            names = list(_suggestions.METHODS)
-        elif isinstance(methods, (list, tuple)):
-            names = [_curve.method_name(name, "methods") for name in methods]
-        else:
-            raise _checks.type_error(
-                "methods", methods, "a list of method names or `None`", "E.g. ['valley']."
-            )
-        curve = self.curve(skip_start, skip_end)
-        if self.stop_reason == "non_finite_weights":  # Nothing was measured.
-            return dict.fromkeys(names)
-        raw = _curve.reading(curve, self._diverged)
-        return {
-            name: _curve.run(name, curve, raw) if _curve.can_read(name, curve) else None
-            for name in names
-        }
+        return _suggest.suggestions(self, skip_start, skip_end, methods)
 
     def suggest_range(self, method: str | None = None, *, ratio: float = 4.0, **kwargs):
         """Returns `(base_lr, max_lr)` for a cyclical schedule, following Smith (2017).
@@ -492,36 +304,6 @@ class LRFinderResult(SweepFields):
         CyclicLR(1.0, 2.0, step_size_up, **kwargs)  # Checks the arguments before suggesting.
         base_lr, max_lr = self.suggest_range(method, ratio=ratio)
         return CyclicLR(base_lr, max_lr, step_size_up, **kwargs)
-
-    # -- Plots -----------------------------------------------------------------------------
-
-    def plot(self, ax=None, suggest=True, **kwargs):
-        """Draws loss against learning rate with the suggestions; see `plot_curve`.
-
-        Returns:
-            The matplotlib `Axes`.
-        """
-        from keras_lrfind.outputs.plotting import plot_curve
-
-        return plot_curve(self, ax, suggest=suggest, **kwargs)
-
-    def plot_loss_change(self, ax=None, **kwargs):
-        """Draws the loss change per decade of learning rate; see `plot_loss_change`.
-
-        Returns:
-            The matplotlib `Axes`.
-        """
-        from keras_lrfind.outputs.plotting import plot_loss_change
-
-        return plot_loss_change(self, ax, **kwargs)
-
-    def _repr_png_(self) -> bytes:
-        """Jupyter shows a result as its plot."""
-        from keras_lrfind.outputs.plotting import figure_png
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LRFinderWarning)
-            return figure_png(lambda ax: self.plot(ax))
 
     def __repr__(self) -> str:
         return (

@@ -68,7 +68,7 @@ _SUPPORTED_OPTIMIZERS = {
 }
 
 
-def _check_backend(backend, optimizer):
+def check_backend(backend, optimizer):
     """Raises if this backend cannot cycle this optimizer's momentum (see the module docstring)."""
     if backend not in _BACKENDS:
         raise RuntimeError(
@@ -297,7 +297,7 @@ class MomentumCycler(keras.callbacks.Callback):
         optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
         attribute, original = _momentum_attribute(optimizer)
         backend = keras.backend.backend()
-        _check_backend(backend, optimizer)
+        check_backend(backend, optimizer)
         if backend == "torch":
             # The same float32 values the traced schedule gives, once for all steps.
             momenta = keras.ops.convert_to_numpy(self.momentum_at(np.arange(self.total_steps)))

@@ -87,7 +87,8 @@ def messages(reading: CurveReading, stop_reason="completed", end_lr=None) -> lis
             "rate read from short trainings instead, use "
             "`keras_lrfind.find_best_learning_rate`; a larger batch size gives a smoother "
             "curve (a 3x longer test or `validation_data` did not help the default "
-            "suggestion on the benchmark, `benchmarks/results/range_test_variants.md`)."
+            "suggestion on the benchmark: see the documentation's Benchmarks section, "
+            '"The default suggestion on better range tests").'
         )
     return found
 
