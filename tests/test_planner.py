@@ -26,6 +26,8 @@ from keras_lrfind.search._planner import (
 from keras_lrfind.suggestions._reading import read
 
 CHANCE = math.log(10)  # Ten balanced classes.
+# The line search's rules without the last round that lengthens the probes (tested apart).
+ONE_LENGTH = dataclasses.replace(DEFAULT_POLICY, lengthen=1)
 BASELINES = Baselines(untrained=2.4, constant=CHANCE)
 THIRD = 10 ** (1 / 3)  # One grid step.
 
@@ -89,11 +91,13 @@ class TestLengths:
         assert planner.range_test_steps == range_test
         assert planner.probe_steps == probe
 
-    def test_default_budget_is_half_a_training_or_four_probes(self):
+    def test_default_budget_is_half_a_training_or_room_for_short_probes(self):
         """The default budget is half the training, raised to what the range test and four
-        default probes need."""
+        default probes need, and to the range test and nine probes of 32 steps."""
         assert Planner(10_000, 2000).budget_steps == 5000
-        assert Planner(300, 100).budget_steps == 64 + 4 * 32
+        assert Planner(300, 100).budget_steps == 64 + 9 * 32
+        assert Planner(100, 100).budget_steps == 64 + 9 * 32  # Probes of 32 of 100 steps.
+        assert Planner(40, 10).budget_steps == 64 + 9 * 20  # Probes of 20: half of 40.
 
     def test_fixed_candidates_share_an_explicit_budget(self):
         """With `candidates` and a budget, there is no range test and the candidates share
@@ -120,7 +124,7 @@ class TestRules:
         """Where no probe beats chance, the search probes lower until one learns, then
         answers from it (and never from a probe that did not learn)."""
         curve = falling_curve(broke_at=0.3)
-        planner = planner_for(curve, budget=1.0)
+        planner = planner_for(curve, budget=1.0, policy=ONE_LENGTH)
 
         def outcome(learning_rate, steps):  # Learns only below 0.003; best at 0.002.
             if learning_rate > 0.003:
@@ -147,7 +151,7 @@ class TestRules:
         """A winner at the top of the probes extends them upward, but not more than one
         spacing (two grid points) above where training broke."""
         curve = falling_curve(broke_at=3.0)
-        planner = planner_for(curve, budget=1.0)
+        planner = planner_for(curve, budget=1.0, policy=ONE_LENGTH)
         ran, decision = run(planner, lambda lr, steps: 1.0 - 0.01 * math.log10(lr))
         limit_index = grid_index(planner.limit)
         centre = grid_index(planner.limit / THIRD**2)
@@ -156,10 +160,10 @@ class TestRules:
         assert decision.winner == grid_rate(centre + 4)
 
     def test_an_interior_winner_is_refined_and_ends_the_search(self):
-        """A winner with a probe either side ends the search: the answer is the parabola's
-        vertex through the three."""
+        """Without lengthening, a winner with a probe either side ends the search: the
+        answer is the parabola's vertex through the three."""
         curve = falling_curve(broke_at=0.3)
-        planner = planner_for(curve, budget=1.0)
+        planner = planner_for(curve, budget=1.0, policy=ONE_LENGTH)
         centre = grid_index(last_finite(curve) / THIRD**2)
         best = grid_rate(centre) * THIRD**0.5  # Half a grid step above the middle probe.
 
@@ -170,6 +174,82 @@ class TestRules:
         assert len(ran) == 3
         assert decision.winner == pytest.approx(best, rel=1e-9)  # A parabola in log lr.
         assert decision.max_lr == pytest.approx(best, rel=1e-9)
+
+    def test_a_settled_winner_is_probed_again_twice_as_long_with_the_one_below(self):
+        """Once a winner has a probe either side, it and the probe one spacing below run
+        twice as long, and the answer is read from those longer probes: here the longer
+        probes favour the lower rate, so the search extends downward at the longer length
+        (never upward) and answers from the 400-step probes."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, budget=1.0)
+        centre = grid_index(last_finite(curve) / THIRD**2)
+
+        def outcome(learning_rate, steps):  # Short probes: best at the centre; long: lower.
+            best = grid_rate(centre) if steps == 200 else grid_rate(centre - 2)
+            return 1.0 + 0.1 * math.log10(learning_rate / best) ** 2
+
+        ran, decision = run(planner, outcome)
+        assert [(grid_index(p.learning_rate) - centre, p.steps) for p in ran] == [
+            (-2, 200),
+            (0, 200),
+            (2, 200),
+            (-2, 400),  # The winner and the probe below it, twice as long.
+            (0, 400),
+            (-4, 400),  # The lower one won, at the edge: one more below.
+        ]
+        assert decision.probe_steps == 400
+        assert decision.winner == pytest.approx(grid_rate(centre - 2), rel=1e-9)
+        assert planner.spent <= planner.budget_steps
+
+    def test_longer_probes_never_extend_upward(self):
+        """Longer probes that favour the upper of the two end the search there: the answer
+        is that grid point, not a probe above it (the search only moves to the safe side
+        once the probes are lengthened)."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, budget=1.0)
+        centre = grid_index(last_finite(curve) / THIRD**2)
+        best = grid_rate(centre)
+        ran, decision = run(planner, lambda lr, steps: 1.0 + 0.1 * math.log10(lr / best) ** 2
+                            - 0.2 * (steps == 400) * (lr >= best))  # fmt: skip
+        assert [p.steps for p in ran] == [200, 200, 200, 400, 400]
+        assert decision.winner == pytest.approx(best, rel=1e-9)
+        assert decision.probe_steps == 400
+
+    def test_longer_probes_that_learned_nothing_leave_the_answer_to_the_shorter_ones(self):
+        """When every longer probe fails (here: it diverges, so the search also tries one
+        lower at the longer length), the answer comes from the longest probes that learned:
+        the first three."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, budget=1.0)
+        centre = grid_index(last_finite(curve) / THIRD**2)
+        best = grid_rate(centre)
+
+        def outcome(learning_rate, steps):
+            if steps > 200:
+                return math.inf
+            return 1.0 + 0.1 * math.log10(learning_rate / best) ** 2
+
+        ran, decision = run(planner, outcome)
+        assert [(grid_index(p.learning_rate) - centre, p.steps) for p in ran][3:] == [
+            (-2, 400),
+            (0, 400),
+            (-4, 400),
+        ]
+        assert decision.learned and decision.probe_steps == 200
+        assert decision.winner == pytest.approx(best, rel=1e-9)
+
+    def test_a_short_training_has_room_to_lengthen_its_probes(self):
+        """A 300-step training: probes of 32 steps and a budget of 64 + 9 x 32 = 352
+        steps, enough for three probes, one extension and the two longer probes."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, training_steps=300, epoch_steps=100)
+        centre = grid_index(last_finite(curve) / THIRD**2)
+        best = grid_rate(centre - 2)  # The lower probe: one extension downward.
+        ran, decision = run(planner, lambda lr, steps: 1.0 + 0.1 * math.log10(lr / best) ** 2)
+        assert [p.steps for p in ran] == [32, 32, 32, 32, 64, 64]
+        assert planner.spent == 64 + 4 * 32 + 2 * 64 == 320 <= planner.budget_steps
+        assert decision.probe_steps == 64
+        assert decision.winner == pytest.approx(best, rel=1e-9)
 
     def test_a_sweep_that_returns_to_chance_is_read_as_broken(self):
         """A sweep that fell clearly below chance and came back to it broke there, even

@@ -1,10 +1,9 @@
 """The decisions of `find_best_learning_rate`, apart from any training: a pure planner.
 
 The planner says how long the range test runs, where the probes go, and what the answer is,
-from what the range test and the probes returned; `ProbeSession` runs what it asks for on
-the model (`find_best_learning_rate`), and anything else can too (a KerasTuner oracle, the
-benchmark's replay of recorded probes), one round of probes at a time: the probes of a
-round are independent trainings.
+from what the range test and the probes returned. Whatever runs the trainings drives it
+(`find_best_learning_rate`, a KerasTuner oracle, the benchmark's replay of recorded probes),
+one round at a time: the probes of a round are independent trainings.
 
 The search (see `find_best_learning_rate` for the user's view):
 
@@ -23,9 +22,15 @@ The search (see `find_best_learning_rate` for the user's view):
    learned, the probes were too high or too short: the next round probes lower when the
    loss is lowest at the lowest probe, else twice as long at the best probe and the one
    below it.
-3. **The answer**: the best candidate (with a `tie_tolerance`, the lowest learning rate
-   among those within it of the best loss), refined by a parabola through its neighbours, divided
-   by `short_probe_bias`: short probes favour peaks a full training cannot hold. When the
+3. **Longer probes**: once the best candidate is settled (a probe either side, or capped
+   above), it and the probe one spacing below run again `lengthen` times as long, within
+   the budget: a short probe favours peaks that a full training cannot hold. Longer probes
+   extend the search downward only, never upward. Short trainings get a budget with room
+   for this round (`min_short_probes`); trainings of a thousand steps or more keep half a
+   training.
+4. **The answer**: from the longest probes that learned, the best candidate (with a
+   `tie_tolerance`, the lowest learning rate among those within it of the best loss),
+   refined by a parabola through its neighbours, divided by `short_probe_bias`. When the
    budget runs out before any probe learned, there is no answer (`Decision.learned` is
    False): the caller warns or raises.
 
@@ -53,7 +58,7 @@ MIN_RANGE_TEST_STEPS = 20
 """The shortest range test the search accepts."""
 
 MAX_PROBE_STEPS = 1_000_000
-"""The longest probe (an eighth of a training of 8 million steps)."""
+"""The longest probe."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +80,14 @@ class Policy:
             over the reference tie; the lowest learning rate of them wins.
         short_probe_bias: The winning peak is divided by this.
         budget: The default budget, as a fraction of the training; a smaller one is raised
-            to what a range test and `min_probes` probes of the default length need.
+            to what a range test and `min_probes` probes of the default length need, and
+            to `min_short_probes` probes of `probe_min_steps` (or of the default length,
+            when shorter): room for the longer probes on short trainings.
         min_probes: See `budget`.
+        min_short_probes: See `budget`.
+        lengthen: Once the best candidate is settled, it and the probe one spacing below
+            run again this many times as long, when the budget allows, and the answer is
+            read from the longer probes (`1`: never).
     """
 
     range_test_min_steps: int = 64
@@ -91,6 +102,8 @@ class Policy:
     short_probe_bias: float = 1.0
     budget: float = 0.5
     min_probes: int = 4
+    lengthen: int = 2
+    min_short_probes: int = 9
 
 
 DEFAULT_POLICY = Policy()
@@ -203,7 +216,8 @@ class Planner:
         else:
             self.range_test_steps = default_range_test_steps(training_steps, epoch_steps, policy)
         if budget is None:
-            minimum = self.range_test_steps + policy.min_probes * self.probe_steps
+            short = policy.min_short_probes * min(self.probe_steps, policy.probe_min_steps)
+            minimum = self.range_test_steps + max(policy.min_probes * self.probe_steps, short)
             if self.fixed is not None:
                 minimum = len(self.fixed) * self.probe_steps
             self.budget_steps = max(math.floor(policy.budget * training_steps), minimum)
@@ -281,17 +295,18 @@ class Planner:
 
     def _current(self) -> list[tuple[float, float]]:
         """`(learning rate, loss)` of the probes of the current length, by learning rate."""
+        return self._of_length(self.length)
+
+    def _of_length(self, steps: int) -> list[tuple[float, float]]:
         return sorted(
-            (probe.learning_rate, loss)
-            for probe, loss in self.losses.items()
-            if probe.steps == self.length
+            (p.learning_rate, loss) for p, loss in self.losses.items() if p.steps == steps
         )
 
     def _next_probes(self) -> list[Probe]:
         spacing = self.policy.spacing
         current = self._current()
         indices = [grid_index(lr) for lr, _ in current]
-        learned = [(lr, loss) for lr, loss in current if self._learned(loss)]
+        learned = [(lr, loss) for lr, loss in current if self.learned(loss)]
         if not learned:
             # Too high or too short. Lower when the loss is lowest at the lowest probe (it
             # improves downwards); otherwise twice as long, at the best and the one below.
@@ -307,8 +322,12 @@ class Planner:
         index = grid_index(winner)
         if index == min(indices):
             return [Probe(grid_rate(index - spacing), self.length)]
-        if index == max(indices) and self._may_go_above(index + spacing):
+        lengthened = self.length != self.probe_steps
+        if index == max(indices) and not lengthened and self._may_go_above(index + spacing):
             return [Probe(grid_rate(index + spacing), self.length)]
+        if self.policy.lengthen > 1 and self.length == self.probe_steps:
+            longer = self.policy.lengthen * self.length
+            return [Probe(grid_rate(index - spacing), longer), Probe(grid_rate(index), longer)]
         return []
 
     def _may_go_above(self, index: int) -> bool:
@@ -317,7 +336,7 @@ class Planner:
         top = grid_index(self.limit) + self.policy.max_above_limit * self.policy.spacing
         return index <= top
 
-    def _learned(self, loss: float) -> bool:
+    def learned(self, loss: float) -> bool:
         return self.baselines is None or self.baselines.learned(loss, self.policy.learned_margin)
 
     def _diverged(self, loss: float) -> bool:
@@ -336,17 +355,26 @@ class Planner:
     # -- The answer ------------------------------------------------------------------------
 
     def decision(self) -> Decision:
-        """The answer from the probes run so far (see the module docstring, step 3)."""
+        """The answer from the probes run so far (see the module docstring, step 4)."""
+        length = self.length
         current = self._current()
         if self.fixed is not None:
             current = sorted((p.learning_rate, loss) for p, loss in self.losses.items())
-        learned = [(lr, loss) for lr, loss in current if self._learned(loss)]
+        learned = [(lr, loss) for lr, loss in current if self.learned(loss)]
+        if not learned and self.fixed is None:
+            # Longer probes that learned nothing: the longest probes that did answer.
+            for steps in sorted({probe.steps for probe in self.losses}, reverse=True):
+                rows = self._of_length(steps)
+                if any(self.learned(loss) for _, loss in rows):
+                    length, current = steps, rows
+                    learned = [(lr, loss) for lr, loss in rows if self.learned(loss)]
+                    break
         diverged = bool(self.losses) and all(map(self._diverged, self.losses.values()))
         if not learned:
             lowest = min(probe.learning_rate for probe in self.losses)
-            return Decision(lowest, None, False, diverged, self.length)
-        winner = refine(current, self._choice(learned), self._learned)
-        return Decision(winner / self.policy.short_probe_bias, winner, True, diverged, self.length)
+            return Decision(lowest, None, False, diverged, length)
+        winner = refine(current, self._choice(learned), self.learned)
+        return Decision(winner / self.policy.short_probe_bias, winner, True, diverged, length)
 
 
 def refine(current: list[tuple[float, float]], choice: float, learned) -> float:

@@ -79,7 +79,6 @@ class Progress:
             else None
         )
         self.verbose = verbose
-        self.total_steps = total_steps
         self.current = 0
         self.values: list = []
 
