@@ -11,6 +11,11 @@ from the global one: agreement with the NumPy loss of the whole batch shows the 
 loss is the global batch's. The distributed sums are reduced in a different order than on
 one device, so losses agree to float32 rounding (see `LOSS_RTOL`), not bit for bit; the
 restored state is compared bit for bit.
+
+Across processes (JAX only), two processes on localhost each run `tests/_multiprocess_worker.py`
+under one `DataParallel` over both processes' devices; each process's curve, stop, restore
+and `find_best_learning_rate` answer are compared with its own one-device run and with the
+other process's. The pair then checks what a process killed mid-test does to the other.
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
+import _multiprocess_worker as multiprocess
 import numpy as np
 import pytest
 from _distributed_worker import GLOBAL_BATCH_SIZE, NUM_REPLICAS, RESULT_PREFIX, linear_data
@@ -49,14 +57,28 @@ def worker_environment(backend, **extra):
     return environment
 
 
-def start_worker(scenario, environment, directory, name):
-    """Starts a scenario's interpreter; its output goes to files (a full pipe would block)."""
+def start_worker(scenario, environment, directory, name, command=None):
+    """Starts a scenario's interpreter; its output goes to files (a full pipe would block).
+
+    It leads a process group of its own, so that `stop` ends everything it started.
+    """
     stdout = open(directory / f"{name}.out", "w+")  # Both closed by `finish`.
     stderr = open(directory / f"{name}.err", "w+")
     process = subprocess.Popen(
-        [sys.executable, WORKER, scenario], env=environment, stdout=stdout, stderr=stderr
+        command or [sys.executable, WORKER, scenario],
+        env=environment,
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
     )
     return process, stdout, stderr
+
+
+def stop(process):
+    """Kills a worker's whole process group, if it still runs."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def finish(scenario, workers):
@@ -79,9 +101,7 @@ def finish(scenario, workers):
             reports.append(json.loads(lines[0][len(RESULT_PREFIX) :]))
     finally:
         for process, stdout, stderr in workers:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            stop(process)
             stdout.close()
             stderr.close()
     return reports
@@ -133,6 +153,61 @@ def multi_worker_reports(tmp_path_factory):
         environment = worker_environment("tensorflow", TF_CONFIG=tf_config)
         workers.append(start_worker("multi_worker", environment, directory, f"worker{index}"))
     return finish("multi_worker", workers)
+
+
+@pytest.fixture(scope="module")
+def process_pair(tmp_path_factory):
+    """What each of two JAX processes reported, its exit status and the end of its stderr.
+
+    Both run `_multiprocess_worker.py` against each other. Process `VICTIM_ID` is killed
+    (SIGKILL) in the last test; the other one is expected to exit by itself, aborted by JAX
+    once the dead process misses its heartbeats. Both are killed after `TIMEOUT_S`.
+    """
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed: `pip install jax` to test keras.distribution.")
+    directory = tmp_path_factory.mktemp("processes")
+    (port,) = free_ports(1)
+    environment = worker_environment("jax", **multiprocess.ENVIRONMENT)
+    workers = [
+        start_worker(
+            "processes",
+            environment,
+            directory,
+            f"process{index}",
+            command=[sys.executable, multiprocess.__file__, str(index), str(port)],
+        )
+        for index in range(multiprocess.NUM_PROCESSES)
+    ]
+    deadline = time.monotonic() + TIMEOUT_S
+    reports = []
+    try:
+        for process, stdout, stderr in workers:
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 0))
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"The two JAX processes did not finish in {TIMEOUT_S} s.")
+            stdout.seek(0)
+            stderr.seek(0)
+            text = stderr.read()
+            report = {
+                "returncode": process.returncode,
+                "stderr": text[-4000:],
+                "heartbeat_error": "heartbeat timeout" in text,
+            }
+            for line in stdout:
+                for key, prefix in (
+                    ("result", RESULT_PREFIX),
+                    ("killed", multiprocess.KILLED_PREFIX),
+                ):
+                    if line.startswith(prefix):
+                        report[key] = json.loads(line[len(prefix) :])
+            reports.append(report)
+    finally:
+        for process, stdout, stderr in workers:
+            stop(process)
+            stdout.close()
+            stderr.close()
+    return reports
 
 
 # -- Checks shared by every scenario --------------------------------------------------------
@@ -334,3 +409,151 @@ class TestMultiWorkerMirroredStrategy:
             LRFinderResult.from_dict(other["distributed"]).losses,
             LRFinderResult.from_dict(chief["distributed"]).losses,
         )
+
+
+# The range tests each JAX process runs, distributed and on one device.
+PROCESS_CASES = ("adam_mlp", "callback", "nan")
+
+
+class TestKerasDataParallelAcrossJaxProcesses:
+    """`keras.distribution.DataParallel` over two JAX processes of two host devices each."""
+
+    @pytest.fixture
+    def reports(self, process_pair):
+        """Each process's report of its range tests."""
+        for process in process_pair:
+            if "result" not in process:
+                pytest.fail(
+                    f"A JAX process exited with {process['returncode']} without a result."
+                    f"\nstderr (end):\n{process['stderr']}"
+                )
+        return [process["result"] for process in process_pair]
+
+    def test_every_process_sees_every_device(self, reports):
+        """The premise: two processes, four global devices, two of them local to each."""
+        assert sorted(report["process_id"] for report in reports) == [0, 1]
+        for report in reports:
+            assert report["num_processes"] == multiprocess.NUM_PROCESSES
+            assert len(report["devices"]) == 4
+            assert len(report["local_devices"]) == multiprocess.DEVICES_PER_PROCESS
+            assert set(report["local_devices"]) < set(report["devices"])
+        assert set(reports[0]["local_devices"]).isdisjoint(reports[1]["local_devices"])
+
+    @pytest.mark.parametrize("case", PROCESS_CASES)
+    def test_curve_matches_one_process(self, reports, case):
+        """On every process: same learning rates and stop, losses equal to one device's."""
+        for report in reports:
+            check_same_curve(report[case])
+
+    @pytest.mark.parametrize("case", PROCESS_CASES)
+    def test_processes_record_the_same_curve(self, reports, case):
+        """Both processes record the very same curve: the global batch's loss."""
+        first, second = (
+            LRFinderResult.from_dict(report[case]["distributed"]) for report in reports
+        )
+        assert first.stop_reason == second.stop_reason
+        np.testing.assert_array_equal(first.learning_rates, second.learning_rates)
+        np.testing.assert_array_equal(first.losses, second.losses)
+
+    @pytest.mark.parametrize("case", ["adam_mlp", "callback"])
+    def test_divergence_stops_every_process_at_the_same_step(self, reports, case):
+        """`LRFinder` and the callback stop on divergence at the one-device run's step."""
+        for report in reports:
+            reference, distributed = results(report[case])
+            assert reference.stop_reason == distributed.stop_reason == "diverged"
+            assert distributed.num_recorded == reference.num_recorded < reference.num_steps
+
+    def test_nan_batch_stops_every_process_at_its_step(self, reports):
+        """A NaN in the half of a global batch that one process reads stops both there."""
+        for report in reports:
+            reference, distributed = results(report["nan"])
+            assert reference.stop_reason == distributed.stop_reason == "non_finite_loss"
+            assert distributed.num_recorded == reference.num_recorded == multiprocess.NAN_STEP + 1
+            assert np.isnan(distributed.losses[-1])
+
+    def test_suggestions_match_one_process(self, reports):
+        """Every suggestion method picks the one-device run's learning rate on each process."""
+        for report in reports:
+            check_same_suggestions(report["adam_mlp"])
+
+    @pytest.mark.parametrize("case", [*PROCESS_CASES, "find_best"])
+    def test_state_restored_on_every_process(self, reports, case):
+        """Each process gets every variable back bit for bit, on both its devices."""
+        for report in reports:
+            for variable in report[case]["state_before"]:  # The premise: one copy per device.
+                assert len(variable["replicas"]) == multiprocess.DEVICES_PER_PROCESS
+            check_state_restored(report[case])
+
+    def test_find_best_learning_rate_matches_one_process(self, reports):
+        """Both processes answer the same learning rate, the one-device run's."""
+        answers = [report["find_best"]["distributed"]["max_lr"] for report in reports]
+        assert answers[0] == answers[1]
+        for report in reports:
+            reference, distributed = (
+                report["find_best"]["reference"],
+                report["find_best"]["distributed"],
+            )
+            assert distributed["candidates"] == reference["candidates"]
+            assert distributed["max_lr"] == pytest.approx(reference["max_lr"], rel=1e-6)
+            np.testing.assert_allclose(
+                distributed["validation_losses"], reference["validation_losses"], rtol=LOSS_RTOL
+            )
+
+    def test_metrics_built_during_the_test_end_empty(self, reports):
+        """Compiled metrics that `fit` builds during the test (after the snapshot) are
+        emptied on every process, as `model.reset_metrics()` empties them on one."""
+        for report in reports:
+            metrics = report["metrics_built_during_the_test"]
+            assert any(path.startswith("mean_absolute_error/") for path in metrics), metrics
+            for path, value in metrics.items():
+                assert np.all(np.asarray(value) == 0), path
+
+    def test_callback_needs_num_steps(self, reports):
+        """Keras's split of a dataset between processes has no known length: the callback
+        asks for `num_steps` instead of defaulting to one epoch."""
+        for report in reports:
+            message = report["callback_default_length_error"]
+            assert message is not None
+            assert message.startswith("The epoch length is unknown")
+            assert "a dataset Keras split between processes" in message
+            assert "Pass `LRFinderCallback(num_steps=...)`" in message
+
+
+class TestJaxProcessKilledMidTest:
+    """One of the two JAX processes is killed (SIGKILL) in the middle of an `LRFinder` test."""
+
+    @pytest.fixture
+    def victim(self, process_pair):
+        return process_pair[multiprocess.VICTIM_ID]
+
+    @pytest.fixture
+    def survivor(self, process_pair):
+        return process_pair[1 - multiprocess.VICTIM_ID]
+
+    def test_victim_was_killed(self, victim):
+        """The premise: the victim died by SIGKILL after its range-test report."""
+        assert victim["returncode"] == -signal.SIGKILL
+        assert "result" in victim and "killed" not in victim
+
+    def test_survivor_raises_a_clear_error(self, survivor):
+        """The survivor's next collective fails at once (not a hang), and `find` says that
+        another process stopped, chained from gloo's error."""
+        assert "killed" in survivor, survivor["stderr"]
+        error = survivor["killed"]["error"]
+        assert error is not None
+        assert error.startswith("RuntimeError: The range test stopped: another process")
+        cause = survivor["killed"]["cause"]
+        assert cause.startswith("JaxRuntimeError: ") and "Gloo" in cause
+        assert "Connection closed by peer" in cause or "Connection reset by peer" in cause
+
+    def test_survivor_is_aborted_by_jax(self, survivor):
+        """JAX aborts the survivor once the dead process misses its heartbeats (here
+        `HEARTBEAT_TIMEOUT_S`): the harness never has to kill it."""
+        assert survivor["returncode"] == -signal.SIGABRT, survivor["stderr"]
+        assert survivor["heartbeat_error"], survivor["stderr"]
+
+    def test_survivor_restores_its_model(self, survivor):
+        """The survivor gets its model back bit for bit even though its peer died: the
+        restore writes on this process alone, without the collective JAX runs for
+        `variable.assign`."""
+        check_state_restored(survivor["killed"])

@@ -11,7 +11,8 @@ One module per concern:
 - `versions`: the running Keras release, and the Keras bugs the range test refuses;
 - `optimizers`: an optimizer's schedule object, fast variable writes, its variables;
 - `trainer`: compiled state, the loss tracker, JAX's state sync, train and test functions;
-- `distribute`: `tf.distribute` replicas and strategies;
+- `distribute`: `tf.distribute` replicas and strategies, and writing variables that span
+  JAX processes without a collective;
 - `hyperparameters`: momentum computed in the graph (`MomentumCycler`);
 - `tfds`: TensorFlow Datasets.
 

@@ -1,4 +1,4 @@
-"""`tf.distribute` internals: per-replica copies, the multi-worker strategy, replica count.
+"""Distribution internals: `tf.distribute` replicas and strategies, JAX arrays over processes.
 
 Part of `keras_lrfind._compat`: see its docstring. Checked on Keras 3.15.1, TensorFlow 2.21,
 jax 0.10.2 and torch 2.13 unless a function says otherwise.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import keras
+import numpy as np
 
 
 def _tensorflow():
@@ -16,6 +17,13 @@ def _tensorflow():
     if keras.backend.backend() != "tensorflow":
         return None
     return sys.modules.get("tensorflow")
+
+
+def _jax():
+    """The `jax` module when the JAX backend runs, else `None`."""
+    if keras.backend.backend() != "jax":
+        return None
+    return sys.modules.get("jax")
 
 
 def replica_variables(variable) -> list | None:
@@ -55,3 +63,56 @@ def num_replicas(model) -> int:
     if _tensorflow() is None:
         return 1
     return model.distribute_strategy.num_replicas_in_sync
+
+
+def local_value(variable, value):
+    """`value` built on this process alone when `variable` spans several JAX processes.
+
+    Returns `value` unchanged unless the JAX backend runs and the variable's value is an
+    array over several processes' devices (not fully addressable, as under
+    `keras.distribution.DataParallel` across processes): then a `jax.Array` with the
+    variable's own sharding whose local shards are cut from `value`.
+
+    Why: `variable.assign(numpy_value)` lays the value out with `jax.device_put`, which
+    under several processes first checks that every process passes the same value (an
+    all-gather, `multihost_utils.assert_equal`). Once another process has died that
+    collective fails, and a restore after a failed test could not write anything back.
+    Keras skips the relayout of a `jax.Array` whose sharding already matches the
+    variable's (`distribution_lib.distribute_tensor`), so the array built here is written
+    as it is, without any collective. The caller passes the same value on every process
+    (a copy of this variable), as the all-gather would have checked. Checked on Keras
+    3.15.1 with jax 0.10.2.
+
+    Args:
+        variable: The Keras variable `value` is written into.
+        value: A NumPy array of the variable's shape and dtype.
+    """
+    if not spans_processes(variable):
+        return value
+    return _jax().make_array_from_callback(
+        value.shape, variable.value.sharding, lambda index: np.asarray(value[index])
+    )
+
+
+def spans_processes(variable) -> bool:
+    """Whether the variable's value is a JAX array over several processes' devices.
+
+    Such an array is not fully addressable (`jax.Array.is_fully_addressable`): some of its
+    devices belong to other processes. Checked on Keras 3.15.1 with jax 0.10.2.
+    """
+    jax = _jax()
+    if jax is None:
+        return False
+    current = variable.value
+    return isinstance(current, jax.Array) and not current.is_fully_addressable
+
+
+def peer_stopped(error: BaseException) -> bool:
+    """Whether `error` is JAX's CPU collectives (gloo) reporting that another process of
+    the distribution went away ("Connection closed by peer" or "... reset by peer").
+
+    Checked on jax 0.10.2: the next collective after a process dies raises
+    `JaxRuntimeError: ... Gloo ... Connection closed by peer` on the others.
+    """
+    text = str(error)
+    return type(error).__name__ == "JaxRuntimeError" and "Gloo" in text and "by peer" in text

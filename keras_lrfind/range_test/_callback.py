@@ -96,6 +96,7 @@ class SweepRecorder(SweepFields, keras.callbacks.Callback):
             steps_per_epoch,
             data="The epoch length",
             fix="`LRFinderCallback(num_steps=...)`",
+            causes="a generator, an infinite dataset or a dataset Keras split between processes",
         )
         planned = sweep.num_steps
         if steps_per_epoch is not None and steps_per_epoch * epochs < planned:

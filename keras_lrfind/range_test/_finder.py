@@ -8,6 +8,7 @@ import os
 import keras
 
 from keras_lrfind import _checks, _data
+from keras_lrfind._compat import distribute
 from keras_lrfind.range_test import _fit_arguments
 from keras_lrfind.range_test._callback import SweepRecorder
 from keras_lrfind.range_test._result import LRFinderResult
@@ -168,6 +169,15 @@ class LRFinder:
                 verbose=verbose,
                 callbacks=[recorder, *callbacks],
             )
+        except Exception as error:
+            if distribute.peer_stopped(error):
+                raise RuntimeError(
+                    "The range test stopped: another process of the distribution stopped "
+                    "while it ran (JAX's collectives lost their connection to it). This "
+                    "process's model is restored; restart every process to run the test "
+                    'again (see the documentation\'s page "Beyond one machine").'
+                ) from error
+            raise
         finally:
             session.restore()
         self.result = recorder.result

@@ -251,7 +251,7 @@ class ModelSession:
                 # Metrics built during the run (a model never trained builds its compiled
                 # metrics in its first `fit`) are emptied; the snapshot restores the others.
                 if self._outside_fit is not None:
-                    model.reset_metrics()
+                    self.snapshot.empty_metrics(model)
                 self.snapshot.restore()
             elif self._lr_variable is not None:
                 self.snapshot.restore(only=self._lr_variable)

@@ -15,7 +15,10 @@ class StateSnapshot:
     seed states all come back bit for bit. Under a `tf.distribute` strategy every replica's
     copy is saved and restored, as replicas may differ (BatchNormalization's moving
     statistics, metric totals): assigning the variable itself would give them all the
-    first replica's value (or, for metrics, an equal share of the total).
+    first replica's value (or, for metrics, an equal share of the total). Under a
+    distribution over several JAX processes each value is written on this process alone
+    (`distribute.local_value`), so a process gets its model back even when another one
+    has died.
 
     Args:
         model: A compiled Keras model. Variables it gains later (`fit` building the model,
@@ -49,6 +52,24 @@ class StateSnapshot:
                 else [(copy, np.array(copy.numpy(), copy=True)) for copy in replicas]
             )
 
+    def empty_metrics(self, model) -> None:
+        """Empties the model's metrics, so that those built during the run end empty.
+
+        `model.reset_metrics()`, except under a distribution over several JAX processes:
+        Keras's reset writes every metric variable across the processes, which fails once
+        one of them has died. There only the metric variables this snapshot lacks (built
+        during the run) are emptied, to zeros as every Keras metric's `reset_state` does,
+        on this process alone (`distribute.local_value`); `restore` puts the others back.
+        """
+        if not any(distribute.spans_processes(variable) for variable in self.variables):
+            model.reset_metrics()
+            return
+        for metric in model.metrics:
+            for variable in metric.variables:
+                if id(variable) not in self._seen:
+                    zeros = np.zeros(variable.shape, dtype=variable.value.dtype)
+                    variable.assign(distribute.local_value(variable, zeros))
+
     def restore(self, only=None) -> None:
         """Puts the saved values back: into every variable, or only into `only`."""
         for variable, value, replica_values in zip(
@@ -57,7 +78,7 @@ class StateSnapshot:
             if only is not None and variable is not only:
                 continue
             if replica_values is None:
-                variable.assign(value)
+                variable.assign(distribute.local_value(variable, value))
             else:
                 for copy, copy_value in replica_values:
                     copy.assign(copy_value)

@@ -124,7 +124,14 @@ class Sweep:
 
     # -- Length ----------------------------------------------------------------------------
 
-    def with_default_length(self, steps_per_epoch: int | None, *, data: str, fix: str) -> Sweep:
+    def with_default_length(
+        self,
+        steps_per_epoch: int | None,
+        *,
+        data: str,
+        fix: str,
+        causes: str = "a generator or an infinite dataset",
+    ) -> Sweep:
         """This sweep, with `num_steps` set to the default for the epoch length if unset.
 
         The one place where the default length (`default_num_steps`) is applied.
@@ -133,6 +140,7 @@ class Sweep:
             steps_per_epoch: The number of batches of an epoch, or `None` when unknown.
             data: What has no known length, for the error message.
             fix: How to pass `num_steps`, for the error message.
+            causes: What can have no known length, for the error message.
 
         Raises:
             ValueError: If `num_steps` is unset and the epoch length unknown.
@@ -141,7 +149,7 @@ class Sweep:
             return self
         if steps_per_epoch is None:
             raise ValueError(
-                f"{data} is unknown (a generator or an infinite dataset), so `num_steps` is "
+                f"{data} is unknown ({causes}), so `num_steps` is "
                 f"required. Received: num_steps=None. Pass {fix}, e.g. num_steps={MIN_STEPS}."
             )
         return dataclasses.replace(self, num_steps=default_num_steps(steps_per_epoch))
