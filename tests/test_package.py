@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import pathlib
 import subprocess
 import sys
 import typing
@@ -174,3 +176,92 @@ def test_no_import_cycle(package):
     assert len(graph) > 10
     assert _cycle(graph) is None, " -> ".join(_cycle(graph))
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+# -- The tree reads as the architecture ---------------------------------------------------------
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MAX_LINES = 400
+# Modules that still import private names of other modules (tests' subprocess workers, which
+# share helpers); empty it once they share them through a module of public names.
+PRIVATE_IMPORTS_FOR_NOW = {"tests/_multiprocess_worker.py"}
+
+
+def _python_files(*folders):
+    """`{path relative to the repository: Path}` of every `.py` file under `folders`."""
+    return {
+        path.relative_to(ROOT).as_posix(): path
+        for folder in folders
+        for path in sorted((ROOT / folder).rglob("*.py"))
+    }
+
+
+def test_no_module_is_too_long():
+    """No module of the library or of the benchmarks is over 400 lines: one concern each,
+    small enough to hold in the head."""
+    lengths = {
+        name: len(path.read_text(encoding="utf-8").splitlines())
+        for name, path in _python_files("keras_lrfind", "benchmarks").items()
+    }
+    assert len(lengths) > 40
+    assert {name: count for name, count in lengths.items() if count > MAX_LINES} == {}
+
+
+def _is_module(base: str, name: str) -> bool:
+    """Whether `base.name` is a module or package of this repository."""
+    path = ROOT.joinpath(*base.split("."), name)
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _imports_from(path):
+    """`(line, module, name)` of every `from module import name` in the file at `path`
+    (function-level ones included), relative imports resolved."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    package = list(parts[:-1])
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                here = package[: len(package) - node.level + 1]
+                base = ".".join([*here, base] if base else here)
+            for alias in node.names:
+                yield node.lineno, base, alias.name
+
+
+def test_no_module_imports_private_names():
+    """No module imports another module's private function, class or constant
+    (`from a.b import _name`); private modules are fine (`from a import _b`)."""
+    found = []
+    for name, path in _python_files("keras_lrfind", "benchmarks", "tests").items():
+        if name in PRIVATE_IMPORTS_FOR_NOW:
+            continue
+        for line, base, imported in _imports_from(path):
+            private = imported.startswith("_") and not imported.startswith("__")
+            if private and not _is_module(base, imported):
+                found.append(f"{name}:{line}: from {base} import {imported}")
+    assert found == [], found
+
+
+def test_keras_internals_only_in_compat():
+    """Only `keras_lrfind/_compat/` reaches Keras internals (`keras.src`, private names):
+    one place to look when a Keras release breaks them."""
+    found = []
+    for name, path in _python_files("keras_lrfind", "benchmarks").items():
+        if name.startswith("keras_lrfind/_compat/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = []
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules = [node.module] + [
+                    f"{node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_")
+                ]
+            for module in modules:
+                top, _, rest = module.partition(".")
+                internal = [part for part in rest.split(".") if part == "src" or part[:1] == "_"]
+                if top == "keras" and internal:
+                    found.append(f"{name}:{node.lineno}: {module}")
+    assert found == [], found

@@ -9,57 +9,27 @@ planner asks for (`_probes`), and says what happened.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import warnings
 
 import keras
-import numpy as np
 
 from keras_lrfind import _checks, _data
-from keras_lrfind.range_test import LRFinderWarning, _fit_arguments
+from keras_lrfind.range_test import _fit_arguments
 from keras_lrfind.range_test._session import check_model
+from keras_lrfind.search import _checks as _search_checks
 from keras_lrfind.search import _data as _probe_data
 from keras_lrfind.search._baselines import constant_loss
 from keras_lrfind.search._planner import (
-    MAX_PROBE_STEPS,
-    MIN_PROBE_STEPS,
-    MIN_RANGE_TEST_STEPS,
     Baselines,
     Planner,
 )
 from keras_lrfind.search._probes import ProbeSession, Progress
 from keras_lrfind.search._result import ProbeOutcome, ProbeResult
 
-MIN_TRAINING_STEPS = 32
-"""The shortest training the search accepts: below it, the search costs several trainings."""
 
-MIN_VALIDATION_SAMPLES = 16
-"""The fewest validation samples (arrays) a probe is judged on."""
-
-MIN_FINITE_LOSSES = 5
-"""A range test whose loss is non-finite sooner, at its tiny starting learning rates, shows
-broken data rather than a learning rate too high."""
-
-
-def _check_candidates(candidates) -> np.ndarray | None:
-    if candidates is None:
-        return None
-    array = _checks.as_float_array("candidates", candidates)
-    if len(array) < 2 or not np.all(np.isfinite(array) & (array > 0)):
-        raise _checks.value_error(
-            "candidates",
-            _checks.shown(candidates),
-            "at least two positive, finite learning rates",
-            "Pass e.g. `candidates=[1e-3, 1e-2, 1e-1]`, or `None` for a range test.",
-        )
-    if len(np.unique(array)) != len(array):
-        raise _checks.value_error(
-            "candidates", _checks.shown(candidates), "distinct learning rates"
-        )
-    return np.sort(array)
-
-
-def _validation_loss(logs: dict[str, float]) -> float:
+def validation_loss(logs: dict[str, float]) -> float:
+    """A probe's validation loss from its logs; NaN when it is not finite."""
     loss = logs["loss"]
     return loss if math.isfinite(loss) else math.nan
 
@@ -103,11 +73,16 @@ def find_best_learning_rate(
        it never broke). While the best probe that learned sits on the edge of those probed,
        the search extends that way (upwards at most two grid points past a break); when none
        learned, it probes lower, or twice as long when the lowest was not the best.
-    4. **The answer**: the best probe that learned, refined by a parabola through its
-       neighbours (in log learning rate).
+    4. **Longer probes**: once the best probe has a neighbour either side (or may go no
+       higher), it and the probe below it run again twice as long, budget permitting:
+       short probes favour peaks a full training cannot hold. Longer probes extend the
+       search downward only, never upward.
+    5. **The answer**: from the longest probes that learned, the best one, refined by a
+       parabola through its neighbours (in log learning rate).
 
     The whole search spends at most `budget` of the training's optimizer steps: by default
-    half a training, or the range test and four probes where that is more (short trainings).
+    half a training, or where that is more (short trainings), the range test and four
+    default probes or nine probes of 32 steps.
     If no probe learned within it, the search warns (`LRFinderWarning`, naming every probe)
     and returns the lowest learning rate it probed, a safe guess rather than a measurement
     (`ProbeResult.learned` is `False`). It raises instead when every probe made the model
@@ -139,8 +114,8 @@ def find_best_learning_rate(
             `validation_data` is `None`, strictly between 0 and 1. Defaults to `0.1`.
         budget: The fraction of the training's steps (`epochs` x steps per epoch) the whole
             search may spend, range test included, in (0, 1]. With `candidates`, they share
-            it equally. Defaults to `None`: half a training, or the range test and four
-            default probes where that is more.
+            it equally. Defaults to `None`: half a training, or where that is more, the
+            range test and four default probes or nine probes of 32 steps.
         range_test_steps: The length of the range test, in steps (at least 20). Defaults
             to `None`: a sixteenth of the training, at least 64 steps, at most `LRFinder`'s
             default (one epoch of the probes' data clipped to 100 to 1000 steps).
@@ -181,12 +156,86 @@ def find_best_learning_rate(
     model.fit(x, y, batch_size=64, epochs=5)
     ```
     """
+    return_details = _checks.boolean("return_details", return_details)
+    search = prepare(
+        model,
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=validation_data,
+        validation_split=validation_split,
+        budget=budget,
+        range_test_steps=range_test_steps,
+        candidates=candidates,
+        verbose=verbose,
+        callbacks=callbacks,
+        seed=seed,
+    )
+    planner = search.planner
+    progress = Progress(planner.budget_steps, 1 if verbose == "auto" else verbose)
+    outcomes = []
+    with ProbeSession(model, search.data, search.callbacks, progress) as session:
+        baselines, range_test = start(session, search)
+        while probes := planner.next_round():
+            for probe in probes:
+                progress.show(lr=probe.learning_rate)
+                logs = session.probe(probe.learning_rate, probe.steps)
+                loss = validation_loss(logs)
+                planner.record(probe, loss)
+                learned = planner.learned(loss)
+                outcomes.append(ProbeOutcome(probe.learning_rate, probe.steps, loss, learned, logs))
+    details = result(
+        planner,
+        baselines,
+        range_test,
+        outcomes,
+        validation=search.data.description,
+        steps=session.steps,
+        seconds=session.seconds,
+    )
+    progress.finish(f"{details!r}")
+    if not details.learned:
+        _search_checks.nothing_learned(
+            details, planner.decision().diverged, planner.fixed is not None
+        )
+    return details if return_details else details.max_lr
+
+
+@dataclasses.dataclass(frozen=True)
+class Search:
+    """A checked search, ready to run: its data, its planner and its callbacks."""
+
+    data: _probe_data.ProbeData
+    planner: Planner
+    training_steps: int
+    callbacks: list
+
+
+def prepare(
+    model,
+    x,
+    y,
+    *,
+    batch_size,
+    epochs,
+    validation_data,
+    validation_split,
+    budget,
+    range_test_steps,
+    candidates,
+    verbose,
+    callbacks,
+    seed,
+) -> Search:
+    """Checks every argument of a search, then prepares its data and plans it (the model is
+    not touched). `find_best_learning_rate` and the KerasTuner oracle (`keras_lrfind.tuner`)
+    both start here."""
     check_model(model, before_fit=True, built=True)
     epochs = _checks.positive_int("epochs", epochs)
-    if budget is not None:
-        budget = _checks.fraction(
-            "budget", budget, include_one=True, fix="It is a fraction of one training's steps."
-        )
+    budget, range_test_steps, fixed_candidates = _search_checks.check_options(
+        budget, range_test_steps, candidates
+    )
     validation_split = _checks.fraction("validation_split", validation_split)
     _fit_arguments.check(
         x,
@@ -199,21 +248,11 @@ def find_best_learning_rate(
         generators=False,
     )
     callbacks = _fit_arguments.checked_callbacks(callbacks)
-    if range_test_steps is not None:
-        range_test_steps = _checks.positive_int("range_test_steps", range_test_steps)
-        if range_test_steps < MIN_RANGE_TEST_STEPS:
-            raise ValueError(
-                f"`range_test_steps` must be at least {MIN_RANGE_TEST_STEPS}: a shorter range "
-                "test cannot show where the loss climbs. Received: "
-                f"range_test_steps={range_test_steps!r}. Pass `None` for the default length."
-            )
-    fixed_candidates = _check_candidates(candidates)
-    return_details = _checks.boolean("return_details", return_details)
     seed = _checks.non_negative_int("seed", seed)
 
     data = _probe_data.prepare(x, y, batch_size, validation_data, validation_split, seed)
     training_steps = epochs * _data.steps_per_epoch(x, batch_size)
-    _check_sizes(training_steps, epochs, batch_size, data)
+    _search_checks.check_sizes(training_steps, epochs, batch_size, data)
     planner = Planner(
         training_steps,
         data.steps_per_epoch,
@@ -221,34 +260,42 @@ def find_best_learning_rate(
         range_test_steps=range_test_steps,
         candidates=fixed_candidates,
     )
-    _check_plan(planner, budget, epochs)
-    progress = Progress(planner.budget_steps, 1 if verbose == "auto" else verbose)
-    range_test = None
-    outcomes = []
-    with ProbeSession(model, data, callbacks, progress) as session:
-        baselines = _baselines(session, model, data)
-        planner.set_baselines(baselines)
-        if fixed_candidates is None:
-            progress.show(lr=0.0)
-            range_test = session.range_test(planner.range_test_steps)
-            _check_range_test(range_test)
-            planner.read_range_test(
-                range_test.learning_rates, range_test.losses, range_test.stop_reason
-            )
-        while probes := planner.next_round():
-            for probe in probes:
-                progress.show(lr=probe.learning_rate)
-                logs = session.probe(probe.learning_rate, probe.steps)
-                loss = _validation_loss(logs)
-                planner.record(probe, loss)
-                learned = baselines.learned(loss, planner.policy.learned_margin)
-                outcomes.append(ProbeOutcome(probe.learning_rate, probe.steps, loss, learned, logs))
+    _search_checks.check_plan(planner, budget, epochs)
+    return Search(data, planner, training_steps, callbacks)
+
+
+def start(session: ProbeSession, search: Search):
+    """The baselines and (without given candidates) the range test, read by the planner;
+    returns `(baselines, range_test)` (`range_test` is `None` with candidates)."""
+    planner = search.planner
+    baselines = _baselines(session, session.model, search.data)
+    planner.set_baselines(baselines)
+    if planner.fixed is not None:
+        return baselines, None
+    session.progress.show(lr=0.0)
+    range_test = session.range_test(planner.range_test_steps)
+    _search_checks.check_range_test(range_test)
+    planner.read_range_test(range_test.learning_rates, range_test.losses, range_test.stop_reason)
+    return baselines, range_test
+
+
+def result(
+    planner: Planner,
+    baselines: Baselines,
+    range_test,
+    outcomes,
+    *,
+    validation: str,
+    steps: int,
+    seconds: float,
+) -> ProbeResult:
+    """The `ProbeResult` of a finished search: the planner's decision and every probe."""
     decision = planner.decision()
     final = sorted(
         (outcome for outcome in outcomes if outcome.steps == decision.probe_steps),
         key=lambda outcome: outcome.learning_rate,
     )
-    details = ProbeResult(
+    return ProbeResult(
         max_lr=decision.max_lr,
         candidates=tuple(outcome.learning_rate for outcome in final),
         validation_losses=tuple(outcome.validation_loss for outcome in final),
@@ -257,72 +304,19 @@ def find_best_learning_rate(
         short_probe_bias=planner.policy.short_probe_bias,
         probe_steps=decision.probe_steps,
         bracket=None
-        if fixed_candidates is not None
+        if planner.fixed is not None
         else (final[0].learning_rate, final[-1].learning_rate),
         range_test=range_test,
-        validation=data.description,
-        steps=session.steps,
-        seconds=session.seconds,
-        training_steps=training_steps,
+        validation=validation,
+        steps=steps,
+        seconds=seconds,
+        training_steps=planner.training_steps,
         probes=tuple(outcomes),
         untrained_loss=baselines.untrained,
         constant_loss=baselines.constant,
         learned=decision.learned,
         limit=planner.limit,
     )
-    progress.finish(f"{details!r}")
-    if not decision.learned:
-        _nothing_learned(details, decision.diverged, fixed_candidates is not None)
-    return details if return_details else details.max_lr
-
-
-def _check_sizes(training_steps: int, epochs: int, batch_size, data) -> None:
-    """Refuses a training too short to search, or validation data too small to judge on."""
-    if training_steps < MIN_TRAINING_STEPS:
-        raise ValueError(
-            f"The training is too short to search: {epochs} epoch(s) of `x` is "
-            f"{training_steps} optimizer step(s) (at least {MIN_TRAINING_STEPS} are needed; "
-            "the search would cost several trainings). Received: "
-            + f"epochs={epochs}"
-            + ("" if batch_size is None else f", batch_size={batch_size!r}")
-            + ". Train at a few learning rates instead, or pass more data or more `epochs`."
-        )
-    samples = _probe_data.num_samples(data.validation)
-    if samples is not None and samples < MIN_VALIDATION_SAMPLES:
-        raise ValueError(
-            f"Too little validation data to judge the probes on: {samples} sample(s) (at "
-            f"least {MIN_VALIDATION_SAMPLES}). Received: {data.description}. Pass "
-            "`validation_data=...` with more samples, more data, or a larger "
-            "`validation_split`."
-        )
-
-
-def _check_plan(planner: Planner, budget, epochs: int) -> None:
-    if planner.probe_steps < MIN_PROBE_STEPS or planner.budget_steps < planner.spent + (
-        0 if planner.fixed is not None else 3 * planner.probe_steps
-    ):
-        needed = planner.range_test_steps + (
-            len(planner.fixed) if planner.fixed is not None else 3
-        ) * max(planner.probe_steps, MIN_PROBE_STEPS)
-        least = math.ceil(100 * needed / planner.training_steps) / 100
-        fix = "Pass `budget=None` (the default search)"
-        fix += f", at least budget={least}" if least <= 1 else ""
-        fix += ", fewer `candidates`," if planner.fixed is not None else ""
-        fix += " or more `epochs`."
-        raise ValueError(
-            f"`budget` is too small for this training: {budget!r} x "
-            f"{planner.training_steps} training steps gives {planner.budget_steps} steps, and "
-            f"the shortest search needs {needed}. Received: budget={budget!r}. {fix}"
-        )
-    if planner.probe_steps > MAX_PROBE_STEPS:
-        raise ValueError(
-            f"`epochs` gives a training of {planner.training_steps} steps, whose probes "
-            f"would run {planner.probe_steps} steps each (at most {MAX_PROBE_STEPS}). "
-            f"Received: epochs={epochs}"
-            + ("" if budget is None else f", budget={budget!r}")
-            + ". Pass the number of epochs you will train"
-            + ("." if budget is None else ", or a smaller `budget`.")
-        )
 
 
 def _baselines(session: ProbeSession, model, data) -> Baselines:
@@ -344,62 +338,3 @@ def _baselines(session: ProbeSession, model, data) -> Baselines:
             "labels."
         )
     return Baselines(untrained, constant_loss(model, data.validation))
-
-
-def _check_range_test(range_test) -> None:
-    """Refuses a range test that shows the data (or the model) is broken: weights that
-    became non-finite, or a loss that was not finite within its first steps, at learning
-    rates far too small to break any training."""
-    finite = np.isfinite(range_test.losses)
-    if range_test.stop_reason == "non_finite_weights":
-        what = "the model's weights became NaN or infinite (stop_reason='non_finite_weights')"
-    elif range_test.stop_reason == "non_finite_loss" and finite.sum() < MIN_FINITE_LOSSES:
-        first = range_test.learning_rates[int(np.argmin(finite))]
-        what = (
-            f"the training loss was NaN or infinite within its first {MIN_FINITE_LOSSES} "
-            f"steps, at learning rate {first:.3g}"
-        )
-    else:
-        return
-    raise ValueError(
-        f"In the search's range test, {what}: the training data (or the model) holds NaN or "
-        "infinite values, and no learning rate can be found from it. Check "
-        "`np.isfinite(x).all()` and the labels, then search again."
-    )
-
-
-def _nothing_learned(details: ProbeResult, diverged: bool, fixed: bool) -> None:
-    """Raises, or warns, when no probe learned (see `find_best_learning_rate`)."""
-    tried = ", ".join(
-        f"{p.learning_rate:.3g} ({p.steps} steps): {p.validation_loss:.4g}" for p in details.probes
-    )
-    reference = f"the untrained model's {details.untrained_loss:.4g}" + (
-        ""
-        if details.constant_loss is None
-        else f", a constant prediction's {details.constant_loss:.4g}"
-    )
-    if fixed or diverged:
-        what = "No candidate" if fixed else "No probe"
-        if diverged:
-            fix = (
-                "Pass lower `candidates`."
-                if fixed
-                else (
-                    "Check the data (NaN or infinite values in `x` or the labels), the "
-                    "labels and the loss: the model gets worse at every learning rate tried."
-                )
-            )
-        else:
-            fix = "Pass higher `candidates`, or a larger `budget` (longer probes)."
-        raise ValueError(
-            f"{what} learned: every validation loss is no better than {reference} "
-            f"(probes: {tried}). {fix}"
-        )
-    warnings.warn(
-        f"No probe learned within the search's budget: every validation loss is no better "
-        f"than {reference} (probes: {tried}). The answer, {details.max_lr:.3g}, is the "
-        "lowest learning rate probed, a safe guess, not a measurement. Pass a larger "
-        "`budget` (longer probes), or check that the model learns this data.",
-        LRFinderWarning,
-        stacklevel=3,
-    )
