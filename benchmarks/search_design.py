@@ -187,6 +187,7 @@ def report(entries: dict) -> str:
     summaries = {
         label: summary([Run(**run) for run in entry["runs"]]) for label, entry in entries.items()
     }
+
     def order(item):  # Ties go to the design with fewer changes: the default first.
         return (*rank(item), len(entries[item[0]]["changes"]))
 
