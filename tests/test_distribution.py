@@ -24,12 +24,10 @@ import importlib.util
 import json
 import os
 import signal
-import socket
-import subprocess
 import sys
-import time
 
 import _multiprocess_worker as multiprocess
+import _subprocesses as subprocesses
 import numpy as np
 import pytest
 from _distributed_worker import GLOBAL_BATCH_SIZE, NUM_REPLICAS, RESULT_PREFIX, linear_data
@@ -58,71 +56,28 @@ def worker_environment(backend, **extra):
 
 
 def start_worker(scenario, environment, directory, name, command=None):
-    """Starts a scenario's interpreter; its output goes to files (a full pipe would block).
-
-    It leads a process group of its own, so that `stop` ends everything it started.
-    """
-    stdout = open(directory / f"{name}.out", "w+")  # Both closed by `finish`.
-    stderr = open(directory / f"{name}.err", "w+")
-    process = subprocess.Popen(
-        command or [sys.executable, WORKER, scenario],
-        env=environment,
-        stdout=stdout,
-        stderr=stderr,
-        start_new_session=True,
+    """Starts a scenario's interpreter (see `_subprocesses.start`)."""
+    return subprocesses.start(
+        command or [sys.executable, WORKER, scenario], environment, directory, name
     )
-    return process, stdout, stderr
-
-
-def stop(process):
-    """Kills a worker's whole process group, if it still runs."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def finish(scenario, workers):
     """Waits for the workers (killing all after `TIMEOUT_S`) and returns their reports."""
     reports = []
-    try:
-        for process, stdout, stderr in workers:
-            try:
-                process.wait(timeout=TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"Scenario {scenario!r} did not finish in {TIMEOUT_S} s.")
-            stdout.seek(0)
-            stderr.seek(0)
-            lines = [line for line in stdout if line.startswith(RESULT_PREFIX)]
-            if process.returncode != 0 or len(lines) != 1:
-                pytest.fail(
-                    f"Scenario {scenario!r} exited with {process.returncode} without a "
-                    f"result.\nstderr (end):\n{stderr.read()[-4000:]}"
-                )
-            reports.append(json.loads(lines[0][len(RESULT_PREFIX) :]))
-    finally:
-        for process, stdout, stderr in workers:
-            stop(process)
-            stdout.close()
-            stderr.close()
+    for finished in subprocesses.finish(workers, TIMEOUT_S, f"Scenario {scenario!r}"):
+        report = finished.report(RESULT_PREFIX)
+        if finished.returncode != 0 or report is None:
+            pytest.fail(
+                f"Scenario {scenario!r} exited with {finished.returncode} without a "
+                f"result.\nstderr (end):\n{finished.stderr[-4000:]}"
+            )
+        reports.append(report)
     return reports
 
 
 def run_scenario(scenario, environment, directory):
     return finish(scenario, [start_worker(scenario, environment, directory, scenario)])[0]
-
-
-def free_ports(count):
-    """Ports free on localhost now (the sockets are held until all are picked)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("localhost", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +101,7 @@ def jax_report(tmp_path_factory):
 def multi_worker_reports(tmp_path_factory):
     """Both workers' reports; each worker is a process, as on two machines."""
     directory = tmp_path_factory.mktemp("multi_worker")
-    cluster = {"worker": [f"localhost:{port}" for port in free_ports(NUM_REPLICAS)]}
+    cluster = {"worker": [f"localhost:{port}" for port in subprocesses.free_ports(NUM_REPLICAS)]}
     workers = []
     for index in range(NUM_REPLICAS):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
@@ -166,7 +121,7 @@ def process_pair(tmp_path_factory):
     if importlib.util.find_spec("jax") is None:
         pytest.skip("jax is not installed: `pip install jax` to test keras.distribution.")
     directory = tmp_path_factory.mktemp("processes")
-    (port,) = free_ports(1)
+    (port,) = subprocesses.free_ports(1)
     environment = worker_environment("jax", **multiprocess.ENVIRONMENT)
     workers = [
         start_worker(
@@ -178,35 +133,17 @@ def process_pair(tmp_path_factory):
         )
         for index in range(multiprocess.NUM_PROCESSES)
     ]
-    deadline = time.monotonic() + TIMEOUT_S
     reports = []
-    try:
-        for process, stdout, stderr in workers:
-            try:
-                process.wait(timeout=max(deadline - time.monotonic(), 0))
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"The two JAX processes did not finish in {TIMEOUT_S} s.")
-            stdout.seek(0)
-            stderr.seek(0)
-            text = stderr.read()
-            report = {
-                "returncode": process.returncode,
-                "stderr": text[-4000:],
-                "heartbeat_error": "heartbeat timeout" in text,
+    for finished in subprocesses.finish(workers, TIMEOUT_S, "The two JAX processes"):
+        reports.append(
+            {
+                "returncode": finished.returncode,
+                "stderr": finished.stderr[-4000:],
+                "heartbeat_error": "heartbeat timeout" in finished.stderr,
+                "result": finished.report(RESULT_PREFIX),
+                "killed": finished.report(multiprocess.KILLED_PREFIX),
             }
-            for line in stdout:
-                for key, prefix in (
-                    ("result", RESULT_PREFIX),
-                    ("killed", multiprocess.KILLED_PREFIX),
-                ):
-                    if line.startswith(prefix):
-                        report[key] = json.loads(line[len(prefix) :])
-            reports.append(report)
-    finally:
-        for process, stdout, stderr in workers:
-            stop(process)
-            stdout.close()
-            stderr.close()
+        )
     return reports
 
 
@@ -422,7 +359,7 @@ class TestKerasDataParallelAcrossJaxProcesses:
     def reports(self, process_pair):
         """Each process's report of its range tests."""
         for process in process_pair:
-            if "result" not in process:
+            if process["result"] is None:
                 pytest.fail(
                     f"A JAX process exited with {process['returncode']} without a result."
                     f"\nstderr (end):\n{process['stderr']}"
@@ -533,12 +470,12 @@ class TestJaxProcessKilledMidTest:
     def test_victim_was_killed(self, victim):
         """The premise: the victim died by SIGKILL after its range-test report."""
         assert victim["returncode"] == -signal.SIGKILL
-        assert "result" in victim and "killed" not in victim
+        assert victim["result"] is not None and victim["killed"] is None
 
     def test_survivor_raises_a_clear_error(self, survivor):
         """The survivor's next collective fails at once (not a hang), and `find` says that
         another process stopped, chained from gloo's error."""
-        assert "killed" in survivor, survivor["stderr"]
+        assert survivor["killed"] is not None, survivor["stderr"]
         error = survivor["killed"]["error"]
         assert error is not None
         assert error.startswith("RuntimeError: The range test stopped: another process")

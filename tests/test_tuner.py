@@ -10,11 +10,8 @@ loopback address; the chief runs in the test's own process, so its model can be 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import pathlib
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -25,6 +22,7 @@ import pytest
 
 pytest.importorskip("keras_tuner")
 
+import _subprocesses as subprocesses
 from _tuner_worker import (
     CANDIDATES,
     RESULT_PREFIX,
@@ -248,16 +246,10 @@ class TestArguments:
 # -- Distributed: a chief here, workers in subprocesses -------------------------------------
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def chief(monkeypatch):
     """This process as the chief; returns the port the workers must call."""
-    port = free_port()
+    (port,) = subprocesses.free_ports(1)
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
@@ -273,40 +265,17 @@ def start_worker(name, port, directory, *options):
         KERASTUNER_ORACLE_PORT=str(port),
         TF_CPP_MIN_LOG_LEVEL="3",
     )
-    stdout = open(directory / f"{name}.out", "w+")  # Both closed by `finish`.
-    stderr = open(directory / f"{name}.err", "w+")
-    process = subprocess.Popen(
-        [sys.executable, WORKER, str(directory / name), *options],
-        env=environment,
-        stdout=stdout,
-        stderr=stderr,
-    )
-    return process, stdout, stderr
+    command = [sys.executable, WORKER, str(directory / name), *options]
+    return subprocesses.start(command, environment, directory, name)
 
 
-def finish(workers, timeout=TIMEOUT_S):
-    """Waits for the workers (killing all after `timeout`); returns, per worker, its
+def finish(workers):
+    """Waits for the workers (killing all after `TIMEOUT_S`); returns, per worker, its
     exit code, its report (or `None`) and the end of its standard error."""
-    outcomes = []
-    try:
-        for process, stdout, stderr in workers:
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"A worker did not finish in {timeout} s.")
-            stdout.seek(0)
-            stderr.seek(0)
-            lines = [line for line in stdout if line.startswith(RESULT_PREFIX)]
-            report = json.loads(lines[0][len(RESULT_PREFIX) :]) if lines else None
-            outcomes.append((process.returncode, report, stderr.read()[-4000:]))
-    finally:
-        for process, stdout, stderr in workers:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            stdout.close()
-            stderr.close()
-    return outcomes
+    return [
+        (finished.returncode, finished.report(RESULT_PREFIX), finished.stderr[-4000:])
+        for finished in subprocesses.finish(workers, TIMEOUT_S, "A worker")
+    ]
 
 
 def wait_for(path: pathlib.Path, process) -> None:
@@ -330,7 +299,7 @@ def run(workers, directory, data, during=None):
     try:
         details = chief_search(directory / "chief", data)
     except BaseException:
-        finish(workers, timeout=0)
+        subprocesses.stop_all(workers)
         raise
     finally:
         if thread is not None:
