@@ -71,7 +71,7 @@ def _replica_values(variable):
     return [np.asarray(variable.numpy()).tolist()]
 
 
-def _full_state(model):
+def full_state(model):
     """Every variable's path, value as read, per-replica copies and placement."""
     return [
         {
@@ -84,7 +84,7 @@ def _full_state(model):
     ]
 
 
-def _copy_state(source, target):
+def copy_state(source, target):
     """Gives `target` (same architecture) the weights and optimizer state of `source`."""
     if not target.optimizer.built:
         strategy = getattr(target, "distribute_strategy", None)  # TensorFlow only.
@@ -99,7 +99,7 @@ def _copy_state(source, target):
         b.assign(np.asarray(a.numpy()))
 
 
-def _make_linear(optimizer):
+def make_linear(optimizer):
     import keras
 
     keras.utils.set_random_seed(1)
@@ -108,7 +108,7 @@ def _make_linear(optimizer):
     return model
 
 
-def _make_mlp(synchronized_batch_norm):
+def make_mlp(synchronized_batch_norm):
     """Dense, BatchNormalization, Dense, trained by Adam: state beyond the weights."""
     import keras
 
@@ -166,13 +166,13 @@ def _range_test_pair(make_model, distribute, x, y, sweep, record_weights=False):
     reference_result = _find(reference, x, y, sweep)
 
     model = distribute(make_model)
-    _copy_state(reference, model)
+    copy_state(reference, model)
     # Builds the compiled metrics, which are part of the state to restore.
     model.evaluate(x[:GLOBAL_BATCH_SIZE], y[:GLOBAL_BATCH_SIZE], verbose=0)
-    before = _full_state(model)
+    before = full_state(model)
     recorder = _weight_recorder() if record_weights else None
     result = _find(model, x, y, sweep, callbacks=[recorder] if recorder else None)
-    after = _full_state(model)
+    after = full_state(model)
     report = {
         "reference": reference_result.to_dict(),
         "distributed": result.to_dict(),
@@ -185,7 +185,7 @@ def _range_test_pair(make_model, distribute, x, y, sweep, record_weights=False):
     return report
 
 
-def _emit(result):
+def emit(result):
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
@@ -210,31 +210,31 @@ def mirrored():
     x, y = linear_data()
     report = {"num_replicas": strategy.num_replicas_in_sync}
     report["sgd"] = _range_test_pair(
-        lambda: _make_linear(keras.optimizers.SGD(0.01)),
+        lambda: make_linear(keras.optimizers.SGD(0.01)),
         distribute,
         x,
         y,
         QUIET_SWEEP,
         record_weights=True,
     )
-    report["adam_mlp"] = _range_test_pair(lambda: _make_mlp(True), distribute, x, y, FULL_SWEEP)
+    report["adam_mlp"] = _range_test_pair(lambda: make_mlp(True), distribute, x, y, FULL_SWEEP)
     schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.5)
     report["schedule"] = _range_test_pair(
-        lambda: _make_linear(keras.optimizers.Adam(schedule)), distribute, x, y, QUIET_SWEEP
+        lambda: make_linear(keras.optimizers.Adam(schedule)), distribute, x, y, QUIET_SWEEP
     )
 
     # Per-replica state: replicas' BatchNormalization statistics drift apart when trained
     # under the strategy without `synchronized=True`. The range test must give each
     # replica its own copy back, so that evaluation under the strategy is unchanged.
     with strategy.scope():
-        model = _make_mlp(False)
+        model = make_mlp(False)
     model.fit(x, y, batch_size=GLOBAL_BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
     evaluation_before = model.evaluate(x, y, batch_size=GLOBAL_BATCH_SIZE, verbose=0)
-    before = _full_state(model)
+    before = full_state(model)
     _find(model, x, y, FULL_SWEEP)
     report["per_replica"] = {
         "state_before": before,
-        "state_after": _full_state(model),
+        "state_after": full_state(model),
         "evaluation_before": evaluation_before,
         "evaluation_after": model.evaluate(x, y, batch_size=GLOBAL_BATCH_SIZE, verbose=0),
     }
@@ -243,7 +243,7 @@ def mirrored():
         report["loss_scaling"] = _loss_scaling(strategy)
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    _emit(report)
+    emit(report)
 
 
 def _loss_scaling(strategy):
@@ -284,13 +284,13 @@ def _loss_scaling(strategy):
 
     with strategy.scope():
         model = make_model()
-    report["state_before"] = _full_state(model)
+    report["state_before"] = full_state(model)
     try:
         _find(model, x, y, dict(start_lr=1e-3, end_lr=1.0, num_steps=2))
         report["finder_error"] = None
     except ValueError as error:
         report["finder_error"] = str(error)
-    report["state_after"] = _full_state(model)
+    report["state_after"] = full_state(model)
     callback = keras_lrfind.LRFinderCallback(1e-3, 1.0, 2)
     try:
         model.fit(x, y, batch_size=GLOBAL_BATCH_SIZE, epochs=2, verbose=0, callbacks=[callback])
@@ -353,7 +353,7 @@ def multi_worker():
     }
 
     def make_model():
-        return _make_mlp(True)
+        return make_mlp(True)
 
     with strategy.scope():
         model = make_model()
@@ -374,20 +374,20 @@ def multi_worker():
     _patch_keras_multi_worker_bugs(model, strategy)
     model.fit(x, y, batch_size=GLOBAL_BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
     reference = make_model()
-    _copy_state(model, reference)
+    copy_state(model, reference)
     sweep = dict(FULL_SWEEP)
     num_steps = sweep.pop("num_steps")
     results = {}
     for name, target in (("reference", reference), ("distributed", model)):
         callback = keras_lrfind.LRFinderCallback(num_steps=num_steps, **sweep)
         if name == "distributed":
-            report["state_before"] = _full_state(model)
+            report["state_before"] = full_state(model)
         target.fit(
             x, y, batch_size=GLOBAL_BATCH_SIZE, shuffle=False, verbose=0, callbacks=[callback]
         )
         results[name] = callback.result.to_dict()
-    report.update(results, state_after=_full_state(model))
-    _emit(report)
+    report.update(results, state_after=full_state(model))
+    emit(report)
 
 
 def jax_data_parallel():
@@ -405,7 +405,7 @@ def jax_data_parallel():
     # The reference runs first, before the global distribution is set.
     report = {"devices": [str(device) for device in devices]}
     report["sgd"] = _range_test_pair(
-        lambda: _make_linear(keras.optimizers.SGD(0.01)),
+        lambda: make_linear(keras.optimizers.SGD(0.01)),
         distribute,
         x,
         y,
@@ -413,13 +413,13 @@ def jax_data_parallel():
         record_weights=True,
     )
     keras.distribution.set_distribution(None)
-    report["adam_mlp"] = _range_test_pair(lambda: _make_mlp(False), distribute, x, y, FULL_SWEEP)
+    report["adam_mlp"] = _range_test_pair(lambda: make_mlp(False), distribute, x, y, FULL_SWEEP)
     keras.distribution.set_distribution(None)
     schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.5)
     report["schedule"] = _range_test_pair(
-        lambda: _make_linear(keras.optimizers.Adam(schedule)), distribute, x, y, QUIET_SWEEP
+        lambda: make_linear(keras.optimizers.Adam(schedule)), distribute, x, y, QUIET_SWEEP
     )
-    _emit(report)
+    emit(report)
 
 
 SCENARIOS = {

@@ -40,12 +40,12 @@ from _distributed_worker import (
     FULL_SWEEP,
     GLOBAL_BATCH_SIZE,
     QUIET_SWEEP,
-    _copy_state,
-    _emit,
-    _full_state,
-    _make_linear,
-    _make_mlp,
+    copy_state,
+    emit,
+    full_state,
     linear_data,
+    make_linear,
+    make_mlp,
 )
 
 KILLED_PREFIX = "KILLED "
@@ -130,15 +130,15 @@ def _pair(make_model, data, run, distribution):
     reference_seconds = time.perf_counter() - started
     keras.distribution.set_distribution(distribution)
     model = make_model()
-    _copy_state(reference, model)
+    copy_state(reference, model)
     model.evaluate(data.take(1), verbose=0)  # Builds the compiled metrics.
-    before = _full_state(model)
+    before = full_state(model)
     result = run(model, data)
     report = {
         "reference": reference_result,
         "distributed": result,
         "state_before": before,
-        "state_after": _full_state(model),
+        "state_after": full_state(model),
         "seconds": [reference_seconds, time.perf_counter() - started - reference_seconds],
     }
     keras.distribution.set_distribution(None)
@@ -154,10 +154,10 @@ def range_tests(distribution):
     data = dataset(*linear_data())
 
     def mlp():
-        return _make_mlp(False)
+        return make_mlp(False)
 
     def sgd():
-        return _make_linear(keras.optimizers.SGD(0.01))
+        return make_linear(keras.optimizers.SGD(0.01))
 
     report = {
         "adam_mlp": _pair(mlp, data, lambda m, d: _find(m, d, FULL_SWEEP), distribution),
@@ -198,10 +198,10 @@ def killed(process_id, distribution):
             if process_id == VICTIM_ID and batch + 1 == KILLED_AFTER_STEPS:
                 os.kill(os.getpid(), signal.SIGKILL)
 
-    model = _make_mlp(False)
+    model = make_mlp(False)
     data = dataset(*linear_data())
     model.evaluate(data.take(1), verbose=0)
-    report = {"process_id": process_id, "state_before": _full_state(model)}
+    report = {"process_id": process_id, "state_before": full_state(model)}
     started = time.perf_counter()
     try:
         _find(model, data, FULL_SWEEP, callbacks=[KillVictim()])
@@ -212,7 +212,7 @@ def killed(process_id, distribution):
         report["cause"] = None if cause is None else f"{type(cause).__name__}: {cause}"
         report["traceback"] = traceback.format_exc()
     report["seconds_to_error"] = time.perf_counter() - started
-    report["state_after"] = _full_state(model)
+    report["state_after"] = full_state(model)
     return report
 
 
@@ -239,7 +239,7 @@ def main(process_id, port):
         local_devices=[str(device) for device in jax.local_devices()],
         seconds=time.perf_counter() - started,
     )
-    _emit(report)
+    emit(report)
     report = killed(process_id, distribution)
     print(KILLED_PREFIX + json.dumps(report), flush=True)
     # Returns: the interpreter's exit waits for the dead process at JAX's shutdown barrier

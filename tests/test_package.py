@@ -182,9 +182,6 @@ def test_no_import_cycle(package):
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MAX_LINES = 400
-# Modules that still import private names of other modules (tests' subprocess workers, which
-# share helpers); empty it once they share them through a module of public names.
-PRIVATE_IMPORTS_FOR_NOW = {"tests/_multiprocess_worker.py"}
 
 
 def _python_files(*folders):
@@ -233,8 +230,6 @@ def test_no_module_imports_private_names():
     (`from a.b import _name`); private modules are fine (`from a import _b`)."""
     found = []
     for name, path in _python_files("keras_lrfind", "benchmarks", "tests").items():
-        if name in PRIVATE_IMPORTS_FOR_NOW:
-            continue
         for line, base, imported in _imports_from(path):
             private = imported.startswith("_") and not imported.startswith("__")
             if private and not _is_module(base, imported):
