@@ -195,11 +195,7 @@ def find_best_learning_rate(
         seconds=session.seconds,
     )
     progress.finish(f"{details!r}")
-    if not details.learned:
-        _search_checks.nothing_learned(
-            details, planner.decision().diverged, planner.fixed is not None
-        )
-    return details if return_details else details.max_lr
+    return answer(planner, details, return_details)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,7 +204,6 @@ class Search:
 
     data: _probe_data.ProbeData
     planner: Planner
-    training_steps: int
     callbacks: list
 
 
@@ -261,7 +256,7 @@ def prepare(
         candidates=fixed_candidates,
     )
     _search_checks.check_plan(planner, budget, epochs)
-    return Search(data, planner, training_steps, callbacks)
+    return Search(data, planner, callbacks)
 
 
 def start(session: ProbeSession, search: Search):
@@ -317,6 +312,16 @@ def result(
         learned=decision.learned,
         limit=planner.limit,
     )
+
+
+def answer(planner: Planner, details: ProbeResult, return_details: bool):
+    """What a finished search returns (`details`, or its `max_lr`), after warning or raising
+    when no probe learned (see `find_best_learning_rate`)."""
+    if not details.learned:
+        _search_checks.nothing_learned(
+            details, planner.decision().diverged, planner.fixed is not None
+        )
+    return details if return_details else details.max_lr
 
 
 def _baselines(session: ProbeSession, model, data) -> Baselines:

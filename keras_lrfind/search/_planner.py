@@ -325,7 +325,7 @@ class Planner:
         lengthened = self.length != self.probe_steps
         if index == max(indices) and not lengthened and self._may_go_above(index + spacing):
             return [Probe(grid_rate(index + spacing), self.length)]
-        if self.policy.lengthen > 1 and self.length == self.probe_steps:
+        if self.policy.lengthen > 1 and not lengthened:
             longer = self.policy.lengthen * self.length
             return [Probe(grid_rate(index - spacing), longer), Probe(grid_rate(index), longer)]
         return []
@@ -365,9 +365,9 @@ class Planner:
             # Longer probes that learned nothing: the longest probes that did answer.
             for steps in sorted({probe.steps for probe in self.losses}, reverse=True):
                 rows = self._of_length(steps)
-                if any(self.learned(loss) for _, loss in rows):
+                learned = [(lr, loss) for lr, loss in rows if self.learned(loss)]
+                if learned:
                     length, current = steps, rows
-                    learned = [(lr, loss) for lr, loss in rows if self.learned(loss)]
                     break
         diverged = bool(self.losses) and all(map(self._diverged, self.losses.values()))
         if not learned:

@@ -116,7 +116,7 @@ class LearningRateOracle(keras_tuner.Oracle):
         """
         planner = search.planner
         arguments = {
-            "training_steps": int(search.training_steps),
+            "training_steps": int(search.planner.training_steps),
             "epoch_steps": int(search.data.steps_per_epoch),
             "budget": self.budget,
             "range_test_steps": self.range_test_steps,
@@ -370,9 +370,10 @@ class LearningRateOracle(keras_tuner.Oracle):
             seconds=self._search["seconds"],
         )
 
-    def diverged(self) -> bool:
-        """Whether every probe diverged (see `Decision.diverged`); after `result()`."""
-        return self._planner.decision().diverged
+    @property
+    def planner(self) -> Planner | None:
+        """The search's planner (after `begin`, or after `result()` on a reloaded project)."""
+        return self._planner
 
     def _rebuilt_planner(self) -> Planner:
         """The planner of a saved search (a project reloaded for its answer)."""

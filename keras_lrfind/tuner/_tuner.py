@@ -29,7 +29,6 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_lrfind import _checks
 from keras_lrfind._compat import tuner_server
 from keras_lrfind.range_test._session import check_model
-from keras_lrfind.search import _checks as search_checks
 from keras_lrfind.search import _find_best
 from keras_lrfind.search._probes import ProbeSession, Progress
 from keras_lrfind.tuner._oracle import LearningRateOracle
@@ -333,11 +332,7 @@ class LearningRateTuner(BaseTuner):
                 "hold the search. Call it in the process with KERASTUNER_TUNER_ID=chief."
             )
         details = self.oracle.result()
-        if not details.learned:
-            search_checks.nothing_learned(
-                details, self.oracle.diverged(), self._options.candidates is not None
-            )
-        return details if return_details else details.max_lr
+        return _find_best.answer(self.oracle.planner, details, return_details)
 
     def load_model(self, trial):
         raise NotImplementedError(
