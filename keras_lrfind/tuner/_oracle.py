@@ -116,7 +116,7 @@ class LearningRateOracle(keras_tuner.Oracle):
         """
         planner = search.planner
         arguments = {
-            "training_steps": int(search.planner.training_steps),
+            "training_steps": int(planner.training_steps),
             "epoch_steps": int(search.data.steps_per_epoch),
             "budget": self.budget,
             "range_test_steps": self.range_test_steps,
@@ -131,13 +131,6 @@ class LearningRateOracle(keras_tuner.Oracle):
                 "validation": search.data.description,
                 "baselines": [baselines.untrained, baselines.constant],
                 "range_test": None if range_test is None else range_test.to_dict(),
-                "range_test_curve": None
-                if range_test is None
-                else [
-                    [float(lr) for lr in range_test.learning_rates],
-                    [float(loss) for loss in range_test.losses],
-                    range_test.stop_reason,
-                ],
                 "seconds": 0.0,
             }
             for name, value in fingerprints.items():
@@ -160,8 +153,11 @@ class LearningRateOracle(keras_tuner.Oracle):
         """Hands the saved baselines and range test to `planner`."""
         untrained, constant = self._search["baselines"]
         planner.set_baselines(Baselines(untrained, constant))
-        if self._search["range_test_curve"] is not None:
-            planner.read_range_test(*self._search["range_test_curve"])
+        range_test = self.range_test
+        if range_test is not None:
+            planner.read_range_test(
+                range_test.learning_rates, range_test.losses, range_test.stop_reason
+            )
 
     def _check_same_search(self, arguments: dict, fingerprints: dict[str, str]) -> None:
         saved = self._search
