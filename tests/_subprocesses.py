@@ -26,6 +26,12 @@ class Finished:
     lines: list[str]
     stderr: str
 
+    @property
+    def crashed(self) -> bool:
+        """Whether the interpreter died of a fault of native code (segmentation fault, bus
+        error, illegal instruction, abort), not of an exit or of a kill by the test."""
+        return -self.returncode in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGABRT)
+
     def report(self, prefix: str) -> dict | None:
         """The JSON printed on the first line that starts with `prefix`, or `None`."""
         for line in self.lines:
@@ -35,11 +41,18 @@ class Finished:
 
 
 def start(command, environment, directory, name):
-    """Starts `command`; its stdout and stderr go to `directory/name.out` and `.err`."""
+    """Starts `command`; its stdout and stderr go to `directory/name.out` and `.err`.
+
+    Python's fault handler is on in the worker, so a crash in native code leaves the
+    Python stack of every thread at the end of its stderr."""
     stdout = open(directory / f"{name}.out", "w+")  # Both closed by `finish` or `stop_all`.
     stderr = open(directory / f"{name}.err", "w+")
     process = subprocess.Popen(
-        command, env=environment, stdout=stdout, stderr=stderr, start_new_session=True
+        command,
+        env=dict(environment, PYTHONFAULTHANDLER="1"),
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
     )
     return process, stdout, stderr
 
