@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -43,14 +42,6 @@ fine-tuned backbone, a Mixer with Lion at batch size 256) and issue 10's noisy e
 task."""
 
 __all__ = ["DEFAULT_METHODS", "QualityTable", "load_results", "main", "score_methods"]
-
-
-def _machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-    }
 
 
 def _current_find_best_version() -> str | None:
@@ -129,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(note, file=sys.stderr)
     table = score_methods(results, find_best_version=version)
-    text = report.render(table, mode, _machine(), note)
+    text = report.render(table, mode, study.machine_info(), note)
     stem = "quality" if mode == "full" else "quality_quick"
     (arguments.results_dir / f"{stem}.md").write_text(text)
     summary = {

@@ -167,8 +167,8 @@ def render(table: QualityTable, mode: str, machine: Mapping[str, Any], note: str
         + (" --quick" if mode == "quick" else "")
         + " --score-only` from the committed results in `benchmarks/results/ground_truth"
         + ("" if mode == "full" else f"_{mode}")
-        + f"/` (code version {cache.CODE_VERSION}). Ground truth computed on "
-        f"{machine.get('cpu_count', '?')} shared CPU cores, TensorFlow on one thread.",
+        + f"/` (code version {cache.CODE_VERSION}), on {machine['cpu']}. The ground "
+        "truth's trainings run TensorFlow on one thread.",
         "",
         f"**Split** (fixed before any tuning, `benchmarks/split.py`): {len(tuning)} tuning "
         f"tasks, {len(evaluation)} evaluation tasks. Nothing is chosen on an evaluation task; "

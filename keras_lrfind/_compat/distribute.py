@@ -101,9 +101,12 @@ def spans_processes(variable) -> bool:
     devices belong to other processes. Checked on Keras 3.15.1 with jax 0.10.2.
     """
     jax = _jax()
-    if jax is None:
+    if jax is None or jax.process_count() == 1:
         return False
-    current = variable.value
+    # `_value`, not `value`: Keras's JAX trainer empties the variables while `fit` runs and
+    # fills them again at the end (`_purge_model_variables`, `jax_state_sync`), so after a
+    # train step that raised they are empty, and reading `value` raises.
+    current = variable._value
     return isinstance(current, jax.Array) and not current.is_fully_addressable
 
 

@@ -67,7 +67,7 @@ class StateSnapshot:
         for metric in model.metrics:
             for variable in metric.variables:
                 if id(variable) not in self._seen:
-                    zeros = np.zeros(variable.shape, dtype=variable.value.dtype)
+                    zeros = np.zeros(variable.shape, dtype=variable.dtype)
                     variable.assign(distribute.local_value(variable, zeros))
 
     def restore(self, only=None) -> None:
