@@ -18,6 +18,8 @@ suggestion was computed on it; a later batch never moves an earlier task:
   which both halves of the batch cover every bucket of `ISSUE17_AXES` (the kind of failure
   issue 17 is about, and trainings of 1,000 steps or more). A task that replaces an earlier
   one (`replaces`, a lengthened version) takes the half of the task it replaces.
+- `issue17_tails`: the same rule on its own tasks (more of issue 17's failing kinds, two
+  of them long), with `numpy.random.default_rng(20261206 + attempt)`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from benchmarks.tasks import ALL_TASKS, DECLARED_TASKS, TASKS_BY_NAME, Task
 _MAX_ATTEMPTS = 100_000
 ISSUE10_SEED = 20261201
 ISSUE17_SEED = 20261205
+TAILS_SEED = 20261206
 LONG_TRAINING_STEPS = 1000
 """A training of at least this many steps is long (`ISSUE17_AXES`)."""
 
@@ -156,13 +159,20 @@ def split() -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int]]:
         ISSUE17_SEED,
         lambda chosen, rest: covers(chosen, rest, fresh, ISSUE17_AXES),
     )
-    tuning = {task.name for task in original + tuning10 + tuning17}
+    tails = _batch("issue17_tails")
+    tuning_tails, attempt_tails = _split_batch(
+        tails,
+        len(tails) // 2,
+        TAILS_SEED,
+        lambda chosen, rest: covers(chosen, rest, tails, ISSUE17_AXES),
+    )
+    tuning = {task.name for task in original + tuning10 + tuning17 + tuning_tails}
     tuning |= {task.name for task in issue17 if task.replaces in tuning}
     names = [task.name for task in ALL_TASKS]
     return (
         tuple(name for name in names if name in tuning),
         tuple(name for name in names if name not in tuning),
-        {"issue10": attempt10, "issue17": attempt17},
+        {"issue10": attempt10, "issue17": attempt17, "issue17_tails": attempt_tails},
     )
 
 

@@ -377,7 +377,7 @@ class TestStore:
 class TestSplit:
     def test_the_committed_split(self):
         """The rule's split, batch by batch, as committed before tuning: it must not move."""
-        assert split.split()[2] == {"issue10": 8, "issue17": 1}
+        assert split.split()[2] == {"issue10": 8, "issue17": 1, "issue17_tails": 2}
         assert set(split.tuning_tasks()) == {
             *(task.name for task in DECLARED_TASKS if task.batch == "original"),
             "depthwise_lion_ls_blobs",
@@ -391,6 +391,10 @@ class TestSplit:
             "finetune_bn_adamw_glyphs16",
             "mlp_adam_glyphs_long",
             "bncnn_adamw_symmetry_long",
+            "finetune_bn_nadam_gratings",
+            "finetune_adam_gratings",
+            "finetune_bn_nadam_blobs_long",
+            "bncnn_adam_blobs_short",
         }
 
     def test_half_tune_and_the_halves_partition_the_tasks(self):
