@@ -8,7 +8,7 @@ start, so `test_distribution.py` runs each scenario as
 and reads one line `RESULT {json}` from its standard output. Scenarios:
 
 - `mirrored`: TensorFlow, `tf.distribute.MirroredStrategy` over 2 logical CPUs; also
-  loss scaling (`mixed_float16`) under it.
+  `find_best_learning_rate` and loss scaling (`mixed_float16`) under it.
 - `multi_worker`: TensorFlow, `tf.distribute.MultiWorkerMirroredStrategy`; the test starts
   two of these with `TF_CONFIG` naming two workers on localhost.
 - `jax_data_parallel`: JAX, `keras.distribution.DataParallel` over 2 host devices
@@ -238,12 +238,34 @@ def mirrored():
         "evaluation_before": evaluation_before,
         "evaluation_after": model.evaluate(x, y, batch_size=GLOBAL_BATCH_SIZE, verbose=0),
     }
+    report["find_best"] = _find_best_under(strategy, x, y)
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
         report["loss_scaling"] = _loss_scaling(strategy)
     finally:
         keras.mixed_precision.set_global_policy("float32")
     emit(report)
+
+
+def _find_best_under(strategy, x, y):
+    """`find_best_learning_rate` on a model built in the strategy's scope (its probes' `fit`
+    runs under the strategy): the answer, and the state before and after."""
+    import keras_lrfind
+
+    with strategy.scope():
+        model = make_mlp(False)
+    model.fit(x, y, batch_size=GLOBAL_BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
+    before = full_state(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", keras_lrfind.LRFinderWarning)
+        answer = keras_lrfind.find_best_learning_rate(
+            model, x, y, batch_size=GLOBAL_BATCH_SIZE, epochs=4, verbose=0
+        )
+    return {
+        "learning_rate": float(answer),
+        "state_before": before,
+        "state_after": full_state(model),
+    }
 
 
 def _loss_scaling(strategy):

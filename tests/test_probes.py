@@ -351,18 +351,6 @@ class TestRestores:
         assert model.steps_per_execution == 4
         model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
 
-    @skip_on_backends("jax", "torch", reason="tf.distribute strategies run on TensorFlow")
-    def test_under_a_mirrored_strategy(self):
-        """A model built in a `tf.distribute.MirroredStrategy` scope is searched (`fit`
-        runs under the strategy) and comes back exactly, batch-norm statistics included."""
-        x, y = regression_data()
-        with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
-            model = make_mlp("adam")
-        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
-        before = full_state(model)
-        find_best_learning_rate(model, x, y, batch_size=BATCH_SIZE, epochs=10, verbose=0)
-        assert_same_state(before, full_state(model))
-
 
 class TestValidationSplit:
     def test_array_split_is_disjoint_and_seeded(self):
