@@ -18,13 +18,25 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import TORCH_COMPILE_WARNING, skip_on_backends
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import keras_lrfind
 from keras_lrfind.schedules import CycleDecay, CyclicLR, OneCycle
 
 RTOL = 1e-5  # The schedules compute in float32; PyTorch in float64.
+
+
+def one_cycle_float32_atol(max_lr, total_steps, pct_start, three_phase):
+    """The absolute error float32 allows a one-cycle rate: a phase boundary held in float32
+    is off by up to `eps * total_steps` steps, which a phase of `n` steps turns into
+    `eps * total_steps / n` of its fraction, and the cosine into at most pi / 2 times that
+    of the phase's swing (at most `max_lr`). Large only for a phase of a few steps."""
+    up = pct_start * total_steps - 1
+    phases = [up, up, total_steps - 1 - 2 * up] if three_phase else [up, total_steps - 1 - up]
+    shortest = max(min(phases), 1.0)
+    return max_lr * np.finfo(np.float32).eps * total_steps / shortest * math.pi / 2
+
 
 NO_XLA_ON_TORCH = skip_on_backends(
     "torch",
@@ -263,10 +275,19 @@ class TestOneCycle:
         three_phase=st.booleans(),
         max_lr=st.floats(1e-5, 10.0),
     )
+    # Found in CI on PyTorch: a third phase of 2.3 steps (relative error 1.5e-5 at step 948).
+    @example(
+        total_steps=950,
+        pct_start=0.49930353529407107,
+        anneal_strategy="cos",
+        three_phase=True,
+        max_lr=1.0,
+    )
     def test_matches_pytorch_for_random_arguments(
         self, total_steps, pct_start, anneal_strategy, three_phase, max_lr
     ):
-        """PyTorch's values hold for any valid arguments, to float32 precision."""
+        """PyTorch's values hold for any valid arguments, to float32 precision (a phase of a
+        few steps amplifies float32's rounding of its boundaries: see the `atol`)."""
         if float(pct_start * total_steps) == 1.0:
             return
         kwargs = {
@@ -277,7 +298,10 @@ class TestOneCycle:
         }
         steps = np.arange(total_steps + 2)
         expected = [torch_one_cycle(int(step), max_lr, **kwargs) for step in steps]
-        np.testing.assert_allclose(values(OneCycle(max_lr, **kwargs), steps), expected, rtol=RTOL)
+        atol = one_cycle_float32_atol(max_lr, total_steps, pct_start, three_phase)
+        np.testing.assert_allclose(
+            values(OneCycle(max_lr, **kwargs), steps), expected, rtol=RTOL, atol=atol
+        )
 
     def test_hand_worked_key_points(self):
         """Starts at max_lr / 25, peaks at step pct_start * total - 1, ends at max_lr / 25e4."""
