@@ -139,6 +139,17 @@ def _split_batch(new: list[Task], count: int, seed: int, check) -> tuple[list[Ta
     raise RuntimeError("No split covers every axis; add tasks to the thin buckets.")
 
 
+def _split_half(new: list[Task], seed: int) -> tuple[list[Task], int]:
+    """Issue 17's rule: half of `new` (rounded down) for tuning, both halves covering every
+    bucket of `ISSUE17_AXES` among `new`."""
+    return _split_batch(
+        new,
+        len(new) // 2,
+        seed,
+        lambda chosen, rest: covers(chosen, rest, new, ISSUE17_AXES),
+    )
+
+
 @functools.cache
 def split() -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int]]:
     """`(tuning task names, evaluation task names, {batch: attempt})` by the rule above,
@@ -152,20 +163,10 @@ def split() -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int]]:
         lambda chosen, rest: covers(original + chosen, rest, everything, AXES),
     )
     issue17 = _batch("issue17")
-    fresh = [task for task in issue17 if task.replaces is None]
-    tuning17, attempt17 = _split_batch(
-        fresh,
-        len(fresh) // 2,
-        ISSUE17_SEED,
-        lambda chosen, rest: covers(chosen, rest, fresh, ISSUE17_AXES),
+    tuning17, attempt17 = _split_half(
+        [task for task in issue17 if task.replaces is None], ISSUE17_SEED
     )
-    tails = _batch("issue17_tails")
-    tuning_tails, attempt_tails = _split_batch(
-        tails,
-        len(tails) // 2,
-        TAILS_SEED,
-        lambda chosen, rest: covers(chosen, rest, tails, ISSUE17_AXES),
-    )
+    tuning_tails, attempt_tails = _split_half(_batch("issue17_tails"), TAILS_SEED)
     tuning = {task.name for task in original + tuning10 + tuning17 + tuning_tails}
     tuning |= {task.name for task in issue17 if task.replaces in tuning}
     names = [task.name for task in ALL_TASKS]
