@@ -175,13 +175,13 @@ class TestRules:
         assert decision.winner == pytest.approx(best, rel=1e-9)  # A parabola in log lr.
         assert decision.max_lr == pytest.approx(best, rel=1e-9)
 
-    def test_a_settled_winner_is_probed_again_twice_as_long_with_the_one_below(self):
+    def test_a_settled_winner_is_probed_again_three_times_as_long_with_the_one_below(self):
         """Once a winner has a probe either side, it and the probe one spacing below run
-        twice as long, and the answer is read from those longer probes: here the longer
-        probes favour the lower rate, so the search extends downward at the longer length
-        (never upward) and answers from the 400-step probes."""
+        three times as long, and the answer is read from those longer probes: here the
+        longer probes favour the lower rate, so the search extends downward at the longer
+        length (never upward) and answers from the 600-step probes."""
         curve = falling_curve(broke_at=0.3)
-        planner = planner_for(curve, budget=1.0)
+        planner = planner_for(curve, budget=1.5)
         centre = grid_index(last_finite(curve) / THIRD**2)
 
         def outcome(learning_rate, steps):  # Short probes: best at the centre; long: lower.
@@ -193,13 +193,13 @@ class TestRules:
             (-2, 200),
             (0, 200),
             (2, 200),
-            (-2, 400),  # The winner and the probe below it, twice as long.
-            (0, 400),
-            (-4, 400),  # The lower one won, at the edge: one more below.
+            (-2, 600),  # The winner and the probe below it, three times as long.
+            (0, 600),
+            (-4, 600),  # The lower one won, at the edge: one more below.
         ]
-        assert decision.probe_steps == 400
+        assert decision.probe_steps == 600
         assert decision.winner == pytest.approx(grid_rate(centre - 2), rel=1e-9)
-        assert planner.spent <= planner.budget_steps
+        assert planner.spent == 125 + 3 * 200 + 3 * 600 <= planner.budget_steps
 
     def test_longer_probes_never_extend_upward(self):
         """Longer probes that favour the upper of the two end the search there: the answer
@@ -210,17 +210,17 @@ class TestRules:
         centre = grid_index(last_finite(curve) / THIRD**2)
         best = grid_rate(centre)
         ran, decision = run(planner, lambda lr, steps: 1.0 + 0.1 * math.log10(lr / best) ** 2
-                            - 0.2 * (steps == 400) * (lr >= best))  # fmt: skip
-        assert [p.steps for p in ran] == [200, 200, 200, 400, 400]
+                            - 0.2 * (steps == 600) * (lr >= best))  # fmt: skip
+        assert [p.steps for p in ran] == [200, 200, 200, 600, 600]
         assert decision.winner == pytest.approx(best, rel=1e-9)
-        assert decision.probe_steps == 400
+        assert decision.probe_steps == 600
 
     def test_longer_probes_that_learned_nothing_leave_the_answer_to_the_shorter_ones(self):
         """When every longer probe fails (here: it diverges, so the search also tries one
         lower at the longer length), the answer comes from the longest probes that learned:
         the first three."""
         curve = falling_curve(broke_at=0.3)
-        planner = planner_for(curve, budget=1.0)
+        planner = planner_for(curve, budget=1.5)
         centre = grid_index(last_finite(curve) / THIRD**2)
         best = grid_rate(centre)
 
@@ -231,24 +231,37 @@ class TestRules:
 
         ran, decision = run(planner, outcome)
         assert [(grid_index(p.learning_rate) - centre, p.steps) for p in ran][3:] == [
-            (-2, 400),
-            (0, 400),
-            (-4, 400),
+            (-2, 600),
+            (0, 600),
+            (-4, 600),
         ]
         assert decision.learned and decision.probe_steps == 200
         assert decision.winner == pytest.approx(best, rel=1e-9)
 
     def test_a_short_training_has_room_to_lengthen_its_probes(self):
         """A 300-step training: probes of 32 steps and a budget of 64 + 9 x 32 = 352
-        steps, enough for three probes, one extension and the two longer probes."""
+        steps, exactly the range test, three probes and the two longer probes (96 steps)."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, training_steps=300, epoch_steps=100)
+        centre = grid_index(last_finite(curve) / THIRD**2)
+        best = grid_rate(centre)
+        ran, decision = run(planner, lambda lr, steps: 1.0 + 0.1 * math.log10(lr / best) ** 2)
+        assert [p.steps for p in ran] == [32, 32, 32, 96, 96]
+        assert planner.spent == 64 + 3 * 32 + 2 * 96 == planner.budget_steps == 352
+        assert decision.probe_steps == 96
+        assert decision.winner == pytest.approx(best, rel=1e-9)
+
+    def test_longer_probes_that_do_not_fit_the_budget_are_not_run(self):
+        """The same training after one extension downward: the two longer probes would
+        take 64 + 4 x 32 + 2 x 96 = 384 > 352 steps, so the 32-step probes answer."""
         curve = falling_curve(broke_at=0.3)
         planner = planner_for(curve, training_steps=300, epoch_steps=100)
         centre = grid_index(last_finite(curve) / THIRD**2)
         best = grid_rate(centre - 2)  # The lower probe: one extension downward.
         ran, decision = run(planner, lambda lr, steps: 1.0 + 0.1 * math.log10(lr / best) ** 2)
-        assert [p.steps for p in ran] == [32, 32, 32, 32, 64, 64]
-        assert planner.spent == 64 + 4 * 32 + 2 * 64 == 320 <= planner.budget_steps
-        assert decision.probe_steps == 64
+        assert [p.steps for p in ran] == [32, 32, 32, 32]
+        assert planner.spent == 64 + 4 * 32 <= planner.budget_steps
+        assert decision.probe_steps == 32
         assert decision.winner == pytest.approx(best, rel=1e-9)
 
     def test_a_sweep_that_returns_to_chance_is_read_as_broken(self):

@@ -74,7 +74,7 @@ def find_best_learning_rate(
        the search extends that way (upwards at most two grid points past a break); when none
        learned, it probes lower, or twice as long when the lowest was not the best.
     4. **Longer probes**: once the best probe has a neighbour either side (or may go no
-       higher), it and the probe below it run again twice as long, budget permitting:
+       higher), it and the probe below it run again three times as long, budget permitting:
        short probes favour peaks a full training cannot hold. Longer probes extend the
        search downward only, never upward.
     5. **The answer**: from the longest probes that learned, the best one, refined by a

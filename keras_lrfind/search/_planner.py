@@ -102,7 +102,7 @@ class Policy:
     short_probe_bias: float = 1.0
     budget: float = 0.5
     min_probes: int = 4
-    lengthen: int = 2
+    lengthen: int = 3
     min_short_probes: int = 9
 
 
