@@ -147,16 +147,27 @@ def score_baselines(result: TaskResult, find_best_version: str | None = None) ->
     )
     entries = result.find_best.get(find_best_version or "", [])
     if entries:
-        picks = [entry["learning_rate"] for entry in entries]
-        regrets, clipped = zip(*(scoring.suggestion_regret(grid, lr) for lr in picks), strict=True)
+        # A search that raised misses, like any method: the user trains at the Keras default.
+        errors = [entry.get("error") or "" for entry in entries]
+        picks = [math.nan if entry.get("error") else entry["learning_rate"] for entry in entries]
+        regrets, clipped = zip(
+            *(
+                scoring.suggestion_regret(grid, lr)
+                if math.isfinite(lr)
+                else (keras_default_regret(result), False)
+                for lr in picks
+            ),
+            strict=True,
+        )
         cost = 1.0 + float(np.median([e["seconds"] / e["training_seconds"] for e in entries]))
+        answered = [e for e in entries if not e.get("error")]  # A raise records no steps.
         step_cost = (
-            1.0 + float(np.median([e["search_steps"] / e["training_steps"] for e in entries]))
-            if all("search_steps" in e for e in entries)
+            1.0 + float(np.median([e["search_steps"] / e["training_steps"] for e in answered]))
+            if answered and all("search_steps" in e for e in answered)
             else math.nan
         )
         scores["find_best"] = MethodScore(
-            picks, list(regrets), list(clipped), [""] * len(picks), cost, step_cost
+            picks, list(regrets), list(clipped), errors, cost, step_cost
         )
     return scores
 

@@ -152,7 +152,9 @@ def _code_without_docs(source: str) -> str:
 def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
     """`keras_lrfind.find_best_learning_rate` from the fresh model a training starts from
     (same seed, optimizer at the Keras default learning rate), then the one-cycle training
-    at its pick, timed in the same process. Returns the cache entry."""
+    at its pick, timed in the same process. Returns the cache entry. A search that raises
+    `ValueError` (it refuses to answer) is a miss: the entry holds the error, no pick, and
+    the training at the Keras default learning rate that a user would fall back to."""
     from keras_lrfind import find_best_learning_rate
 
     epochs = task.epochs[mode.name]
@@ -160,15 +162,31 @@ def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
-        details = find_best_learning_rate(
-            model,
-            data.x_train,
-            task.targets(data.y_train, data.num_classes),
-            batch_size=task.batch_size,
-            epochs=epochs,
-            verbose=0,
-            return_details=True,
-        )
+        try:
+            details = find_best_learning_rate(
+                model,
+                data.x_train,
+                task.targets(data.y_train, data.num_classes),
+                batch_size=task.batch_size,
+                epochs=epochs,
+                verbose=0,
+                return_details=True,
+            )
+        except ValueError as error:  # It refused to answer: a miss, scored as one.
+            seconds = time.perf_counter() - start
+            training = train(task, data, mode, seed, "keras_default")
+            return {
+                "task": task.name,
+                "seed": seed,
+                "learning_rate": None,
+                "error": str(error),
+                "search_steps": None,
+                "training_steps": training["steps"],
+                "seconds": seconds,
+                "training_seconds": training["fit_seconds"],
+                "accuracy": training["accuracy"],
+                "warnings": [str(w.message) for w in caught],
+            }
         seconds = time.perf_counter() - start
     training = train(task, data, mode, seed, "one_cycle", details.max_lr)
     return {

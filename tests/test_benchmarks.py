@@ -260,6 +260,24 @@ class TestScoreMethods:
         other = evaluate.score_methods(methods={}, results={"a": result}, find_best_version="v2")
         assert "find_best" not in other.methods
 
+    def test_a_find_best_that_raised_is_a_miss_at_the_keras_default(self):
+        """One search answered 1e-2 (0 points, 50 of 100 steps); one raised: the user trains
+        at the Keras default (mean 0.86: 4 points), the miss is counted, and the step cost
+        reads the search that answered (1 + 0.5)."""
+        entries = [
+            {"learning_rate": 1e-2, "seconds": 2.0, "training_seconds": 4.0,
+             "search_steps": 50, "training_steps": 100},
+            {"learning_rate": None, "error": "No probe learned", "seconds": 1.0,
+             "training_seconds": 4.0, "search_steps": None, "training_steps": 100},
+        ]  # fmt: skip
+        result = _result(find_best={"v1": entries})
+        table = evaluate.score_methods(methods={}, results={"a": result}, find_best_version="v1")
+        score = table.scores["a"]["find_best"]
+        assert score.regrets == pytest.approx([0.0, 4.0])
+        assert score.misses == 1 and table.misses("find_best") == 1
+        assert score.suggested_lr == pytest.approx(1e-2)
+        assert table.median_step_cost("find_best") == pytest.approx(1.5)
+
     def test_summaries_by_split(self):
         """Evaluation: regrets 10 and 20 (mean 15, worst 20); tuning: 0 (both curves 0.01)."""
         clipped = [types.SimpleNamespace(lr=5.0, num_recorded=100)] * 2
