@@ -162,6 +162,7 @@ def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
+        error = None
         try:
             details = find_best_learning_rate(
                 model,
@@ -172,31 +173,24 @@ def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
                 verbose=0,
                 return_details=True,
             )
-        except ValueError as error:  # It refused to answer: a miss, scored as one.
-            seconds = time.perf_counter() - start
-            training = train(task, data, mode, seed, "keras_default")
-            return {
-                "task": task.name,
-                "seed": seed,
-                "learning_rate": None,
-                "error": str(error),
-                "search_steps": None,
-                "training_steps": training["steps"],
-                "seconds": seconds,
-                "training_seconds": training["fit_seconds"],
-                "accuracy": training["accuracy"],
-                "warnings": [str(w.message) for w in caught],
-            }
+        except ValueError as exception:  # It refused to answer: a miss, scored as one.
+            details, error = None, str(exception)
         seconds = time.perf_counter() - start
-    training = train(task, data, mode, seed, "one_cycle", details.max_lr)
-    return {
+    if details is None:
+        training = train(task, data, mode, seed, "keras_default")
+    else:
+        training = train(task, data, mode, seed, "one_cycle", details.max_lr)
+    entry = {
         "task": task.name,
         "seed": seed,
-        "learning_rate": details.max_lr,
-        "search_steps": details.steps,
-        "training_steps": details.training_steps,
+        "learning_rate": None if details is None else details.max_lr,
+        "search_steps": None if details is None else details.steps,
+        "training_steps": training["steps"] if details is None else details.training_steps,
         "seconds": seconds,
         "training_seconds": training["fit_seconds"],
         "accuracy": training["accuracy"],
         "warnings": [str(w.message) for w in caught],
     }
+    if error is not None:
+        entry["error"] = error
+    return entry
