@@ -111,8 +111,13 @@ def _compute(task, data, mode, path, kind, seed, lr, run_id, log, label):
         summary = f"{entry['find_seconds']:.1f} s, {len(entry['losses'])} steps"
     elif kind == "find_best":
         entry = find_best(task, data, mode, seed)
+        answer = (
+            f"lr {entry['learning_rate']:.3g}"
+            if entry.get("error") is None
+            else "raised, trained at the Keras default"
+        )
         summary = (
-            f"lr {entry['learning_rate']:.3g} in {entry['seconds']:.1f} s "
+            f"{answer} in {entry['seconds']:.1f} s "
             f"(training {entry['training_seconds']:.1f} s), acc {100 * entry['accuracy']:.1f}%"
         )
     else:
