@@ -18,6 +18,16 @@ Per tuning task and seed (the seed of the model's initialisation; the validation
   grid and a decade either side, for lengths of a sixteenth, an eighth and a quarter of the
   training and 32 and 64 steps (at least 8, at most half the training).
 
+The probes are judged on batch-norm statistics recomputed at their weights, and the
+untrained model on its own starting statistics, as the library judged them when the table
+was recorded. The library now blends the recomputed statistics with the starting ones in
+the proportion its training keeps them (`momentum ** training_steps`; see
+`keras_lrfind.search._probes.recalibrate_batch_norm`) and judges the untrained model the
+same way, so on the tasks with batch-norm layers a replay reads the earlier judgement.
+The library's own answers on every task come from `benchmarks.quality`'s `find_best` pass,
+and the choice between the two judgements was made there, on the tuning tasks
+(`CHANGELOG.md`). Recording the table again with the new judgement is left to a later run.
+
 Entries are cached under `benchmarks/.cache/search_table/` as they come; `--export` writes
 the committed table `benchmarks/results/search_table.json`, which is all the design study
 reads. Run: `python -m benchmarks.search_table [--tasks a,b] [--seeds 0,1,2] [--export]`.

@@ -310,6 +310,18 @@ class TestRules:
             Probe(first[1].learning_rate, 400),
         ]
 
+    def test_probes_that_all_end_worse_than_untrained_go_lower_not_longer(self):
+        """When nothing learned and every probe ended worse than the untrained model, the
+        rates were too high, even where the best of them is not the lowest: the next round
+        probes one spacing below the lowest, at the same length."""
+        planner = planner_for(falling_curve(broke_at=0.3), budget=1.0)
+        first = planner.next_round()
+        worse = 2.4 * 1.05 + 0.1  # Past the margin above the untrained model's 2.4.
+        for probe, loss in zip(first, [worse + 0.02, worse, worse + 0.05], strict=True):
+            planner.record(probe, loss)  # The middle one is best, yet all are worse.
+        lowest = grid_index(first[0].learning_rate)
+        assert planner.next_round() == [Probe(grid_rate(lowest - 2), first[0].steps)]
+
     def test_every_fixed_candidate_diverging_is_reported(self):
         """Fixed candidates that all end worse than the untrained model: diverged."""
         planner = Planner(1000, 100, candidates=[1e4, 1e5])

@@ -59,9 +59,10 @@ def find_best_learning_rate(
     answers only from probe trainings that learned:
 
     1. **Baselines.** The untrained model's validation loss (one evaluation, before any
-       training) and, where the loss allows, the validation loss of the best constant
-       prediction (for cross-entropy, the entropy of the class frequencies). A probe
-       *learned* when its validation loss is clearly (5%) below both.
+       training, judged as the probes are: see below) and, where the loss allows, the
+       validation loss of the best constant prediction (for cross-entropy, the entropy of
+       the class frequencies). A probe *learned* when its validation loss is clearly (5%)
+       below both.
     2. **A range test** (`LRFinder`, a sixteenth of the training: at least 64 steps, at most
        one epoch within 100 to 1000) shows where training breaks: where the loss climbs,
        where the sweep stopped on a NaN or diverging loss, or where the loss came back to
@@ -96,7 +97,11 @@ def find_best_learning_rate(
     `x`). Arrays are split by a seeded permutation; a `tf.data.Dataset` by batches
     (`take`/`skip`: it must yield its batches in the same order on every pass, which is
     checked); a `keras.utils.PyDataset` by batch index (its `on_epoch_end` is not called
-    during the search). The model comes back exactly as it was (weights, optimizer
+    during the search). In a model with `BatchNormalization` layers, the probes and the
+    untrained model are judged on the statistics a training of `epochs` would end with:
+    recomputed at their weights on a few training batches, blended with the model's
+    starting statistics in the proportion `momentum ** training_steps` that such a
+    training still holds. The model comes back exactly as it was (weights, optimizer
     variables with `iterations`, learning rate or schedule, metrics, `steps_per_execution`),
     also after an exception or Ctrl-C.
 
@@ -175,7 +180,9 @@ def find_best_learning_rate(
     planner = search.planner
     progress = Progress(planner.budget_steps, 1 if verbose == "auto" else verbose)
     outcomes = []
-    with ProbeSession(model, search.data, search.callbacks, progress) as session:
+    with ProbeSession(
+        model, search.data, search.callbacks, progress, planner.training_steps
+    ) as session:
         baselines, range_test = start(session, search)
         while probes := planner.next_round():
             for probe in probes:
@@ -326,9 +333,10 @@ def answer(planner: Planner, details: ProbeResult, return_details: bool):
 
 def _baselines(session: ProbeSession, model, data) -> Baselines:
     """The untrained model's validation loss (the first use of the validation data, before
-    any training) and the constant prediction's."""
+    any training; judged as the probes are, see `ProbeSession.judge`) and the constant
+    prediction's."""
     try:
-        untrained = session.evaluate()["loss"]
+        untrained = session.judge()["loss"]
     except (ValueError, TypeError, KeyError) as error:
         raise ValueError(
             "`validation_data` cannot be evaluated by the model (nothing has trained yet): "

@@ -20,8 +20,8 @@ The search (see `find_best_learning_rate` for the user's view):
    best candidate sits at the edge of what was probed, the next round extends the probes
    that way (upwards at most `max_above_limit` spacings past a real break). When no probe
    learned, the probes were too high or too short: the next round probes lower when the
-   loss is lowest at the lowest probe, else twice as long at the best probe and the one
-   below it.
+   loss is lowest at the lowest probe or every probe ended worse than the untrained model,
+   else twice as long at the best probe and the one below it.
 3. **Longer probes**: once the best candidate is settled (a probe either side, or capped
    above), it and the probe one spacing below run again `lengthen` times as long, within
    the budget: a short probe favours peaks that a full training cannot hold. Longer probes
@@ -309,10 +309,13 @@ class Planner:
         learned = [(lr, loss) for lr, loss in current if self.learned(loss)]
         if not learned:
             # Too high or too short. Lower when the loss is lowest at the lowest probe (it
-            # improves downwards); otherwise twice as long, at the best and the one below.
+            # improves downwards) or when every probe made the model worse than untrained
+            # (longer trainings at those rates would only wreck it further); otherwise
+            # twice as long, at the best and the one below.
             ranked = sorted(current, key=lambda item: item[1])
             best = grid_index(ranked[0][0])
-            if best == min(indices) or not math.isfinite(ranked[0][1]):
+            worse = all(self._diverged(loss) for _, loss in current)
+            if best == min(indices) or worse:
                 return [Probe(grid_rate(min(indices) - spacing), self.length)]
             return [
                 Probe(grid_rate(best - spacing), 2 * self.length),

@@ -133,19 +133,40 @@ def _calibration_inputs(data: ProbeData):
         yield batch[0] if isinstance(batch, (tuple, list)) else batch
 
 
-def recalibrate_batch_norm(model, layers, data: ProbeData) -> None:
-    """Sets the moving statistics of `layers` to the mean over a few training batches.
+def batch_norm_statistics(layers) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The moving mean and variance of each layer of `layers`, as NumPy arrays."""
+    return [
+        (
+            np.array(keras.ops.convert_to_numpy(layer.moving_mean)),
+            np.array(keras.ops.convert_to_numpy(layer.moving_variance)),
+        )
+        for layer in layers
+    ]
+
+
+def recalibrate_batch_norm(model, layers, data: ProbeData, starts=None, training_steps=None):
+    """Sets the moving statistics of `layers` to what the training's would hold at its end.
 
     A probe is judged in inference mode, which reads the moving statistics; after a few
     dozen steps they still hold mostly their starting values (momentum 0.99 keeps 78% of
     them after 25 steps), and a probe at a high learning rate, whose weights moved most,
     is judged on the most stale ones: on the benchmark, probes that scored a validation
-    loss of 104 came from a peak whose full training reached 90% accuracy. The final
-    training's statistics are settled; recomputing the probe's ("precise batch norm")
-    judges it the same way. Each batch runs forward in training mode with `momentum` set
-    so that the statistics become the running mean of the batches' (`i / (i + 1)` for
-    batch `i`); `momentum` is a plain attribute read when the layer runs eagerly, and is
-    put back at once (traced train steps keep the value they were traced with).
+    loss of 104 came from a peak whose full training reached 90% accuracy. So the
+    statistics are recomputed at the probe's weights ("precise batch norm"): each of a few
+    training batches runs forward in training mode with `momentum` set so that the
+    statistics become the running mean of the batches' (`i / (i + 1)` for batch `i`);
+    `momentum` is a plain attribute read when the layer runs eagerly, and is put back at
+    once (traced train steps keep the value they were traced with).
+
+    The training the probe stands for is not settled either when it is short: after
+    `training_steps` steps its moving statistics still hold `momentum ** training_steps`
+    of their starting values (38% after 96 steps, a thousandth after 700), however far its
+    weights moved. With `starts` (each layer's statistics before any training) and
+    `training_steps`, the recomputed statistics are blended with the starting ones in that
+    proportion, so that a peak whose short training ends on stale statistics (a pre-trained
+    batch-norm backbone fine-tuned at a high rate) is judged as it will end. (An
+    approximation: the training's statistics average the batches of its whole path, the
+    blend only those at its end.)
     """
     saved = [layer.momentum for layer in layers]
     try:
@@ -156,13 +177,26 @@ def recalibrate_batch_norm(model, layers, data: ProbeData) -> None:
     finally:
         for layer, momentum in zip(layers, saved, strict=True):
             layer.momentum = momentum
+    if starts is None or not training_steps:
+        return
+    for layer, (mean, variance) in zip(layers, starts, strict=True):
+        kept = float(layer.momentum) ** training_steps
+        for variable, start in ((layer.moving_mean, mean), (layer.moving_variance, variance)):
+            current = keras.ops.convert_to_numpy(variable)
+            variable.assign((kept * start + (1.0 - kept) * current).astype(current.dtype))
 
 
 class ProbeSession:
-    """The search's trainings on `model`, restoring it exactly on exit. See the module doc."""
+    """The search's trainings on `model`, restoring it exactly on exit. See the module doc.
 
-    def __init__(self, model, data: ProbeData, callbacks, progress: Progress):
+    `training_steps`, the length of the training the probes stand for, sets how much of
+    their starting batch-norm statistics the probes are judged with (see
+    `recalibrate_batch_norm`); `None` judges them on settled statistics.
+    """
+
+    def __init__(self, model, data: ProbeData, callbacks, progress: Progress, training_steps=None):
         self.model = model
+        self.training_steps = training_steps
         self.data = data
         self.callbacks = list(callbacks or [])
         self.progress = progress
@@ -174,6 +208,7 @@ class ProbeSession:
         self.session.isolate()
         self.session.save()
         self._batch_norm = batch_norm_layers(self.model)
+        self._batch_norm_starts = batch_norm_statistics(self._batch_norm)
         return self
 
     def __exit__(self, *exc_info):
@@ -224,11 +259,26 @@ class ProbeSession:
         )
         self.steps += control.done
         self.progress.step(steps - control.done)
-        if self._batch_norm:
-            recalibrate_batch_norm(model, self._batch_norm, data)
-        logs = self.evaluate()
+        logs = self.judge()
         self.seconds += time.perf_counter() - start
         return logs
+
+    def judge(self) -> dict[str, float]:
+        """The validation logs of the model at its current weights, judged as a training
+        of `training_steps` would end: with batch-norm statistics recomputed and blended
+        (`recalibrate_batch_norm`). The untrained model is judged the same way, so that a
+        probe whose weights did not move scores what the untrained model does: judged on
+        its own starting statistics (a fine-tuned backbone's, from other data), it would
+        be a model no training ends as."""
+        if self._batch_norm:
+            recalibrate_batch_norm(
+                self.model,
+                self._batch_norm,
+                self.data,
+                self._batch_norm_starts,
+                self.training_steps,
+            )
+        return self.evaluate()
 
     def evaluate(self) -> dict[str, float]:
         """`model.evaluate` on the validation data, at the model's current weights."""

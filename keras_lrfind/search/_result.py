@@ -47,7 +47,8 @@ class ProbeResult:
         training_steps: The steps of the training the answer is for (`epochs` x steps per
             epoch).
         probes: Every probe, in the order they ran (`ProbeOutcome`s).
-        untrained_loss: The untrained model's validation loss.
+        untrained_loss: The untrained model's validation loss, judged as the probes are
+            (with batch-norm layers, on the statistics the training would end with).
         constant_loss: The validation loss of the best constant prediction, or `None` where
             the loss has none keras_lrfind knows (see `find_best_learning_rate`).
         learned: Whether any probe learned; when none did, `max_lr` is a safe fallback, not

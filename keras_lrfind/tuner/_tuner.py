@@ -199,7 +199,9 @@ class LearningRateTuner(BaseTuner):
         steps = search.planner.range_test_steps  # 0 with `candidates`: no range test.
         progress = Progress(steps, 1 if role != "worker" and verbose == 1 and steps else 0)
         start = time.perf_counter()
-        with ProbeSession(self.model, search.data, search.callbacks, progress) as session:
+        with ProbeSession(
+            self.model, search.data, search.callbacks, progress, search.planner.training_steps
+        ) as session:
             fingerprints = {
                 "initial_weights": weights_checksum(self.model),
                 "data": data_checksum(search.data),
