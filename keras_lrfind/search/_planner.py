@@ -308,10 +308,9 @@ class Planner:
         indices = [grid_index(lr) for lr, _ in current]
         learned = [(lr, loss) for lr, loss in current if self.learned(loss)]
         if not learned:
-            # Too high or too short. Lower when the loss is lowest at the lowest probe (it
-            # improves downwards) or when every probe made the model worse than untrained
-            # (longer trainings at those rates would only wreck it further); otherwise
-            # twice as long, at the best and the one below.
+            # Too high or too short. Lower when the loss is lowest at the lowest probe or
+            # every probe made the model worse than untrained (longer would wreck it more);
+            # otherwise twice as long, at the best and the one below.
             ranked = sorted(current, key=lambda item: item[1])
             best = grid_index(ranked[0][0])
             worse = all(self._diverged(loss) for _, loss in current)
