@@ -68,6 +68,13 @@ class MethodScore:
     cost: float  # In trainings of the task, the final training included.
     step_cost: float = math.nan  # The same in optimizer steps (NaN when not recorded).
 
+    def add(self, suggestion: float, regret: float, clipped: bool, error: str) -> None:
+        """Records one seed's (or curve's) outcome."""
+        self.suggestions.append(suggestion)
+        self.regrets.append(regret)
+        self.clipped.append(clipped)
+        self.errors.append(error)
+
     @property
     def regret(self) -> float:
         return float(np.mean(self.regrets))
@@ -112,10 +119,7 @@ def score_curves(result: TaskResult, method: Method) -> MethodScore:
         except (ValueError, ArithmeticError) as exception:
             suggestion, clipped, error = math.nan, False, str(exception) or type(exception).__name__
             value = keras_default_regret(result)
-        score.suggestions.append(suggestion)
-        score.regrets.append(value)
-        score.clipped.append(clipped)
-        score.errors.append(error)
+        score.add(suggestion, value, clipped, error)
     return score
 
 
@@ -147,18 +151,6 @@ def score_baselines(result: TaskResult, find_best_version: str | None = None) ->
     )
     entries = result.find_best.get(find_best_version or "", [])
     if entries:
-        # A search that raised misses, like any method: the user trains at the Keras default.
-        errors = [entry.get("error") or "" for entry in entries]
-        picks = [math.nan if entry.get("error") else entry["learning_rate"] for entry in entries]
-        regrets, clipped = zip(
-            *(
-                scoring.suggestion_regret(grid, lr)
-                if math.isfinite(lr)
-                else (keras_default_regret(result), False)
-                for lr in picks
-            ),
-            strict=True,
-        )
         cost = 1.0 + float(np.median([e["seconds"] / e["training_seconds"] for e in entries]))
         answered = [e for e in entries if not e.get("error")]  # A raise records no steps.
         step_cost = (
@@ -166,9 +158,13 @@ def score_baselines(result: TaskResult, find_best_version: str | None = None) ->
             if answered and all("search_steps" in e for e in answered)
             else math.nan
         )
-        scores["find_best"] = MethodScore(
-            picks, list(regrets), list(clipped), errors, cost, step_cost
-        )
+        score = scores["find_best"] = MethodScore([], [], [], [], cost, step_cost)
+        for entry in entries:
+            if entry.get("error"):  # A miss, like any method's: trained at the Keras default.
+                score.add(math.nan, keras_default_regret(result), False, entry["error"])
+            else:
+                pick = entry["learning_rate"]
+                score.add(pick, *scoring.suggestion_regret(grid, pick), "")
     return scores
 
 
