@@ -2,17 +2,19 @@
 
 `test_tuner.py` starts a chief and workers as
 
-    python tests/_tuner_worker.py DIRECTORY [--marker FILE] [--batch-sleep SECONDS]
-                                            [--weights-seed SEED]
+    python tests/_tuner_worker.py DIRECTORY [--marker FILE] [--rendezvous FILE]
+                                            [--batch-sleep SECONDS] [--weights-seed SEED]
 
 with KerasTuner's `KERASTUNER_TUNER_ID`, `KERASTUNER_ORACLE_IP` and
 `KERASTUNER_ORACLE_PORT` set, and reads one line `RESULT {json}` from its standard output:
 the chief's answer and probes, or the number of probes a worker trained. It writes
 `DIRECTORY.ready` once TensorFlow is imported and the model built: a chief started after
-that hears from the worker within `WORKER_TIMEOUT`. `--marker` writes
-FILE when the process starts its first probe; `--batch-sleep` slows every training step
-(a probe that is still running when the test kills the worker); `--weights-seed` builds
-the model with other initial weights (a worker that must refuse to join); `--fail` raises
+that hears from the worker within `WORKER_TIMEOUT`. `--marker` writes FILE when the process
+starts its first probe; `--rendezvous` then holds that first probe until FILE exists
+(another worker's marker: two workers that wait for each other's first probe both run one,
+however late either reaches the chief); `--batch-sleep` slows every training step (a probe
+that is still running when the test kills the worker); `--weights-seed` builds the model
+with other initial weights (a worker that must refuse to join); `--fail` raises
 `ArithmeticError` in every probe.
 
 This module imports only NumPy at the top, so the test can import its data and settings.
@@ -32,6 +34,9 @@ SEED = 3
 SEARCH = dict(batch_size=32, epochs=8, verbose=0, seed=0)
 CANDIDATES = [1e-2, 3e-2, 1e-1, 3e-1]
 WORKER_TIMEOUT = 8.0
+# How long `--rendezvous` waits for the other worker before going on (the test then fails
+# on its count of probes, not on a hang).
+RENDEZVOUS_TIMEOUT_S = 120.0
 
 
 def make_data():
@@ -67,6 +72,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("directory")
     parser.add_argument("--marker")
+    parser.add_argument("--rendezvous")
     parser.add_argument("--batch-sleep", type=float, default=0.0)
     parser.add_argument("--weights-seed", type=int, default=SEED)
     parser.add_argument("--fail", action="store_true")
@@ -77,7 +83,8 @@ def main():
     from keras_lrfind.tuner import LearningRateTuner
 
     class Probes(keras.callbacks.Callback):
-        """Counts the trainings (one per probe), marks the first, slows every step."""
+        """Counts the trainings (one per probe), marks the first (and holds it until the
+        rendezvous), slows every step."""
 
         count = 0
 
@@ -85,6 +92,12 @@ def main():
             Probes.count += 1
             if arguments.marker and Probes.count == 1:
                 pathlib.Path(arguments.marker).write_text("started")
+            if arguments.rendezvous and Probes.count == 1:
+                deadline = time.monotonic() + RENDEZVOUS_TIMEOUT_S
+                while not pathlib.Path(arguments.rendezvous).exists():
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
             if arguments.fail:
                 raise ArithmeticError("broken callback")
 

@@ -330,8 +330,22 @@ class TestDistributed:
     ):
         """A chief and two workers run the four probes between them (each at least one)
         and answer as `find_best_learning_rate`; a third worker, whose model has other
-        initial weights, refuses to join."""
-        workers = [start_worker(name, chief, tmp_path) for name in ("tuner0", "tuner1")]
+        initial weights, refuses to join. Each worker holds its first probe until the
+        other has started one: otherwise the one that reaches the chief first may run all
+        four before the other connects (gRPC retries a refused connection after a second
+        or more)."""
+        workers = [
+            start_worker(
+                name,
+                chief,
+                tmp_path,
+                "--marker",
+                str(tmp_path / f"{name}.started"),
+                "--rendezvous",
+                str(tmp_path / f"{other}.started"),
+            )
+            for name, other in (("tuner0", "tuner1"), ("tuner1", "tuner0"))
+        ]
         workers.append(start_worker("tuner2", chief, tmp_path, "--weights-seed", "4"))
         details, outcomes = run(workers, tmp_path, data)
         assert details.max_lr == pytest.approx(sequential_candidates.max_lr, rel=RTOL)
@@ -354,12 +368,13 @@ class TestDistributed:
     ):
         """A worker killed in the middle of its first probe (slowed down so that it is
         still running): after `worker_timeout` that probe runs on the other worker, and
-        the answer is still `find_best_learning_rate`'s."""
+        the answer is still `find_best_learning_rate`'s. The other worker holds its first
+        probe until the doomed one has started one, so that it cannot run all four first."""
         marker = tmp_path / "doomed.started"
         doomed = start_worker(
             "tuner0", chief, tmp_path, "--marker", str(marker), "--batch-sleep", "0.5"
         )
-        workers = [doomed, start_worker("tuner1", chief, tmp_path)]
+        workers = [doomed, start_worker("tuner1", chief, tmp_path, "--rendezvous", str(marker))]
 
         def kill_mid_probe():
             wait_for(marker, doomed[0])
