@@ -20,6 +20,8 @@ suggestion was computed on it; a later batch never moves an earlier task:
   one (`replaces`, a lengthened version) takes the half of the task it replaces.
 - `issue17_tails`: the same rule on its own tasks (more of issue 17's failing kinds, two
   of them long), with `numpy.random.default_rng(20261206 + attempt)`.
+- `issue17_slow_start`: the same rule on its own tasks (short trainings whose first tens of
+  steps learn little), with `numpy.random.default_rng(20261207 + attempt)`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _MAX_ATTEMPTS = 100_000
 ISSUE10_SEED = 20261201
 ISSUE17_SEED = 20261205
 TAILS_SEED = 20261206
+SLOW_START_SEED = 20261207
 LONG_TRAINING_STEPS = 1000
 """A training of at least this many steps is long (`ISSUE17_AXES`)."""
 
@@ -167,13 +170,19 @@ def split() -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int]]:
         [task for task in issue17 if task.replaces is None], ISSUE17_SEED
     )
     tuning_tails, attempt_tails = _split_half(_batch("issue17_tails"), TAILS_SEED)
-    tuning = {task.name for task in original + tuning10 + tuning17 + tuning_tails}
+    tuning_slow, attempt_slow = _split_half(_batch("issue17_slow_start"), SLOW_START_SEED)
+    tuning = {task.name for task in original + tuning10 + tuning17 + tuning_tails + tuning_slow}
     tuning |= {task.name for task in issue17 if task.replaces in tuning}
     names = [task.name for task in ALL_TASKS]
     return (
         tuple(name for name in names if name in tuning),
         tuple(name for name in names if name not in tuning),
-        {"issue10": attempt10, "issue17": attempt17, "issue17_tails": attempt_tails},
+        {
+            "issue10": attempt10,
+            "issue17": attempt17,
+            "issue17_tails": attempt_tails,
+            "issue17_slow_start": attempt_slow,
+        },
     )
 
 

@@ -395,7 +395,12 @@ class TestStore:
 class TestSplit:
     def test_the_committed_split(self):
         """The rule's split, batch by batch, as committed before tuning: it must not move."""
-        assert split.split()[2] == {"issue10": 8, "issue17": 1, "issue17_tails": 2}
+        assert split.split()[2] == {
+            "issue10": 8,
+            "issue17": 1,
+            "issue17_tails": 2,
+            "issue17_slow_start": 5,
+        }
         assert set(split.tuning_tasks()) == {
             *(task.name for task in DECLARED_TASKS if task.batch == "original"),
             "depthwise_lion_ls_blobs",
@@ -413,6 +418,10 @@ class TestSplit:
             "finetune_adam_gratings",
             "finetune_bn_nadam_blobs_long",
             "bncnn_adam_blobs_short",
+            "cnn_sgd_shapes16_b16",
+            "resnet_nesterov_wd_blobs_b128",
+            "bncnn_adamw_gratings_short",
+            "finetune_bn_nadam_glyphs16",
         }
 
     def test_half_tune_and_the_halves_partition_the_tasks(self):
@@ -432,7 +441,7 @@ class TestSplit:
 
     def test_both_halves_of_each_batch_cover_its_axes(self):
         """Issue 10's batch covers every bucket of its axes in both halves (with the original
-        tasks), issue 17's batch every bucket of its own axes."""
+        tasks), each of issue 17's batches every bucket of issue 17's axes."""
         tuning = set(split.tuning_tasks()) | {"mixer_adamw_glyphs", "vit_nadam_glyphs12_imbalanced"}
 
         def halves(tasks):
@@ -443,10 +452,11 @@ class TestSplit:
         tuning_half, evaluation_half = halves(first)
         assert split.covers(tuning_half, evaluation_half, first, split.AXES)
         assert not split.covers(tuning_half, tuning_half[:1], first, split.AXES)
-        fresh = [t for t in DECLARED_TASKS if t.batch == "issue17" and t.replaces is None]
-        tuning_half, evaluation_half = halves(fresh)
-        assert len(tuning_half) == len(fresh) // 2
-        assert split.covers(tuning_half, evaluation_half, fresh, split.ISSUE17_AXES)
+        for batch in ("issue17", "issue17_tails", "issue17_slow_start"):
+            fresh = [t for t in DECLARED_TASKS if t.batch == batch and t.replaces is None]
+            tuning_half, evaluation_half = halves(fresh)
+            assert len(tuning_half) == len(fresh) // 2
+            assert split.covers(tuning_half, evaluation_half, fresh, split.ISSUE17_AXES)
 
     def test_a_replacement_takes_the_half_of_the_task_it_replaces(self):
         """A lengthened task is tuning exactly when the task it replaces was."""
