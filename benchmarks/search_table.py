@@ -100,7 +100,7 @@ def _range_test_entry(result) -> dict:
 
 def _probe_entry(session, learning_rate: float, steps: int) -> float | None:
     """One probe's validation loss as the table stores it (`None` when not finite)."""
-    loss = session.probe(float(learning_rate), steps)["loss"]
+    loss = session.probe(float(learning_rate), steps).logs["loss"]
     return loss if math.isfinite(loss) else None
 
 

@@ -45,6 +45,14 @@ def falling_curve(lowest=0.6, broke_at=None, num=141):
     return learning_rates, losses, stop_reason
 
 
+def flat_curve(lowest_at, num=141):
+    """A range test over 1e-7..10 that learned nothing and never broke: its loss stays
+    within 0.1% of the untrained model's, lowest at `lowest_at`."""
+    learning_rates = np.logspace(-7, 1, num)
+    offset = 1e-3 * BASELINES.untrained * ((np.log10(learning_rates / lowest_at)) / 8) ** 2
+    return learning_rates, BASELINES.untrained + offset, "completed"
+
+
 def last_finite(curve):
     """The last learning rate of a curve with a finite loss."""
     learning_rates, losses, _ = curve
@@ -53,12 +61,14 @@ def last_finite(curve):
 
 def run(planner, outcome):
     """Runs the planner's rounds with `outcome(learning_rate, steps)` as the probes'
-    validation loss; returns the probes in order and the decision."""
+    validation loss, or as `(validation loss, weight change)`; returns the probes in order
+    and the decision."""
     ran = []
     while probes := planner.next_round():
         for probe in probes:
             ran.append(probe)
-            planner.record(probe, outcome(probe.learning_rate, probe.steps))
+            result = outcome(probe.learning_rate, probe.steps)
+            planner.record(probe, *(result if isinstance(result, tuple) else (result,)))
     return ran, planner.decision()
 
 
@@ -321,6 +331,68 @@ class TestRules:
             planner.record(probe, loss)  # The middle one is best, yet all are worse.
         lowest = grid_index(first[0].learning_rate)
         assert planner.next_round() == [Probe(grid_rate(lowest - 2), first[0].steps)]
+
+    @pytest.mark.parametrize(
+        ("moved_per_rate", "expected_index"),
+        [
+            (1.0, -6),  # The top probe (4.64e-5) moved 4.64e-5: 1% at 1e-2.
+            (100.0, -13 + 4),  # It moved 0.46%: 1% at 1e-4, below two spacings up.
+        ],
+    )
+    def test_an_inert_top_probe_climbs_to_where_the_weights_would_move(
+        self, moved_per_rate, expected_index
+    ):
+        """When nothing learned and the highest probe was inert (the weights moved by less
+        than 1% of their norm, the loss by less than 1% of the untrained model's), the
+        rates were too low: the next round probes where the weights would move by 1%,
+        in proportion to the rate, and at least two spacings (four grid steps) higher."""
+        planner = planner_for(flat_curve(lowest_at=1e-5), budget=1.0)
+        first = planner.next_round()
+        assert [grid_index(lr) for lr in rates(first)] == [-17, -15, -13]
+        for probe in first:
+            planner.record(probe, BASELINES.untrained, moved_per_rate * probe.learning_rate)
+        assert planner.next_round() == [Probe(grid_rate(expected_index), first[0].steps)]
+
+    @pytest.mark.parametrize(
+        ("loss", "moved"),
+        [(2.4, 0.02), (2.4 * 0.985, 1e-4)],  # Weights moved 2%; loss moved 1.5%.
+    )
+    def test_a_probe_that_moved_the_weights_or_the_loss_is_not_inert(self, loss, moved):
+        """A top probe that moved the weights or the loss by 1% or more is not inert: the
+        usual rules apply (here the lowest probe is best, so the next round goes lower)."""
+        planner = planner_for(flat_curve(lowest_at=1e-5), budget=1.0)
+        first = planner.next_round()
+        for probe, offset in zip(first, [0.0, 0.001, 0.002], strict=True):
+            planner.record(probe, loss + offset, moved)
+        assert planner.next_round() == [Probe(grid_rate(-19), first[0].steps)]
+
+    def test_the_climb_stops_at_the_range_test_s_limit(self):
+        """An inert top probe climbs no higher than one spacing past a real break (where
+        `_may_go_above` stops the probes); when it is already there, no climb."""
+        planner = planner_for(falling_curve(broke_at=0.3), budget=1.0)
+        first = planner.next_round()
+        assert grid_index(planner.limit) == -2 and rates(first)[-1] == grid_rate(-2)
+        for probe in first:
+            planner.record(probe, BASELINES.untrained, 1e-6)  # Inert: far below 1%.
+        assert planner.next_round() == [Probe(grid_rate(0), first[0].steps)]  # Not 10.
+        planner.record(Probe(grid_rate(0), first[0].steps), BASELINES.untrained, 1e-6)
+        # Inert at the ceiling: the lowest probe is best, so the search goes lower.
+        assert rates(planner.next_round()) == [grid_rate(-8)]
+
+    def test_nothing_learned_answers_the_lowest_probe_that_moved_the_model(self):
+        """When no probe learned, the answer is the lowest rate probed that was neither
+        inert nor worse than untrained: an inert rate would train nothing."""
+        planner = planner_for(flat_curve(lowest_at=1e-5), training_steps=400)
+
+        def outcome(learning_rate, steps):
+            if learning_rate < 1e-3:
+                return BASELINES.untrained, learning_rate  # Inert.
+            return BASELINES.untrained - 0.02, 0.05  # Moved; learned nothing.
+
+        ran, decision = run(planner, outcome)
+        assert not decision.learned
+        moved = [lr for lr in rates(ran) if lr >= 1e-3]
+        assert moved and decision.max_lr == min(moved) > min(rates(ran))
 
     def test_every_fixed_candidate_diverging_is_reported(self):
         """Fixed candidates that all end worse than the untrained model: diverged."""

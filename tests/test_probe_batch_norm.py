@@ -110,7 +110,7 @@ class TestProbeSession:
     def test_a_probe_is_judged_on_the_statistics_its_training_would_end_with(self, training_steps):
         model, data = batch_norm_first(), probe_data(*shifted_data())
         with ProbeSession(model, data, [], Progress(0, 0), training_steps) as session:
-            logs = session.probe(0.05, 12)
+            logs = session.probe(0.05, 12).logs
             judged = moving_statistics(model)
             x_val, y_val = data.validation[:2]
             predictions = keras.ops.convert_to_numpy(model(x_val))

@@ -192,7 +192,8 @@ class TestSearch:
 
     def test_a_probe_is_a_compressed_one_cycle_from_the_current_weights(self):
         """A probe's validation loss equals that of a fresh copy of the model trained with
-        `OneCycle(candidate, probe_steps)` for as many steps (full batches: order-free)."""
+        `OneCycle(candidate, probe_steps)` for as many steps (full batches: order-free), and
+        its weight change is the copy's `||w - w0|| / ||w0||`."""
         x, y = regression_data()
         x_val, y_val = regression_data(64, seed=1)
         model = linear_model(keras.optimizers.SGD(0.01, momentum=0.9))
@@ -203,11 +204,17 @@ class TestSearch:
         )  # fmt: skip
         steps = details.probe_steps
         assert steps == 32  # Two probes share the whole budget.
-        for learning_rate, loss in zip(details.candidates, details.validation_losses, strict=True):
-            copy = linear_model(keras.optimizers.SGD(OneCycle(learning_rate, steps), momentum=0.9))
+        for probe in details.probes:
+            copy = linear_model(
+                keras.optimizers.SGD(OneCycle(probe.learning_rate, steps), momentum=0.9)
+            )
+            start = np.concatenate([w.ravel() for w in copy.get_weights()])
             copy.fit(x, y, batch_size=NUM_SAMPLES, epochs=steps, shuffle=False, verbose=0)
             expected = copy.evaluate(x_val, y_val, verbose=0)
-            np.testing.assert_allclose(loss, expected, rtol=1e-4)
+            np.testing.assert_allclose(probe.validation_loss, expected, rtol=1e-4)
+            moved = np.concatenate([w.ravel() for w in copy.get_weights()]) - start
+            expected_change = np.linalg.norm(moved) / np.linalg.norm(start)
+            np.testing.assert_allclose(probe.weight_change, expected_change, rtol=1e-4)
 
     def test_budget_caps_the_search(self):
         """An explicit budget caps the range test and the probes together."""

@@ -114,8 +114,8 @@ def finished(data, tmp_path_factory):
 
 class TestOneProcess:
     def test_answer_is_find_best_learning_rates(self, finished, sequential):
-        """The same answer, from the same probes with the same losses, as
-        `find_best_learning_rate` with the same seed."""
+        """The same answer, from the same probes with the same losses and weight changes,
+        as `find_best_learning_rate` with the same seed."""
         tuner, *_ = finished
         details = tuner.best_learning_rate(return_details=True)
         assert tuner.best_learning_rate() == sequential.max_lr
@@ -128,6 +128,11 @@ class TestOneProcess:
             [p.validation_loss for p in details.probes],
             [p.validation_loss for p in sequential.probes],
         )
+        np.testing.assert_array_equal(
+            [p.weight_change for p in details.probes],
+            [p.weight_change for p in sequential.probes],
+        )
+        assert all(p.weight_change > 0 for p in details.probes)
         np.testing.assert_array_equal(details.range_test.losses, sequential.range_test.losses)
         assert details.steps == sequential.steps
         assert details.untrained_loss == sequential.untrained_loss

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from keras_lrfind._compat import distribute
@@ -69,6 +71,25 @@ class StateSnapshot:
                 if id(variable) not in self._seen:
                     zeros = np.zeros(variable.shape, dtype=variable.dtype)
                     variable.assign(distribute.local_value(variable, zeros))
+
+    def relative_change(self, variables) -> float:
+        """How far `variables` (saved here) moved since the snapshot: the norm of their
+        change over the norm of their saved values, all of them as one vector (infinite
+        when they were all zero and moved, NaN when a value is not finite)."""
+        saved = {
+            id(variable): value for variable, value in zip(self.variables, self.values, strict=True)
+        }
+        change = start = 0.0
+        for variable in variables:
+            value = saved[id(variable)]
+            if "float" not in str(value.dtype):
+                continue
+            start += float(np.sum(np.square(value, dtype=np.float64)))
+            moved = np.asarray(variable.numpy(), dtype=np.float64) - value
+            change += float(np.sum(np.square(moved)))
+        if start == 0.0:
+            return math.inf if change > 0.0 else 0.0
+        return math.sqrt(change / start)
 
     def restore(self, only=None) -> None:
         """Puts the saved values back: into every variable, or only into `only`."""

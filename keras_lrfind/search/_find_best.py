@@ -72,8 +72,13 @@ def find_best_learning_rate(
        of 3 learning rates per decade. The first three go two grid points apart around an
        anchor two grid points below the break (or around the range test's lowest loss when
        it never broke). While the best probe that learned sits on the edge of those probed,
-       the search extends that way (upwards at most two grid points past a break); when none
-       learned, it probes lower, or twice as long when the lowest was not the best.
+       the search extends that way (upwards at most two grid points past a break). When none
+       learned: if the highest probe was *inert* (it moved the trainable weights by less
+       than 1% of their norm and the loss by less than 1%), the rates were too low, and it
+       probes where the weights would move by 1% (the move grows in proportion to the rate;
+       at least four grid points higher, at most up to the break); else it probes lower
+       when the lowest probe was best or every probe made the model worse than untrained,
+       or twice as long at the best probe that was not inert.
     4. **Longer probes**: once the best probe has a neighbour either side (or may go no
        higher), it and the probe below it run again three times as long, budget permitting:
        short probes favour peaks a full training cannot hold. Longer probes extend the
@@ -85,12 +90,14 @@ def find_best_learning_rate(
     half a training, or where that is more (short trainings), the range test and four
     default probes or nine probes of 32 steps.
     If no probe learned within it, the search warns (`LRFinderWarning`, naming every probe)
-    and returns the lowest learning rate it probed, a safe guess rather than a measurement
-    (`ProbeResult.learned` is `False`). It raises instead when every probe made the model
-    worse than untrained, when none of the given `candidates` learned, and when the data
-    makes the weights or the untrained validation loss non-finite: no number is returned
-    from a search known to have broken. How these rules were chosen, and how well the answer
-    trains, is on the documentation site's benchmark page.
+    and returns the lowest learning rate it probed that moved the weights without making
+    the model worse (an inert rate would train nothing; the lowest probed when none did),
+    a safe guess rather than a measurement (`ProbeResult.learned` is `False`). It raises
+    instead when every probe made the model worse than untrained, when none of the given
+    `candidates` learned, and when the data makes the weights or the untrained validation
+    loss non-finite: no number is returned from a search known to have broken. How these
+    rules were chosen, and how well the answer trains, is on the documentation site's
+    benchmark page.
 
     The probes are judged on `validation_data`, or else on a split of the training data
     (`validation_split`) that the probes never train on (the final training may use all of
@@ -187,11 +194,13 @@ def find_best_learning_rate(
         while probes := planner.next_round():
             for probe in probes:
                 progress.show(lr=probe.learning_rate)
-                logs = session.probe(probe.learning_rate, probe.steps)
+                logs, moved = session.probe(probe.learning_rate, probe.steps)
                 loss = validation_loss(logs)
-                planner.record(probe, loss)
+                planner.record(probe, loss, moved)
                 learned = planner.learned(loss)
-                outcomes.append(ProbeOutcome(probe.learning_rate, probe.steps, loss, learned, logs))
+                outcomes.append(
+                    ProbeOutcome(probe.learning_rate, probe.steps, loss, learned, logs, moved)
+                )
     details = result(
         planner,
         baselines,

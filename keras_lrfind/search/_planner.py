@@ -19,9 +19,11 @@ The search (see `find_best_learning_rate` for the user's view):
    candidates. The first round probes the anchor and one spacing either side; while the
    best candidate sits at the edge of what was probed, the next round extends the probes
    that way (upwards at most `max_above_limit` spacings past a real break). When no probe
-   learned, the probes were too high or too short: the next round probes lower when the
-   loss is lowest at the lowest probe or every probe ended worse than the untrained model,
-   else twice as long at the best probe and the one below it.
+   learned, the probes were too high, too low or too short: the next round probes higher
+   when the highest probe was *inert* (it barely moved the weights or the loss), where the
+   weights would move; lower when the loss is lowest at the lowest probe or every probe
+   ended worse than the untrained model; else twice as long at the best probe that was
+   not inert and the one below it.
 3. **Longer probes**: once the best candidate is settled (a probe either side, or capped
    above), it and the probe one spacing below run again `lengthen` times as long, within
    the budget: a short probe favours peaks that a full training cannot hold. Longer probes
@@ -46,6 +48,7 @@ import math
 import numpy as np
 
 from keras_lrfind.range_test._sweep import default_num_steps
+from keras_lrfind.search._policy import DEFAULT_POLICY, Policy
 from keras_lrfind.suggestions._reading import read
 
 GRID_PER_DECADE = 3
@@ -59,54 +62,6 @@ MIN_RANGE_TEST_STEPS = 20
 
 MAX_PROBE_STEPS = 1_000_000
 """The longest probe."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Policy:
-    """The constants of the search (chosen on the benchmark's tuning tasks).
-
-    Args:
-        range_test_min_steps: The shortest default range test.
-        range_test_fraction: The default range test, as a fraction of the training
-            (within `range_test_min_steps` and `LRFinder`'s default length).
-        probe_min_steps: The shortest default probe.
-        probe_fraction: The default probe, as a fraction of the training.
-        spacing: Grid steps between neighbouring probes.
-        anchor_below_limit: Grid steps from the range test's limit down to the anchor.
-        max_above_limit: How many spacings above a real break the probes may go.
-        learned_margin: A probe learned if its loss is below the reference loss minus this
-            fraction of it.
-        tie_tolerance: Candidates within this fraction of the best candidate's improvement
-            over the reference tie; the lowest learning rate of them wins.
-        short_probe_bias: The winning peak is divided by this.
-        budget: The default budget, as a fraction of the training; a smaller one is raised
-            to what a range test and `min_probes` probes of the default length need, and
-            to `min_short_probes` probes of `probe_min_steps` (or of the default length,
-            when shorter): room for the longer probes on short trainings.
-        min_probes: See `budget`.
-        min_short_probes: See `budget`.
-        lengthen: Once the best candidate is settled, it and the probe one spacing below
-            run again this many times as long, when the budget allows, and the answer is
-            read from the longer probes (`1`: never).
-    """
-
-    range_test_min_steps: int = 64
-    range_test_fraction: float = 1 / 16
-    probe_min_steps: int = 32
-    probe_fraction: float = 1 / 10
-    spacing: int = 2
-    anchor_below_limit: int = 2
-    max_above_limit: int = 1
-    learned_margin: float = 0.05
-    tie_tolerance: float = 0.0
-    short_probe_bias: float = 1.0
-    budget: float = 0.5
-    min_probes: int = 4
-    lengthen: int = 3
-    min_short_probes: int = 9
-
-
-DEFAULT_POLICY = Policy()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,7 +99,8 @@ class Decision:
 
     Attributes:
         max_lr: The answer, the winner divided by the policy's `short_probe_bias`; with
-            nothing learned, the lowest learning rate probed (the safest).
+            nothing learned, the lowest learning rate probed that was neither inert nor
+            worse than untrained (else the lowest probed).
         winner: The peak the probes favour (refined), or `None` when nothing learned.
         learned: Whether any probe learned.
         diverged: Whether every probe diverged: a non-finite loss, or one clearly (by the
@@ -231,6 +187,7 @@ class Planner:
         self.broke = False
         self.anchor: float | None = None
         self.losses: dict[Probe, float] = {}
+        self.weight_changes: dict[Probe, float] = {}
         self.length = self.probe_steps  # The probes' current length.
 
     # -- Inputs ----------------------------------------------------------------------------
@@ -289,9 +246,12 @@ class Planner:
         self.length = probes[0].steps
         return probes
 
-    def record(self, probe: Probe, loss: float) -> None:
-        """The validation loss of a probe (NaN or infinite when it diverged)."""
+    def record(self, probe: Probe, loss: float, weight_change: float | None = None) -> None:
+        """The validation loss of a probe (NaN or infinite when it diverged) and how far it
+        moved the trainable weights (`None`: not measured, never inert)."""
         self.losses[probe] = float(loss) if math.isfinite(loss) else math.inf
+        if weight_change is not None:
+            self.weight_changes[probe] = float(weight_change)
 
     def _current(self) -> list[tuple[float, float]]:
         """`(learning rate, loss)` of the probes of the current length, by learning rate."""
@@ -308,11 +268,18 @@ class Planner:
         indices = [grid_index(lr) for lr, _ in current]
         learned = [(lr, loss) for lr, loss in current if self.learned(loss)]
         if not learned:
-            # Too high or too short. Lower when the loss is lowest at the lowest probe or
-            # every probe made the model worse than untrained (longer would wreck it more);
-            # otherwise twice as long, at the best and the one below.
-            ranked = sorted(current, key=lambda item: item[1])
-            best = grid_index(ranked[0][0])
+            # Too high, too low or too short. Higher when the highest probe was inert;
+            # lower when the loss is lowest at the lowest probe or every probe made the
+            # model worse than untrained (longer would wreck it more); otherwise twice as
+            # long, at the best probe that was not inert and the one below.
+            top = Probe(current[-1][0], self.length)
+            above = self._climb(top) if self._inert(top, current[-1][1]) else None
+            if above is not None:
+                return [Probe(grid_rate(above), self.length)]
+            moved = [
+                item for item in current if not self._inert(Probe(item[0], self.length), item[1])
+            ]
+            best = grid_index(min(moved or current, key=lambda item: item[1])[0])
             worse = all(self._diverged(loss) for _, loss in current)
             if best == min(indices) or worse:
                 return [Probe(grid_rate(min(indices) - spacing), self.length)]
@@ -340,6 +307,32 @@ class Planner:
 
     def learned(self, loss: float) -> bool:
         return self.baselines is None or self.baselines.learned(loss, self.policy.learned_margin)
+
+    def _inert(self, probe: Probe, loss: float) -> bool:
+        """Whether `probe` moved the weights by less than `inert_change` of their norm and
+        the loss by less than `inert_change` of the untrained model's (never, unmeasured)."""
+        change = self.weight_changes.get(probe)
+        if change is None or self.baselines is None or not math.isfinite(loss):
+            return False
+        limit, untrained = self.policy.inert_change, self.baselines.untrained
+        return change < limit and abs(loss - untrained) < limit * abs(untrained)
+
+    def _climb(self, probe: Probe) -> int | None:
+        """Where to probe above an inert `probe`: the grid index at which the weights would
+        move by `inert_change` (a small move grows in proportion to the rate), at least two
+        spacings higher, at most the range test's limit (past a break, as far as
+        `_may_go_above` allows); `None` when nothing higher is allowed."""
+        change = self.weight_changes[probe]
+        index = grid_index(probe.learning_rate)
+        target = index + 2 * self.policy.spacing
+        if change > 0:
+            rate = probe.learning_rate * self.policy.inert_change / change
+            target = max(target, math.ceil(math.log10(rate) * GRID_PER_DECADE - 1e-9))
+        ceiling = grid_index(self.limit)
+        if self.broke:
+            ceiling += self.policy.max_above_limit * self.policy.spacing
+        target = min(target, ceiling)
+        return target if target > index else None
 
     def _diverged(self, loss: float) -> bool:
         if self.baselines is None or not math.isfinite(loss):
@@ -373,7 +366,10 @@ class Planner:
                     break
         diverged = bool(self.losses) and all(map(self._diverged, self.losses.values()))
         if not learned:
-            lowest = min(probe.learning_rate for probe in self.losses)
+            # The lowest rate probed that moved the model without making it worse, if any.
+            safe = [p for p, loss in self.losses.items() if not self._diverged(loss)]
+            moved = [p for p in safe if not self._inert(p, self.losses[p])]
+            lowest = min(p.learning_rate for p in (moved or self.losses))
             return Decision(lowest, None, False, diverged, length)
         winner = refine(current, self._choice(learned), self.learned)
         return Decision(winner / self.policy.short_probe_bias, winner, True, diverged, length)

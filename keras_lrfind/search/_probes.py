@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+import typing
 
 import keras
 import numpy as np
@@ -186,6 +187,15 @@ def recalibrate_batch_norm(model, layers, data: ProbeData, starts=None, training
             variable.assign((kept * start + (1.0 - kept) * current).astype(current.dtype))
 
 
+class ProbeRun(typing.NamedTuple):
+    """What one probe returns: the validation logs of `model.evaluate` at its end, and the
+    relative change of the trainable weights, `||w - w0|| / ||w0||`
+    (`StateSnapshot.relative_change`)."""
+
+    logs: dict[str, float]
+    weight_change: float
+
+
 class ProbeSession:
     """The search's trainings on `model`, restoring it exactly on exit. See the module doc.
 
@@ -237,9 +247,9 @@ class ProbeSession:
         self.progress.step(num_steps - result.num_recorded)  # A diverged test stops early.
         return result
 
-    def probe(self, max_lr: float, steps: int) -> dict[str, float]:
+    def probe(self, max_lr: float, steps: int) -> ProbeRun:
         """Trains `steps` steps of `OneCycle(max_lr, steps)` from the snapshot; returns the
-        validation logs of `model.evaluate`."""
+        validation logs of `model.evaluate` and how far the trainable weights moved."""
         model, data = self.model, self.data
         start = time.perf_counter()
         self.session.reset()
@@ -259,9 +269,10 @@ class ProbeSession:
         )
         self.steps += control.done
         self.progress.step(steps - control.done)
+        moved = self.session.snapshot.relative_change(model.trainable_variables)
         logs = self.judge()
         self.seconds += time.perf_counter() - start
-        return logs
+        return ProbeRun(logs, moved)
 
     def judge(self) -> dict[str, float]:
         """The validation logs of the model at its current weights, judged as a training

@@ -11,14 +11,17 @@ from keras_lrfind.range_test import LRFinderResult
 
 @dataclasses.dataclass(frozen=True)
 class ProbeOutcome:
-    """One probe training: its peak learning rate, length, validation loss, and whether it
-    learned (its loss clearly below the untrained model's and a constant prediction's)."""
+    """One probe training: its peak learning rate, length, validation loss, whether it
+    learned (its loss clearly below the untrained model's and a constant prediction's),
+    its validation logs, and how far it moved the trainable weights (`||w - w0|| /
+    ||w0||`; `None` when not measured)."""
 
     learning_rate: float
     steps: int
     validation_loss: float
     learned: bool
     logs: dict
+    weight_change: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +31,8 @@ class ProbeResult:
     Args:
         max_lr: The answer: the peak learning rate of `OneCycle(max_lr, total_steps)`, the
             winner divided by `short_probe_bias`; when no probe learned (see `learned`), the
-            lowest learning rate probed.
+            lowest learning rate probed that moved the weights without making the model
+            worse (the lowest probed, when none did).
         candidates: The peak learning rates of the probes the answer was read from (those
             of the final length, `probe_steps`), increasing.
         validation_losses: Their validation losses (NaN for a probe that diverged).

@@ -32,7 +32,7 @@ from keras_lrfind.search import _checks as search_checks
 from keras_lrfind.search import _find_best
 from keras_lrfind.search._planner import Baselines, Planner, Probe
 from keras_lrfind.search._result import ProbeResult
-from keras_lrfind.tuner._trials import OBJECTIVE, outcome_of, probe_of, space
+from keras_lrfind.tuner._trials import OBJECTIVE, outcome_of, probe_of, space, weight_change_of
 
 
 class LearningRateOracle(keras_tuner.Oracle):
@@ -185,9 +185,10 @@ class LearningRateOracle(keras_tuner.Oracle):
         self._finished = not self._round
         self._advance()
 
-    def _losses(self) -> dict[Probe, float]:
+    def _losses(self) -> dict[Probe, tuple[float, float | None]]:
+        """`(validation loss, weight change)` of every completed probe."""
         return {
-            probe_of(trial): trial.score
+            probe_of(trial): (trial.score, weight_change_of(trial))
             for trial in self.trials.values()
             if trial.status == TrialStatus.COMPLETED
         }
@@ -197,7 +198,7 @@ class LearningRateOracle(keras_tuner.Oracle):
         losses = self._losses()
         while not self._finished and all(probe in losses for probe in self._round):
             for probe in self._round:
-                self._planner.record(probe, losses[probe])
+                self._planner.record(probe, *losses[probe])
             self._round = self._planner.next_round()
             self._finished = not self._round
 

@@ -19,6 +19,10 @@ from keras_lrfind.search._result import ProbeOutcome
 OBJECTIVE = "val_loss"
 """The trials' objective: the probe's validation loss (`model.evaluate`'s `loss`)."""
 
+WEIGHT_CHANGE = "weight_change"
+"""The metric a trial reports beside its validation logs: how far the probe moved the
+trainable weights (`ProbeOutcome.weight_change`)."""
+
 FINGERPRINTS = ("initial_weights", "data")
 """The fixed hyperparameters the chief sets: checksums every worker must match."""
 
@@ -37,6 +41,13 @@ def probe_of(trial) -> Probe:
     return Probe(float(values["learning_rate"]), int(values["probe_steps"]))
 
 
+def weight_change_of(trial) -> float | None:
+    """How far a completed trial's probe moved the weights (`None` when not reported)."""
+    if WEIGHT_CHANGE not in trial.metrics.metrics:
+        return None
+    return float(trial.metrics.get_last_value(WEIGHT_CHANGE))
+
+
 def outcome_of(trial, learned) -> ProbeOutcome:
     """A completed trial as the search's `ProbeOutcome`: its `val_` metrics are the probe's
     validation logs; `learned(loss)` says whether the probe learned."""
@@ -47,7 +58,9 @@ def outcome_of(trial, learned) -> ProbeOutcome:
         if name.startswith("val_")
     }
     loss = validation_loss(logs)
-    return ProbeOutcome(probe.learning_rate, probe.steps, loss, learned(loss), logs)
+    return ProbeOutcome(
+        probe.learning_rate, probe.steps, loss, learned(loss), logs, weight_change_of(trial)
+    )
 
 
 def weights_checksum(model) -> str:

@@ -32,7 +32,13 @@ from keras_lrfind.range_test._session import check_model
 from keras_lrfind.search import _find_best
 from keras_lrfind.search._probes import ProbeSession, Progress
 from keras_lrfind.tuner._oracle import LearningRateOracle
-from keras_lrfind.tuner._trials import FINGERPRINTS, data_checksum, probe_of, weights_checksum
+from keras_lrfind.tuner._trials import (
+    FINGERPRINTS,
+    WEIGHT_CHANGE,
+    data_checksum,
+    probe_of,
+    weights_checksum,
+)
 
 POLL_SECONDS = 0.2
 """How long a tuner waits before asking again when a round's last probes still run."""
@@ -247,15 +253,15 @@ class LearningRateTuner(BaseTuner):
 
     def run_trial(self, trial, *args, **kwargs):
         """Trains the trial's probe from the initial weights; returns its validation logs
-        (`val_loss`, and `val_` + each compiled metric)."""
+        (`val_loss`, and `val_` + each compiled metric) and `weight_change`."""
         probe = probe_of(trial)
         try:
             with self._heartbeat(trial.trial_id):
-                logs = self._session.probe(probe.learning_rate, probe.steps)
+                logs, moved = self._session.probe(probe.learning_rate, probe.steps)
         except Exception as error:
             self._error = error
             raise
-        return {f"val_{name}": value for name, value in logs.items()}
+        return {**{f"val_{name}": value for name, value in logs.items()}, WEIGHT_CHANGE: moved}
 
     @contextlib.contextmanager
     def _heartbeat(self, trial_id):

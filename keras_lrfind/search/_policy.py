@@ -1,0 +1,57 @@
+"""The constants of `find_best_learning_rate`'s search (`Policy`), apart from its planner."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """The constants of the search (chosen on the benchmark's tuning tasks).
+
+    Args:
+        range_test_min_steps: The shortest default range test.
+        range_test_fraction: The default range test, as a fraction of the training
+            (within `range_test_min_steps` and `LRFinder`'s default length).
+        probe_min_steps: The shortest default probe.
+        probe_fraction: The default probe, as a fraction of the training.
+        spacing: Grid steps between neighbouring probes.
+        anchor_below_limit: Grid steps from the range test's limit down to the anchor.
+        max_above_limit: How many spacings above a real break the probes may go.
+        learned_margin: A probe learned if its loss is below the reference loss minus this
+            fraction of it.
+        tie_tolerance: Candidates within this fraction of the best candidate's improvement
+            over the reference tie; the lowest learning rate of them wins.
+        short_probe_bias: The winning peak is divided by this.
+        budget: The default budget, as a fraction of the training; a smaller one is raised
+            to what a range test and `min_probes` probes of the default length need, and
+            to `min_short_probes` probes of `probe_min_steps` (or of the default length,
+            when shorter): room for the longer probes on short trainings.
+        min_probes: See `budget`.
+        min_short_probes: See `budget`.
+        lengthen: Once the best candidate is settled, it and the probe one spacing below
+            run again this many times as long, when the budget allows, and the answer is
+            read from the longer probes (`1`: never).
+        inert_change: A probe was inert if it moved the trainable weights by less than
+            this fraction of their norm and the loss by less than this fraction of the
+            untrained model's.
+    """
+
+    range_test_min_steps: int = 64
+    range_test_fraction: float = 1 / 16
+    probe_min_steps: int = 32
+    probe_fraction: float = 1 / 10
+    spacing: int = 2
+    anchor_below_limit: int = 2
+    max_above_limit: int = 1
+    learned_margin: float = 0.05
+    tie_tolerance: float = 0.0
+    short_probe_bias: float = 1.0
+    budget: float = 0.5
+    min_probes: int = 4
+    lengthen: int = 3
+    min_short_probes: int = 9
+    inert_change: float = 0.01
+
+
+DEFAULT_POLICY = Policy()
