@@ -379,20 +379,24 @@ class TestRules:
         # Inert at the ceiling: the lowest probe is best, so the search goes lower.
         assert rates(planner.next_round()) == [grid_rate(-8)]
 
-    def test_nothing_learned_answers_the_lowest_probe_that_moved_the_model(self):
-        """When no probe learned, the answer is the lowest rate probed that was neither
-        inert nor worse than untrained: an inert rate would train nothing."""
+    @pytest.mark.parametrize("worse", [False, True])
+    def test_nothing_learned_answers_the_lowest_probe_past_the_inert_ones(self, worse):
+        """When no probe learned, the answer is the lowest rate probed past the inert ones
+        (an inert rate trains nothing), unless the first probe above them made the model
+        worse than untrained: then the lowest probed, never a rate known to break it."""
         planner = planner_for(flat_curve(lowest_at=1e-5), training_steps=400)
 
         def outcome(learning_rate, steps):
             if learning_rate < 1e-3:
                 return BASELINES.untrained, learning_rate  # Inert.
-            return BASELINES.untrained - 0.02, 0.05  # Moved; learned nothing.
+            # Moved; learned nothing, or made the model worse (by 10%).
+            return BASELINES.untrained * (1.1 if worse else 0.99), 0.05
 
         ran, decision = run(planner, outcome)
         assert not decision.learned
         moved = [lr for lr in rates(ran) if lr >= 1e-3]
-        assert moved and decision.max_lr == min(moved) > min(rates(ran))
+        assert moved and min(moved) > min(rates(ran))
+        assert decision.max_lr == (min(rates(ran)) if worse else min(moved))
 
     def test_every_fixed_candidate_diverging_is_reported(self):
         """Fixed candidates that all end worse than the untrained model: diverged."""

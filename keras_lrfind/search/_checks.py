@@ -168,9 +168,10 @@ def nothing_learned(details: ProbeResult, diverged: bool, fixed: bool) -> None:
     warnings.warn(
         f"No probe learned within the search's budget: every validation loss is no better "
         f"than {reference} (probes: {tried}). The answer, {details.max_lr:.3g}, is the "
-        "lowest learning rate probed that moved the weights without making the model "
-        "worse (or the lowest probed, if none did): a safe guess, not a measurement. Pass "
-        "a larger `budget` (longer probes), or check that the model learns this data.",
+        "lowest learning rate probed (past any that moved neither the weights nor the loss "
+        "by 1%, when the next did not make the model worse): a safe guess, not a "
+        "measurement. Pass a larger `budget` (longer probes), or check that the model "
+        "learns this data.",
         LRFinderWarning,
         stacklevel=3,
     )

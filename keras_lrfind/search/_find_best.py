@@ -90,9 +90,9 @@ def find_best_learning_rate(
     half a training, or where that is more (short trainings), the range test and four
     default probes or nine probes of 32 steps.
     If no probe learned within it, the search warns (`LRFinderWarning`, naming every probe)
-    and returns the lowest learning rate it probed that moved the weights without making
-    the model worse (an inert rate would train nothing; the lowest probed when none did),
-    a safe guess rather than a measurement (`ProbeResult.learned` is `False`). It raises
+    and returns the lowest learning rate it probed (past the inert ones, which would train
+    nothing, when the probe above them did not make the model worse), a safe guess rather
+    than a measurement (`ProbeResult.learned` is `False`). It raises
     instead when every probe made the model worse than untrained, when none of the given
     `candidates` learned, and when the data makes the weights or the untrained validation
     loss non-finite: no number is returned from a search known to have broken. How these

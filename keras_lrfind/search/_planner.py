@@ -99,8 +99,8 @@ class Decision:
 
     Attributes:
         max_lr: The answer, the winner divided by the policy's `short_probe_bias`; with
-            nothing learned, the lowest learning rate probed that was neither inert nor
-            worse than untrained (else the lowest probed).
+            nothing learned, the lowest learning rate probed, past the inert ones when the
+            first probe above them did not make the model worse than untrained.
         winner: The peak the probes favour (refined), or `None` when nothing learned.
         learned: Whether any probe learned.
         diverged: Whether every probe diverged: a non-finite loss, or one clearly (by the
@@ -366,10 +366,12 @@ class Planner:
                     break
         diverged = bool(self.losses) and all(map(self._diverged, self.losses.values()))
         if not learned:
-            # The lowest rate probed that moved the model without making it worse, if any.
-            safe = [p for p, loss in self.losses.items() if not self._diverged(loss)]
-            moved = [p for p in safe if not self._inert(p, self.losses[p])]
-            lowest = min(p.learning_rate for p in (moved or self.losses))
+            # The lowest rate probed, past the inert ones (they train nothing) when the
+            # first probe above them did not make the model worse than untrained.
+            ordered = sorted(self.losses, key=lambda p: (p.learning_rate, p.steps))
+            moved = [p for p in ordered if not self._inert(p, self.losses[p])]
+            safe = moved and not self._diverged(self.losses[moved[0]])
+            lowest = (moved[0] if safe else ordered[0]).learning_rate
             return Decision(lowest, None, False, diverged, length)
         winner = refine(current, self._choice(learned), self.learned)
         return Decision(winner / self.policy.short_probe_bias, winner, True, diverged, length)

@@ -31,8 +31,9 @@ class ProbeResult:
     Args:
         max_lr: The answer: the peak learning rate of `OneCycle(max_lr, total_steps)`, the
             winner divided by `short_probe_bias`; when no probe learned (see `learned`), the
-            lowest learning rate probed that moved the weights without making the model
-            worse (the lowest probed, when none did).
+            lowest learning rate probed (past the inert ones, which moved neither the
+            weights nor the loss by 1%, when the probe above them did not make the model
+            worse than untrained).
         candidates: The peak learning rates of the probes the answer was read from (those
             of the final length, `probe_steps`), increasing.
         validation_losses: Their validation losses (NaN for a probe that diverged).
