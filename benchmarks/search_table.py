@@ -27,6 +27,9 @@ same way, so on the tasks with batch-norm layers a replay reads the earlier judg
 The library's own answers on every task come from `benchmarks.quality`'s `find_best` pass,
 and the choice between the two judgements was made there, on the tuning tasks
 (`CHANGELOG.md`). Recording the table again with the new judgement is left to a later run.
+The table holds no probe's weight change either, so in a replay no probe is inert and the
+planner's climb past inert probes never fires; that rule, too, was measured in full
+searches.
 
 Entries are cached under `benchmarks/.cache/search_table/` as they come; `--export` writes
 the committed table `benchmarks/results/search_table.json`, which is all the design study
