@@ -90,13 +90,16 @@ class TestLengths:
             (2000, 100, 100, 200),  # max(64, 2000 / 16) = 125; one epoch clipped: 100.
             (2000, 900, 125, 200),  # 2000 / 16 = 125; probes 2000 / 10.
             (300, 100, 64, 32),  # At least 64 and 32 steps.
-            (40, 10, 64, 20),  # A probe is at most half the training.
+            (92, 23, 64, 32),  # Room for 288 / 92 = 3.1 full trainings: a tenth still.
+            (72, 24, 64, 72),  # Room for 288 / 72 = 4 full trainings: the whole training.
+            (40, 10, 64, 40),  # Room for 180 / 40 = 4.5: the whole training, not half.
         ],
     )
     def test_default_lengths(self, training_steps, epoch_steps, range_test, probe):
         """The range test is a sixteenth of the training (at least 64 steps, at most
         `LRFinder`'s default of one epoch within 100..1000); a probe a tenth (at least 32
-        steps, at most half the training)."""
+        steps, at most half the training), or the whole training when the budget holds the
+        range test and four of those."""
         planner = Planner(training_steps, epoch_steps)
         assert planner.range_test_steps == range_test
         assert planner.probe_steps == probe
@@ -108,6 +111,24 @@ class TestLengths:
         assert Planner(300, 100).budget_steps == 64 + 9 * 32
         assert Planner(100, 100).budget_steps == 64 + 9 * 32  # Probes of 32 of 100 steps.
         assert Planner(40, 10).budget_steps == 64 + 9 * 20  # Probes of 20: half of 40.
+
+    def test_whole_training_probes_are_never_lengthened(self):
+        """Probes as long as the training are not run again longer: the settled winner is
+        the answer, and a round that learned nothing cannot go longer either."""
+        planner = planner_for(falling_curve(broke_at=0.3), training_steps=64, epoch_steps=32)
+        assert planner.probe_steps == 64
+
+        def outcome(learning_rate, steps):  # Best at the first round's centre.
+            return 1.0 + 0.1 * math.log10(learning_rate / grid_rate(-4)) ** 2
+
+        ran, decision = run(planner, outcome)
+        assert {probe.steps for probe in ran} == {64}
+        assert len(ran) == 3 and decision.winner == pytest.approx(grid_rate(-4), rel=1e-9)
+        nothing = planner_for(falling_curve(broke_at=0.3), training_steps=64, epoch_steps=32)
+        first = nothing.next_round()
+        for probe, loss in zip(first, [CHANCE, CHANCE - 0.01, CHANCE], strict=True):
+            nothing.record(probe, loss)  # None learned; the middle one is best.
+        assert nothing.next_round() == []
 
     def test_fixed_candidates_share_an_explicit_budget(self):
         """With `candidates` and a budget, there is no range test and the candidates share

@@ -68,7 +68,8 @@ def find_best_learning_rate(
        where the sweep stopped on a NaN or diverging loss, or where the loss came back to
        what a constant prediction scores after falling below it (a plateau at chance).
     3. **Probes**: compressed one-cycle trainings of a tenth of the training (at least 32
-       steps), from the model's current weights, judged by their validation loss, on a grid
+       steps; the whole training when the budget holds the range test and four of those),
+       from the model's current weights, judged by their validation loss, on a grid
        of 3 learning rates per decade. The first three go two grid points apart around an
        anchor two grid points below the break (or around the range test's lowest loss when
        it never broke). While the best probe that learned sits on the edge of those probed,

@@ -27,14 +27,14 @@ The search (see `find_best_learning_rate` for the user's view):
 3. **Longer probes**: once the best candidate is settled (a probe either side, or capped
    above), it and the probe one spacing below run again `lengthen` times as long, within
    the budget: a short probe favours peaks that a full training cannot hold. Longer probes
-   extend the search downward only, never upward. Short trainings get a budget with room
-   for this round (`min_short_probes`); trainings of a thousand steps or more keep half a
-   training.
+   extend the search downward only, never upward, and none outgrows the training. Short
+   trainings get a budget with room for this round (`min_short_probes`), or, when it holds
+   the range test and `min_probes` whole trainings, whole-training probes (nothing to
+   lengthen); trainings of a thousand steps or more keep half a training.
 4. **The answer**: from the longest probes that learned, the best candidate (with a
    `tie_tolerance`, the lowest learning rate among those within it of the best loss),
-   refined by a parabola through its neighbours, divided by `short_probe_bias`. When the
-   budget runs out before any probe learned, there is no answer (`Decision.learned` is
-   False): the caller warns or raises.
+   refined by a parabola through its neighbours, divided by `short_probe_bias`. With no
+   probe learned in the budget, no answer (`Decision.learned` False): the caller warns or raises.
 
 Everything is counted in optimizer steps against `budget_steps`, which a search never
 exceeds. Learning rates are on a grid of `GRID_PER_DECADE` points per decade.
@@ -181,6 +181,9 @@ class Planner:
             self.budget_steps = math.floor(budget * training_steps)
             if self.fixed is not None:
                 self.probe_steps = (self.budget_steps - self.range_test_steps) // len(self.fixed)
+        room = self.budget_steps - self.range_test_steps
+        if self.fixed is None and room >= policy.min_probes * training_steps:
+            self.probe_steps = max(self.probe_steps, training_steps)  # Probes *are* trainings.
         self.spent = self.range_test_steps
         self.baselines: Baselines | None = None
         self.limit: float | None = None  # Where the range test saw training break.
@@ -283,10 +286,9 @@ class Planner:
             worse = all(self._diverged(loss) for _, loss in current)
             if best == min(indices) or worse:
                 return [Probe(grid_rate(min(indices) - spacing), self.length)]
-            return [
-                Probe(grid_rate(best - spacing), 2 * self.length),
-                Probe(grid_rate(best), 2 * self.length),
-            ]
+            longer = min(2 * self.length, self.training_steps)
+            probes = [Probe(grid_rate(best - spacing), longer), Probe(grid_rate(best), longer)]
+            return probes if longer > self.length else []
         winner = self._choice(learned)
         index = grid_index(winner)
         if index == min(indices):
@@ -294,8 +296,8 @@ class Planner:
         lengthened = self.length != self.probe_steps
         if index == max(indices) and not lengthened and self._may_go_above(index + spacing):
             return [Probe(grid_rate(index + spacing), self.length)]
-        if self.policy.lengthen > 1 and not lengthened:
-            longer = self.policy.lengthen * self.length
+        longer = min(self.policy.lengthen * self.length, self.training_steps)
+        if longer > self.length and not lengthened:
             return [Probe(grid_rate(index - spacing), longer), Probe(grid_rate(index), longer)]
         return []
 
