@@ -27,7 +27,9 @@ class Policy:
             to what a range test and `min_probes` probes of the default length need, and
             to `min_short_probes` probes of `probe_min_steps` (or of the default length,
             when shorter): room for the longer probes on short trainings.
-        min_probes: See `budget`.
+        min_probes: See `budget`. A budget that holds the range test and this many probes
+            of the whole training probes the whole training (a probe that long is the
+            training).
         min_short_probes: See `budget`.
         lengthen: Once the best candidate is settled, it and the probe one spacing below
             run again this many times as long, when the budget allows, and the answer is
