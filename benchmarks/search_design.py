@@ -23,7 +23,8 @@ import math
 import numpy as np
 
 from benchmarks import scoring, search_table, split, store, study
-from keras_lrfind.search._planner import DEFAULT_POLICY, Baselines, Planner, Policy
+from keras_lrfind.search._planner import Baselines, Planner
+from keras_lrfind.search._policy import DEFAULT_POLICY, Policy
 
 
 @dataclasses.dataclass

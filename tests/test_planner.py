@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from keras_lrfind.search._planner import (
-    DEFAULT_POLICY,
     Baselines,
     Planner,
     Probe,
@@ -23,6 +22,7 @@ from keras_lrfind.search._planner import (
     grid_rate,
     refine,
 )
+from keras_lrfind.search._policy import DEFAULT_POLICY
 from keras_lrfind.suggestions._reading import read
 
 CHANCE = math.log(10)  # Ten balanced classes.

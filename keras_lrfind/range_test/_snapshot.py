@@ -32,7 +32,7 @@ class StateSnapshot:
         self.variables = []
         self.values = []
         self.replica_values = []
-        self._seen = set()
+        self._index: dict[int, int] = {}  # id(variable) -> its position here.
         self.add_new(model)
 
     def add_new(self, model) -> None:
@@ -42,9 +42,9 @@ class StateSnapshot:
             + list(model.optimizer.variables)
             + [v for metric in model.metrics for v in metric.variables]
         ):
-            if id(variable) in self._seen:
+            if id(variable) in self._index:
                 continue
-            self._seen.add(id(variable))
+            self._index[id(variable)] = len(self.variables)
             self.variables.append(variable)
             self.values.append(np.array(variable.numpy(), copy=True))
             replicas = distribute.replica_variables(variable)
@@ -68,7 +68,7 @@ class StateSnapshot:
             return
         for metric in model.metrics:
             for variable in metric.variables:
-                if id(variable) not in self._seen:
+                if id(variable) not in self._index:
                     zeros = np.zeros(variable.shape, dtype=variable.dtype)
                     variable.assign(distribute.local_value(variable, zeros))
 
@@ -76,12 +76,9 @@ class StateSnapshot:
         """How far `variables` (saved here) moved since the snapshot: the norm of their
         change over the norm of their saved values, all of them as one vector (infinite
         when they were all zero and moved, NaN when a value is not finite)."""
-        saved = {
-            id(variable): value for variable, value in zip(self.variables, self.values, strict=True)
-        }
         change = start = 0.0
         for variable in variables:
-            value = saved[id(variable)]
+            value = self.values[self._index[id(variable)]]
             if "float" not in str(value.dtype):
                 continue
             start += float(np.sum(np.square(value, dtype=np.float64)))
