@@ -190,9 +190,9 @@ class TestArgumentErrors:
             (["--best", "--epochs", "2", "--num-steps", "50"], r"`--num-steps` sets the plain"),
             (["--best", "--epochs", "2", "--start-lr", "1e-5"], r"`--start-lr` sets the plain"),
             (["--best", "--epochs", "0"], r"`--epochs` must be at least 1\."),
-            (["--best", "--epochs", "2", "--budget", "0"], r"`--budget` must be in \(0, 1\]"),
-            (["--best", "--epochs", "2", "--budget", "1.5"], r"`--budget` must be in \(0, 1\]"),
-            (["--best", "--epochs", "2", "--budget", "nan"], r"`--budget` must be in \(0, 1\]"),
+            (["--best", "--epochs", "2", "--budget", "0"], r"`--budget` must be in \(0, 10\]"),
+            (["--best", "--epochs", "2", "--budget", "50"], r"`--budget` must be in \(0, 10\]"),
+            (["--best", "--epochs", "2", "--budget", "nan"], r"`--budget` must be in \(0, 10\]"),
             (
                 ["--best", "--epochs", "2", "--validation-data", "digits"],
                 r"`--validation-data` must look like tfds:NAME",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import keras
 import numpy as np
@@ -18,7 +19,7 @@ from conftest import (
 )
 
 import keras_lrfind
-from keras_lrfind import OneCycle, find_best_learning_rate
+from keras_lrfind import LRFinderWarning, OneCycle, find_best_learning_rate
 from keras_lrfind.search._planner import Baselines, Planner
 
 NUM_SAMPLES = 256
@@ -132,7 +133,7 @@ class TestSearch:
         warns that nothing learned and answers the lowest learning rate it probed."""
         x, _ = regression_data()
         y = np.random.default_rng(5).normal(3.0, 1.0, size=(NUM_SAMPLES, 1)).astype("float32")
-        with pytest.warns(keras_lrfind.LRFinderWarning, match="No probe learned"):
+        with pytest.warns(LRFinderWarning, match="No probe learned") as caught:
             details = find_best_learning_rate(
                 linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, verbose=0,
                 return_details=True,
@@ -142,6 +143,19 @@ class TestSearch:
         assert not details.learned and details.winner is None
         assert not any(p.learned for p in details.probes)
         assert details.max_lr == min(p.learning_rate for p in details.probes)
+        # The advice is one a user can follow: a budget of twice what was spent, rounded
+        # up to a tenth of a training, which the search accepts and spends more of.
+        spent = details.steps / details.training_steps
+        message = next(str(w.message) for w in caught if w.category is LRFinderWarning)
+        advised = re.search(r"budget=([0-9.]+)", message)
+        assert f"The search spent {details.steps} steps" in message
+        assert float(advised[1]) == pytest.approx(math.ceil(20 * spent) / 10)
+        with pytest.warns(keras_lrfind.LRFinderWarning, match="No probe learned"):
+            again = find_best_learning_rate(
+                linear_model(), x, y, batch_size=BATCH_SIZE, epochs=24, verbose=0,
+                budget=float(advised[1]), return_details=True,
+            )  # fmt: skip
+        assert details.steps < again.steps <= float(advised[1]) * again.training_steps
 
     def test_candidates_that_all_diverge_are_an_error(self):
         """Fixed candidates that all diverge: no answer, an error that says so, and the
@@ -556,8 +570,8 @@ def unbuilt():
 BAD_INPUT = [
     (dict(epochs=0), ValueError, r"`epochs` must be a positive integer\. Received: epochs=0\."),
     (dict(epochs=2.5), TypeError, r"`epochs` must be a positive integer\. Received: epochs=2\.5"),
-    (dict(budget=0.0), ValueError, r"`budget` must be in \(0, 1\]\. Received: budget=0\.0\."),
-    (dict(budget=1.5), ValueError, r"`budget` must be in \(0, 1\]\. Received: budget=1\.5\."),
+    (dict(budget=0.0), ValueError, r"`budget` must be in \(0, 10\]\. Received: budget=0\.0\."),
+    (dict(budget=50), ValueError, r"`budget` must be in \(0, 10\]\. Received: budget=50\. It "),
     (
         dict(validation_split=1.0),
         ValueError,

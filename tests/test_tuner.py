@@ -221,7 +221,7 @@ class TestArguments:
     def test_search_options_are_find_best_learning_rates(self):
         """`budget`, `range_test_steps` and `candidates` are checked as there."""
         with pytest.raises(ValueError, match=r"`budget` must be"):
-            LearningRateOracle(budget=2.0)
+            LearningRateOracle(budget=20.0)
         with pytest.raises(ValueError, match=r"`range_test_steps` must be at least 20"):
             LearningRateOracle(range_test_steps=5)
         with pytest.raises(ValueError, match=r"`candidates` must be at least two"):

@@ -89,11 +89,13 @@ def learning_rate(flag: str):
 
 
 def budget(text: str) -> float:
-    """The argparse `type` of `--budget`: a fraction in (0, 1]."""
+    """The argparse `type` of `--budget`: trainings' steps in (0, 10]."""
+    from keras_lrfind.search._checks import MAX_BUDGET
+
     value = number("--budget", text)
-    if not 0 < value <= 1:  # NaN fails too.
+    if not 0 < value <= MAX_BUDGET:  # NaN fails too.
         raise CommandError(
-            "`--budget` must be in (0, 1]: the fraction of one training's steps the search may "
-            f"spend. {received('--budget', text)}"
+            f"`--budget` must be in (0, {MAX_BUDGET:g}]: the search's steps, in trainings (0.5 "
+            f"is half a training's steps, 2 two trainings'). {received('--budget', text)}"
         )
     return value

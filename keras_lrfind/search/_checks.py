@@ -25,6 +25,10 @@ MIN_TRAINING_STEPS = 32
 MIN_VALIDATION_SAMPLES = 16
 """The fewest validation samples (arrays) a probe is judged on."""
 
+MAX_BUDGET = 10.0
+"""The largest `budget`, in trainings: a larger one is more likely a percentage typed by
+mistake than a search that should cost more than ten trainings."""
+
 MIN_FINITE_LOSSES = 5
 """A range test whose loss is non-finite sooner, at its tiny starting learning rates, shows
 broken data rather than a learning rate too high."""
@@ -52,9 +56,15 @@ def check_candidates(candidates) -> np.ndarray | None:
 def check_options(budget, range_test_steps, candidates):
     """`budget`, `range_test_steps` and `candidates`, checked (see `find_best_learning_rate`)."""
     if budget is not None:
-        budget = _checks.fraction(
-            "budget", budget, include_one=True, fix="It is a fraction of one training's steps."
-        )
+        value = _checks.number("budget", budget)
+        if not 0 < value <= MAX_BUDGET:  # NaN fails too.
+            raise _checks.value_error(
+                "budget",
+                repr(budget),
+                f"in (0, {MAX_BUDGET:g}]",
+                "It counts trainings' steps: 0.5 is half a training, 2 two trainings.",
+            )
+        budget = value
     if range_test_steps is not None:
         range_test_steps = _checks.positive_int("range_test_steps", range_test_steps)
         if range_test_steps < MIN_RANGE_TEST_STEPS:
@@ -97,7 +107,7 @@ def check_plan(planner: Planner, budget, epochs: int) -> None:
         ) * max(planner.probe_steps, MIN_PROBE_STEPS)
         least = math.ceil(100 * needed / planner.training_steps) / 100
         fix = "Pass `budget=None` (the default search)"
-        fix += f", at least budget={least}" if least <= 1 else ""
+        fix += f", at least budget={least}" if least <= MAX_BUDGET else ""
         fix += ", fewer `candidates`," if planner.fixed is not None else ""
         fix += " or more `epochs`."
         raise ValueError(
@@ -165,13 +175,20 @@ def nothing_learned(details: ProbeResult, diverged: bool, fixed: bool) -> None:
             f"{what} learned: every validation loss is no better than {reference} "
             f"(probes: {tried}). {fix}"
         )
+    spent = details.steps / details.training_steps
+    larger = min(math.ceil(20 * spent) / 10, MAX_BUDGET)
+    fix = (
+        f"Pass a larger `budget` (longer probes), e.g. budget={larger:g}, or check"
+        if larger > spent
+        else "Check"
+    )
     warnings.warn(
         f"No probe learned within the search's budget: every validation loss is no better "
         f"than {reference} (probes: {tried}). The answer, {details.max_lr:.3g}, is the "
         "lowest learning rate probed (past any that moved neither the weights nor the loss "
         "by 1%, when the next did not make the model worse): a safe guess, not a "
-        "measurement. Pass a larger `budget` (longer probes), or check that the model "
-        "learns this data.",
+        f"measurement. The search spent {details.steps} steps, {spent:.2g} trainings. "
+        f"{fix} that the model learns this data.",
         LRFinderWarning,
         stacklevel=3,
     )

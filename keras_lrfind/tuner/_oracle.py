@@ -45,7 +45,7 @@ class LearningRateOracle(keras_tuner.Oracle):
     and answers with the same learning rate. See `keras_lrfind.tuner`.
 
     Args:
-        budget: The fraction of the training's steps the search may spend, as in
+        budget: The steps the search may spend, in trainings, as in
             `find_best_learning_rate`. Defaults to `None` (its default).
         range_test_steps: The length of the range test, in steps, as in
             `find_best_learning_rate`. Defaults to `None` (its default).

@@ -74,7 +74,7 @@ class LearningRateTuner(BaseTuner):
     Args:
         model: A compiled, built Keras 3 model, with the optimizer and loss you will train
             with. Every probe starts from its weights; it comes back unchanged.
-        budget: The fraction of the training's steps the search may spend, as in
+        budget: The steps the search may spend, in trainings, as in
             `find_best_learning_rate`. Defaults to `None` (its default).
         range_test_steps: The length of the range test, in steps. Defaults to `None`.
         candidates: The peak learning rates to compare instead of a range test and rounds
