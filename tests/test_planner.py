@@ -90,9 +90,9 @@ class TestLengths:
             (2000, 100, 100, 200),  # max(64, 2000 / 16) = 125; one epoch clipped: 100.
             (2000, 900, 125, 200),  # 2000 / 16 = 125; probes 2000 / 10.
             (300, 100, 64, 32),  # At least 64 and 32 steps.
-            (92, 23, 64, 32),  # Room for 288 / 92 = 3.1 full trainings: a tenth still.
-            (72, 24, 64, 72),  # Room for 288 / 72 = 4 full trainings: the whole training.
-            (40, 10, 64, 40),  # Room for 180 / 40 = 4.5: the whole training, not half.
+            (92, 23, 64, 32),  # Room for 352 / 92 = 3.8 full trainings: a tenth still.
+            (88, 22, 64, 88),  # Room for 352 / 88 = 4 full trainings: the whole training.
+            (40, 10, 64, 40),  # Room for 220 / 40 = 5.5: the whole training, not half.
         ],
     )
     def test_default_lengths(self, training_steps, epoch_steps, range_test, probe):
@@ -106,11 +106,12 @@ class TestLengths:
 
     def test_default_budget_is_half_a_training_or_room_for_short_probes(self):
         """The default budget is half the training, raised to what the range test and four
-        default probes need, and to the range test and nine probes of 32 steps."""
+        default probes need, and to the range test and eleven probes of 32 steps."""
         assert Planner(10_000, 2000).budget_steps == 5000
-        assert Planner(300, 100).budget_steps == 64 + 9 * 32
-        assert Planner(100, 100).budget_steps == 64 + 9 * 32  # Probes of 32 of 100 steps.
-        assert Planner(40, 10).budget_steps == 64 + 9 * 20  # Probes of 20: half of 40.
+        assert Planner(300, 100).budget_steps == 64 + 11 * 32
+        assert Planner(100, 100).budget_steps == 64 + 11 * 32  # Probes of 32 of 100 steps.
+        assert Planner(40, 10).budget_steps == 64 + 11 * 20  # Probes of 20: half of 40.
+        assert Planner(1000, 100).budget_steps == 500  # Half a training: 100-step probes.
 
     def test_whole_training_probes_are_never_lengthened(self):
         """Probes as long as the training are not run again longer: the settled winner is
@@ -270,28 +271,29 @@ class TestRules:
         assert decision.winner == pytest.approx(best, rel=1e-9)
 
     def test_a_short_training_has_room_to_lengthen_its_probes(self):
-        """A 300-step training: probes of 32 steps and a budget of 64 + 9 x 32 = 352
-        steps, exactly the range test, three probes and the two longer probes (96 steps)."""
+        """A 300-step training: probes of 32 steps and a budget of 64 + 11 x 32 = 416
+        steps, room for the range test, three probes and the two longer probes (96 steps)."""
         curve = falling_curve(broke_at=0.3)
         planner = planner_for(curve, training_steps=300, epoch_steps=100)
         centre = grid_index(last_finite(curve) / THIRD**2)
         best = grid_rate(centre)
         ran, decision = run(planner, lambda lr, steps: 1.0 + 0.1 * math.log10(lr / best) ** 2)
         assert [p.steps for p in ran] == [32, 32, 32, 96, 96]
-        assert planner.spent == 64 + 3 * 32 + 2 * 96 == planner.budget_steps == 352
+        assert planner.spent == 64 + 3 * 32 + 2 * 96 <= planner.budget_steps == 416
         assert decision.probe_steps == 96
         assert decision.winner == pytest.approx(best, rel=1e-9)
 
     def test_longer_probes_that_do_not_fit_the_budget_are_not_run(self):
-        """The same training after one extension downward: the two longer probes would
-        take 64 + 4 x 32 + 2 x 96 = 384 > 352 steps, so the 32-step probes answer."""
+        """The same training with `budget=1.0` (300 steps) after one extension downward:
+        the two longer probes would take 64 + 4 x 32 + 2 x 96 = 384 > 300 steps, so the
+        32-step probes answer."""
         curve = falling_curve(broke_at=0.3)
-        planner = planner_for(curve, training_steps=300, epoch_steps=100)
+        planner = planner_for(curve, training_steps=300, epoch_steps=100, budget=1.0)
         centre = grid_index(last_finite(curve) / THIRD**2)
         best = grid_rate(centre - 2)  # The lower probe: one extension downward.
         ran, decision = run(planner, lambda lr, steps: 1.0 + 0.1 * math.log10(lr / best) ** 2)
         assert [p.steps for p in ran] == [32, 32, 32, 32]
-        assert planner.spent == 64 + 4 * 32 <= planner.budget_steps
+        assert planner.spent == 64 + 4 * 32 <= planner.budget_steps == 300
         assert decision.probe_steps == 32
         assert decision.winner == pytest.approx(best, rel=1e-9)
 
@@ -331,15 +333,53 @@ class TestRules:
 
     def test_too_short_probes_are_lengthened(self):
         """When nothing learned and the best probe is not the lowest, the probes were too
-        short: the next round runs twice as long at the best and the one below."""
+        short: the next round runs the best and the one below as long as the rest of the
+        budget allows: (2000 - 125 - 3 x 200) // 2 = 637 steps."""
         planner = planner_for(falling_curve(broke_at=0.3), budget=1.0)
         first = planner.next_round()
         for probe, loss in zip(first, [CHANCE, CHANCE - 0.01, CHANCE], strict=True):
             planner.record(probe, loss)  # None learned; the middle one is best.
         assert planner.next_round() == [
-            Probe(first[0].learning_rate, 400),
-            Probe(first[1].learning_rate, 400),
+            Probe(first[0].learning_rate, 637),
+            Probe(first[1].learning_rate, 637),
         ]
+        assert planner.spent == 125 + 3 * 200 + 2 * 637 <= planner.budget_steps
+
+    def test_nothing_learned_best_on_the_upper_edge_goes_one_spacing_higher(self):
+        """When nothing learned and the highest probe is the best (and no worse than
+        untrained), the bracket is too low: one spacing higher at the same length, as far
+        as a break allows (one spacing past it); from there, longer: the best and the one
+        below, (2000 - 125 - 4 x 200) // 2 = 537 steps each."""
+        planner = planner_for(falling_curve(broke_at=0.3), budget=1.0)
+        first = planner.next_round()
+        top = grid_index(first[-1].learning_rate)
+        assert top == grid_index(planner.limit)  # The anchor is two spacings below the break.
+        for probe, loss in zip(first, [CHANCE, CHANCE - 0.01, CHANCE - 0.02], strict=True):
+            planner.record(probe, loss)  # None learned (2.19 is 5% below chance).
+        second = planner.next_round()
+        assert second == [Probe(grid_rate(top + 2), 200)]
+        planner.record(second[0], CHANCE - 0.03)  # The best again, but at the cap.
+        assert planner.next_round() == [
+            Probe(grid_rate(top), 537),
+            Probe(grid_rate(top + 2), 537),
+        ]
+
+    def test_too_short_probes_of_a_short_training_are_lengthened_to_the_training(self):
+        """A 126-step training (budget 64 + 11 x 32 = 416): after three 32-step probes
+        that learned nothing, 256 steps are left, room for two probes of 128: they run the
+        whole training, 126 steps, and learn."""
+        planner = planner_for(falling_curve(broke_at=0.3), training_steps=126, epoch_steps=63)
+        first = planner.next_round()
+        for probe, loss in zip(first, [CHANCE, CHANCE - 0.01, CHANCE], strict=True):
+            planner.record(probe, loss)  # None learned; the middle one is best.
+        second = planner.next_round()
+        assert second == [Probe(first[0].learning_rate, 126), Probe(first[1].learning_rate, 126)]
+        for probe, loss in zip(second, [1.5, 1.2], strict=True):
+            planner.record(probe, loss)
+        assert planner.next_round() == []  # 64 + 96 + 252 = 412: no room for another.
+        decision = planner.decision()
+        assert decision.learned and decision.probe_steps == 126
+        assert decision.winner == first[1].learning_rate
 
     def test_probes_that_all_end_worse_than_untrained_go_lower_not_longer(self):
         """When nothing learned and every probe ended worse than the untrained model, the

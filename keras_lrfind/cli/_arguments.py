@@ -135,9 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget",
         type=budget,
         default=None,
-        help="the fraction of that training's steps the search may spend, in (0, 1] "
+        help="the steps the search may spend, in trainings, in (0, 10] (0.5: half a training) "
         "(default: half a training, or more on short trainings: a range test and 4 probes, "
-        "or 9 probes of 32 steps)",
+        "or 11 probes of 32 steps)",
     )
     best.add_argument(
         "--validation-data",

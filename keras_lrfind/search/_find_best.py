@@ -79,7 +79,8 @@ def find_best_learning_rate(
        probes where the weights would move by 1% (the move grows in proportion to the rate;
        at least four grid points higher, at most up to the break); else it probes lower
        when the lowest probe was best or every probe made the model worse than untrained,
-       or twice as long at the best probe that was not inert.
+       or else longer: the best probe that was not inert and the one below it, as long as
+       the rest of the budget allows (at least twice as long, at most the whole training).
     4. **Longer probes**: once the best probe has a neighbour either side (or may go no
        higher), it and the probe below it run again three times as long, budget permitting:
        short probes favour peaks a full training cannot hold. Longer probes extend the
@@ -89,7 +90,7 @@ def find_best_learning_rate(
 
     The whole search spends at most `budget` of the training's optimizer steps: by default
     half a training, or where that is more (short trainings), the range test and four
-    default probes or nine probes of 32 steps.
+    default probes or eleven probes of 32 steps.
     If no probe learned within it, the search warns (`LRFinderWarning`, naming every probe)
     and returns the lowest learning rate it probed (past the inert ones, which would train
     nothing, when the probe above them did not make the model worse), a safe guess rather
@@ -125,10 +126,11 @@ def find_best_learning_rate(
             Never pass your test data. Defaults to `None` (a split of `x`).
         validation_split: The fraction of `x` held out to judge the probes when
             `validation_data` is `None`, strictly between 0 and 1. Defaults to `0.1`.
-        budget: The fraction of the training's steps (`epochs` x steps per epoch) the whole
-            search may spend, range test included, in (0, 1]. With `candidates`, they share
-            it equally. Defaults to `None`: half a training, or where that is more, the
-            range test and four default probes or nine probes of 32 steps.
+        budget: The steps the whole search may spend, range test included, in trainings
+            (`epochs` x steps per epoch): `0.5` is half a training's steps, `2` two
+            trainings'; in (0, 10]. With `candidates`, they share it equally. Defaults to
+            `None`: half a training, or where that is more, the range test and four default
+            probes or eleven probes of 32 steps.
         range_test_steps: The length of the range test, in steps (at least 20). Defaults
             to `None`: a sixteenth of the training, at least 64 steps, at most `LRFinder`'s
             default (one epoch of the probes' data clipped to 100 to 1000 steps).

@@ -1,11 +1,9 @@
 """The decisions of `find_best_learning_rate`, apart from any training: a pure planner.
 
-The planner says how long the range test runs, where the probes go, and what the answer is,
-from what the range test and the probes returned. Whatever runs the trainings drives it
-(`find_best_learning_rate`, a KerasTuner oracle, the benchmark's replay of recorded probes),
-one round at a time: the probes of a round are independent trainings.
-
-The search (see `find_best_learning_rate` for the user's view):
+It says how long the range test runs, where the probes go and what the answer is, from what
+the range test and the probes returned; whatever runs the trainings (`find_best_learning_rate`,
+a KerasTuner oracle, the benchmark's replay) drives it one round of independent probes at a
+time. The search (see `find_best_learning_rate` for the user's view):
 
 1. **The range test** (`range_test_steps`) reads where training breaks: the divergence
    point of its curve, or, sooner, where its loss climbs back to what a constant prediction
@@ -21,16 +19,16 @@ The search (see `find_best_learning_rate` for the user's view):
    that way (upwards at most `max_above_limit` spacings past a real break). When no probe
    learned, the probes were too high, too low or too short: the next round probes higher
    when the highest probe was *inert* (it barely moved the weights or the loss), where the
-   weights would move; lower when the loss is lowest at the lowest probe or every probe
-   ended worse than the untrained model; else twice as long at the best probe that was
-   not inert and the one below it.
+   weights would move, or one spacing higher when it was the best and no worse than
+   untrained; lower when the lowest probe was the best or every probe ended worse than
+   untrained; else the best probe not inert and the one below it, as long as the rest of
+   the budget allows (up to the whole training).
 3. **Longer probes**: once the best candidate is settled (a probe either side, or capped
    above), it and the probe one spacing below run again `lengthen` times as long, within
    the budget: a short probe favours peaks that a full training cannot hold. Longer probes
-   extend the search downward only, never upward, and none outgrows the training. Short
-   trainings get a budget with room for this round (`min_short_probes`), or, when it holds
-   the range test and `min_probes` whole trainings, whole-training probes (nothing to
-   lengthen); trainings of a thousand steps or more keep half a training.
+   extend the search downward only, and none outgrows the training. Short trainings get a
+   budget with room for this round (`min_short_probes`), and whole-training probes when it
+   holds the range test and `min_probes` of them; long ones keep half a training.
 4. **The answer**: from the longest probes that learned, the best candidate (with a
    `tie_tolerance`, the lowest learning rate among those within it of the best loss),
    refined by a parabola through its neighbours, divided by `short_probe_bias`. With no
@@ -74,8 +72,7 @@ class Probe:
 
 @dataclasses.dataclass(frozen=True)
 class Baselines:
-    """What a probe must beat: the untrained model's validation loss, and the constant
-    prediction's (`None` when unknown)."""
+    """What a probe must beat: the untrained model's and a constant prediction's loss."""
 
     untrained: float
     constant: float | None = None
@@ -98,9 +95,8 @@ class Decision:
     """The planner's answer.
 
     Attributes:
-        max_lr: The answer, the winner divided by the policy's `short_probe_bias`; with
-            nothing learned, the lowest learning rate probed, past the inert ones when the
-            first probe above them did not make the model worse than untrained.
+        max_lr: The winner divided by `short_probe_bias`; with nothing learned, the lowest
+            rate probed (past inert ones, when the next did not make the model worse).
         winner: The peak the probes favour (refined), or `None` when nothing learned.
         learned: Whether any probe learned.
         diverged: Whether every probe diverged: a non-finite loss, or one clearly (by the
@@ -271,10 +267,10 @@ class Planner:
         indices = [grid_index(lr) for lr, _ in current]
         learned = [(lr, loss) for lr, loss in current if self.learned(loss)]
         if not learned:
-            # Too high, too low or too short. Higher when the highest probe was inert;
-            # lower when the loss is lowest at the lowest probe or every probe made the
-            # model worse than untrained (longer would wreck it more); otherwise twice as
-            # long, at the best probe that was not inert and the one below.
+            # Too high, too low or too short. Higher when the highest probe was inert, or
+            # was the best and no worse than untrained; lower when the lowest was the best
+            # or every probe made the model worse than untrained (longer would wreck it
+            # more); else the best probe not inert and the one below, as long as it fits.
             top = Probe(current[-1][0], self.length)
             above = self._climb(top) if self._inert(top, current[-1][1]) else None
             if above is not None:
@@ -286,9 +282,16 @@ class Planner:
             worse = all(self._diverged(loss) for _, loss in current)
             if best == min(indices) or worse:
                 return [Probe(grid_rate(min(indices) - spacing), self.length)]
-            longer = min(2 * self.length, self.training_steps)
+            if (
+                best == max(indices)
+                and self.length == self.probe_steps
+                and not self._diverged(self.losses[Probe(grid_rate(best), self.length)])
+                and self._may_go_above(best + spacing)
+            ):
+                return [Probe(grid_rate(best + spacing), self.length)]
+            longer = min((self.budget_steps - self.spent) // 2, self.training_steps)
             probes = [Probe(grid_rate(best - spacing), longer), Probe(grid_rate(best), longer)]
-            return probes if longer > self.length else []
+            return probes if longer >= 2 * self.length else []
         winner = self._choice(learned)
         index = grid_index(winner)
         if index == min(indices):
@@ -311,8 +314,7 @@ class Planner:
         return self.baselines is None or self.baselines.learned(loss, self.policy.learned_margin)
 
     def _inert(self, probe: Probe, loss: float) -> bool:
-        """Whether `probe` moved the weights by less than `inert_change` of their norm and
-        the loss by less than `inert_change` of the untrained model's (never, unmeasured)."""
+        """Whether `probe` moved the weights and the loss by less than `inert_change`."""
         change = self.weight_changes.get(probe)
         if change is None or self.baselines is None or not math.isfinite(loss):
             return False
@@ -320,10 +322,9 @@ class Planner:
         return change < limit and abs(loss - untrained) < limit * abs(untrained)
 
     def _climb(self, probe: Probe) -> int | None:
-        """Where to probe above an inert `probe`: the grid index at which the weights would
-        move by `inert_change` (a small move grows in proportion to the rate), at least two
-        spacings higher, at most the range test's limit (past a break, as far as
-        `_may_go_above` allows); `None` when nothing higher is allowed."""
+        """Where to probe above an inert `probe`: where the weights would move by
+        `inert_change` (in proportion to the rate), at least two spacings higher, at most
+        the range test's limit (past a break, `_may_go_above`); `None`: nowhere."""
         change = self.weight_changes[probe]
         index = grid_index(probe.learning_rate)
         target = index + 2 * self.policy.spacing
@@ -380,9 +381,8 @@ class Planner:
 
 
 def refine(current: list[tuple[float, float]], choice: float, learned) -> float:
-    """The vertex (in log learning rate) of the parabola through `choice` and its two
-    neighbours, within them; `choice` itself at an edge, beside a neighbour that did not
-    learn, or when the three points do not curve upwards."""
+    """The vertex (in log rate) of the parabola through `choice` and its neighbours, within
+    them; `choice` at an edge, beside one that did not learn, or when not curving up."""
     learning_rates = [lr for lr, _ in current]
     index = learning_rates.index(choice)
     if index in (0, len(current) - 1):
