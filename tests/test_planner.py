@@ -440,6 +440,24 @@ class TestRules:
         # Inert at the ceiling: the lowest probe is best, so the search goes lower.
         assert rates(planner.next_round()) == [grid_rate(-8)]
 
+    def test_nothing_learned_climbs_no_higher_than_an_unbroken_sweep_s_end(self):
+        """A round that learned nothing, best at its top, goes one spacing higher at a
+        time, but never past the limit of a sweep that never broke (where a round that
+        learned may go on); there, its best two run longer instead."""
+        planner = planner_for(flat_curve(lowest_at=1e-3), budget=3.0)
+        probes, ran = planner.next_round(), []
+        ceiling = grid_index(planner.limit)
+        assert not planner.broke and ceiling > grid_index(rates(probes)[-1])
+        while probes and probes[0].steps == 200:
+            for probe in probes:  # Lower with the rate; none learned, none worse.
+                ran.append(probe)
+                planner.record(probe, CHANCE - 0.001 * (grid_index(probe.learning_rate) + 30))
+            probes = planner.next_round()
+        top = max(grid_index(probe.learning_rate) for probe in ran)
+        assert ceiling - 2 < top <= ceiling
+        assert [grid_index(lr) for lr in rates(probes)] == [top - 2, top]
+        assert probes[0].steps > 400
+
     @pytest.mark.parametrize("worse", [False, True])
     def test_nothing_learned_answers_the_lowest_probe_past_the_inert_ones(self, worse):
         """When no probe learned, the answer is the lowest rate probed past the inert ones

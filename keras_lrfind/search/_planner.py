@@ -20,9 +20,9 @@ time. The search (see `find_best_learning_rate` for the user's view):
    learned, the probes were too high, too low or too short: the next round probes higher
    when the highest probe was *inert* (it barely moved the weights or the loss), where the
    weights would move, or one spacing higher when it was the best and no worse than
-   untrained; lower when the lowest probe was the best or every probe ended worse than
-   untrained; else the best probe not inert and the one below it, as long as the rest of
-   the budget allows (up to the whole training).
+   untrained (both at most to the range test's limit, or one spacing past a break); lower
+   when the lowest was the best or all ended worse than untrained; else the best probe not
+   inert and the one below it, as long as the rest of the budget allows (the training).
 3. **Longer probes**: once the best candidate is settled (a probe either side, or capped
    above), it and the probe one spacing below run again `lengthen` times as long, within
    the budget: a short probe favours peaks that a full training cannot hold. Longer probes
@@ -286,7 +286,7 @@ class Planner:
                 best == max(indices)
                 and self.length == self.probe_steps
                 and not self._diverged(self.losses[Probe(grid_rate(best), self.length)])
-                and self._may_go_above(best + spacing)
+                and best + spacing <= self._ceiling()
             ):
                 return [Probe(grid_rate(best + spacing), self.length)]
             longer = min((self.budget_steps - self.spent) // 2, self.training_steps)
@@ -305,10 +305,7 @@ class Planner:
         return []
 
     def _may_go_above(self, index: int) -> bool:
-        if not self.broke:
-            return True
-        top = grid_index(self.limit) + self.policy.max_above_limit * self.policy.spacing
-        return index <= top
+        return not self.broke or index <= self._ceiling()
 
     def learned(self, loss: float) -> bool:
         return self.baselines is None or self.baselines.learned(loss, self.policy.learned_margin)
@@ -324,18 +321,21 @@ class Planner:
     def _climb(self, probe: Probe) -> int | None:
         """Where to probe above an inert `probe`: where the weights would move by
         `inert_change` (in proportion to the rate), at least two spacings higher, at most
-        the range test's limit (past a break, `_may_go_above`); `None`: nowhere."""
+        `_ceiling`; `None`: nowhere."""
         change = self.weight_changes[probe]
         index = grid_index(probe.learning_rate)
         target = index + 2 * self.policy.spacing
         if change > 0:
             rate = probe.learning_rate * self.policy.inert_change / change
             target = max(target, math.ceil(math.log10(rate) * GRID_PER_DECADE - 1e-9))
-        ceiling = grid_index(self.limit)
-        if self.broke:
-            ceiling += self.policy.max_above_limit * self.policy.spacing
-        target = min(target, ceiling)
+        target = min(target, self._ceiling())
         return target if target > index else None
+
+    def _ceiling(self) -> int:
+        """The highest grid index a round after one that learned nothing may probe: the
+        range test's limit, or `max_above_limit` spacings past a real break."""
+        above = self.policy.max_above_limit * self.policy.spacing if self.broke else 0
+        return grid_index(self.limit) + above
 
     def _diverged(self, loss: float) -> bool:
         if self.baselines is None or not math.isfinite(loss):
