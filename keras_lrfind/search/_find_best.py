@@ -77,12 +77,12 @@ def find_best_learning_rate(
        learned: if the highest probe was *inert* (it moved the trainable weights by less
        than 1% of their norm and the loss by less than 1%), the rates were too low, and it
        probes where the weights would move by 1% (the move grows in proportion to the rate;
-       at least four grid points higher, at most up to the break); else it probes two grid
-       points higher when the highest probe was the best (and no worse than untrained; at
-       most up to the break), lower when the lowest probe was best or every probe made the
-       model worse than untrained, or else longer: the best probe that was not inert and
-       the one below it, as long as the rest of the budget allows (at least twice as long,
-       at most the whole training).
+       at least four grid points higher); else it probes two grid points higher when the
+       highest probe was the best (and no worse than untrained); both at most two grid
+       points past the break, or up to the range test's end when it never broke; lower
+       when the lowest probe was best or every probe made the model worse than untrained;
+       or else longer: the best probe that was not inert and the one below it, as long as
+       the rest of the budget allows (at least twice as long, at most the whole training).
     4. **Longer probes**: once the best probe has a neighbour either side (or may go no
        higher), it and the probe below it run again three times as long, budget permitting:
        short probes favour peaks a full training cannot hold. Longer probes extend the
