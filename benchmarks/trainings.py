@@ -29,7 +29,7 @@ def build(task: Task, data: Data, seed: int, optimizer) -> Any:
 
     keras.utils.set_random_seed(seed)
     model = task.model(data.x_train.shape[1:], data.num_classes)
-    model.compile(optimizer=optimizer, loss=task.loss())
+    model.compile(optimizer=optimizer, loss=task.loss(), metrics=["accuracy"])
     return model
 
 

@@ -72,9 +72,9 @@ def run(planner, outcome):
     return ran, planner.decision()
 
 
-def planner_for(curve, training_steps=2000, epoch_steps=200, **kwargs):
+def planner_for(curve, training_steps=2000, epoch_steps=200, baselines=BASELINES, **kwargs):
     planner = Planner(training_steps, epoch_steps, **kwargs)
-    planner.set_baselines(BASELINES)
+    planner.set_baselines(baselines)
     planner.read_range_test(*curve)
     return planner
 
@@ -503,6 +503,73 @@ class TestRules:
         assert decision.winner == 0.01
 
 
+# A real search's 32-step probes, `(validation loss, validation accuracy)` by rate
+# (`finetune_frozen_adam_blobs`, seed 2, four balanced classes, 100 validation samples): the
+# loss prefers the lowest rate, which classifies 14 points worse than the highest; the
+# one-cycle trainings' test accuracy rises with the rate there.
+PROBES = {0.0215: (1.085, 0.47), 0.1: (1.088, 0.56), 0.464: (1.261, 0.61)}
+FOUR_CLASSES = Baselines(untrained=1.6, constant=math.log(4), samples=100)
+
+
+class TestAccuracy:
+    """Where the model reports a validation accuracy, a probe that learned is a candidate
+    only if its accuracy is within `accuracy_noise` (2) binomial standard errors of the most
+    accurate one's; the loss ranks the rest."""
+
+    def decide(self, probes, baselines=FOUR_CLASSES, policy=DEFAULT_POLICY):
+        planner = Planner(96, 32, candidates=sorted(probes), budget=1.0, policy=policy)
+        planner.set_baselines(baselines)
+        _, decision = run(planner, lambda lr, steps: (probes[lr][0], None, probes[lr][1]))
+        return decision
+
+    def test_the_standard_error_of_a_validation_accuracy(self):
+        """61 of 100: (61 + 1) / 102 = 0.60784, sqrt(0.60784 * 0.39216 / 100) = 0.048824;
+        100 of 100 is not exact: (100 + 1) / 102, sqrt(0.990196 * 0.009804 / 100) = 0.0098528."""
+        assert FOUR_CLASSES.accuracy_error(0.61) == pytest.approx(0.048824, abs=1e-6)
+        assert FOUR_CLASSES.accuracy_error(1.0) == pytest.approx(0.0098528, abs=1e-6)
+        assert Baselines(untrained=1.6).accuracy_error(0.61) is None  # Samples unknown.
+
+    def test_a_lower_loss_that_classifies_clearly_worse_is_no_candidate(self):
+        """The cut is 0.61 - 2 x 0.048824 = 0.512: 0.47 is out, 0.56 in, and of those the
+        loss picks 0.1 (not refined: its lower neighbour is out)."""
+        decision = self.decide(PROBES)
+        assert decision.learned and decision.winner == 0.1 == decision.max_lr
+
+    @pytest.mark.parametrize(
+        "case", ["within noise", "no accuracy noise", "samples unknown", "no accuracy"]
+    )
+    def test_otherwise_the_loss_alone_decides(self, case):
+        probes = dict(PROBES)
+        baselines, policy = FOUR_CLASSES, DEFAULT_POLICY
+        if case == "within noise":
+            probes[0.0215] = (1.085, 0.52)  # 0.52 >= 0.512.
+        elif case == "no accuracy noise":
+            policy = dataclasses.replace(DEFAULT_POLICY, accuracy_noise=0.0)
+        elif case == "samples unknown":
+            baselines = dataclasses.replace(baselines, samples=None)
+        else:
+            probes = {lr: (loss, None) for lr, (loss, _) in probes.items()}
+        assert self.decide(probes, baselines, policy).winner == 0.0215
+
+    def test_only_probes_that_learned_count_for_the_most_accurate(self):
+        """A probe that learned nothing by its loss (1.40 is above ln 4 x 0.95 = 1.317) sets
+        no accuracy bar, however accurate."""
+        probes = {**PROBES, 0.464: (1.40, 0.90)}
+        assert self.decide(probes).winner == 0.0215
+
+    def test_an_accurate_winner_on_the_upper_edge_extends_the_search_upward(self):
+        """In the line search the veto moves the winner to the edge, so the next round
+        probes one spacing above it."""
+        curve = falling_curve(broke_at=1.0)
+        planner = planner_for(curve, training_steps=2000, baselines=FOUR_CLASSES)
+        first = planner.next_round()
+        accuracies = [0.47, 0.56, 0.70]
+        for probe, accuracy in zip(first, accuracies, strict=True):
+            planner.record(probe, 1.0, None, accuracy)
+        (above,) = planner.next_round()
+        assert grid_index(above.learning_rate) == grid_index(first[-1].learning_rate) + 2
+
+
 class TestBudget:
     @pytest.mark.parametrize("seed", range(20))
     def test_the_search_never_spends_more_than_its_budget(self, seed):
@@ -525,8 +592,8 @@ class TestRefine:
         is at u1 + h (y0 - y2) / (2 (y0 - 2 y1 + y2)) = u1 + h / 6."""
         current = [(0.01, 3.0), (0.1, 1.0), (1.0, 2.0)]
         expected = 0.1 * 10 ** (1 / 6)
-        assert refine(current, 0.1, lambda loss: True) == pytest.approx(expected, rel=1e-12)
+        assert refine(current, 0.1, lambda item: True) == pytest.approx(expected, rel=1e-12)
 
     def test_no_refinement_beside_a_probe_that_did_not_learn(self):
         current = [(0.01, 3.0), (0.1, 1.0), (1.0, 2.0)]
-        assert refine(current, 0.1, lambda loss: loss < 2.5) == 0.1
+        assert refine(current, 0.1, lambda item: item[1] < 2.5) == 0.1

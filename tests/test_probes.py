@@ -36,6 +36,15 @@ def regression_data(num_samples=NUM_SAMPLES, seed=0):
     return x, y
 
 
+def blobs(num_samples=NUM_SAMPLES, seed=0):
+    """Four Gaussian blobs in 3-D (labels 0 to 3), centres two standard deviations apart."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, num_samples)
+    centres = rng.normal(0.0, 2.0, size=(4, 3))
+    x = (centres[y] + rng.normal(size=(num_samples, 3))).astype("float32")
+    return x, y.astype("int32")
+
+
 def linear_model(optimizer=None, seed=1, **compile_kwargs):
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
@@ -126,6 +135,50 @@ class TestSearch:
         assert asked == [(p.learning_rate, p.steps) for p in details.probes]
         assert planner.decision().max_lr == details.max_lr
         assert details.learned and details.max_lr == details.winner
+
+    @pytest.mark.parametrize(
+        "metric, one_hot, name",
+        [
+            ("accuracy", False, "accuracy"),
+            ("accuracy", True, "accuracy"),
+            ("sparse_categorical_accuracy", False, "sparse_categorical_accuracy"),
+        ],
+    )
+    def test_a_classifier_s_validation_accuracy_joins_the_judgement(self, metric, one_hot, name):
+        """A classifier compiled with an accuracy metric: every probe's logs hold the
+        validation accuracy under the name Keras gives it, and a fresh planner fed the same
+        losses, accuracies and validation sample count (25: Keras's split of 256 by 0.1)
+        asks for the same probes and gives the same answer."""
+        x, y = blobs()
+        targets = np.eye(4, dtype="float32")[y] if one_hot else y
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+        loss = "categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy"
+        model.compile(
+            optimizer=keras.optimizers.SGD(0.01),
+            loss=keras.losses.get({"class_name": loss, "config": {"from_logits": True}}),
+            metrics=[metric],
+        )
+        details = find_best_learning_rate(
+            model, x, targets, batch_size=BATCH_SIZE, epochs=24, verbose=0,
+            return_details=True,
+        )  # fmt: skip
+        accuracies = {(p.learning_rate, p.steps): p.logs[name] for p in details.probes}
+        assert all(0.0 <= value <= 1.0 for value in accuracies.values())
+        assert any(p.learned for p in details.probes)
+        planner = Planner(24 * STEPS_PER_EPOCH, STEPS_PER_EPOCH - 3)
+        samples = 256 - math.ceil(256 * 0.9)
+        planner.set_baselines(Baselines(details.untrained_loss, details.constant_loss, samples))
+        test = details.range_test
+        planner.read_range_test(test.learning_rates, test.losses, test.stop_reason)
+        losses = {(p.learning_rate, p.steps): p.validation_loss for p in details.probes}
+        asked = []
+        while probes := planner.next_round():
+            for probe in probes:
+                asked.append((probe.learning_rate, probe.steps))
+                planner.record(probe, losses[asked[-1]], None, accuracies[asked[-1]])
+        assert asked == [(p.learning_rate, p.steps) for p in details.probes]
+        assert planner.decision().max_lr == details.max_lr
 
     def test_probes_that_learn_nothing_are_no_answer(self):
         """Targets unrelated to the inputs: no probe beats the constant prediction (the

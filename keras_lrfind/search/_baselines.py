@@ -19,6 +19,7 @@ baseline: the untrained model's loss is then the only one.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import keras
@@ -32,6 +33,37 @@ _BINARY = ("binary_crossentropy", "BinaryCrossentropy")
 _SQUARED = ("mean_squared_error", "mse", "MeanSquaredError")
 _ABSOLUTE = ("mean_absolute_error", "mae", "MeanAbsoluteError")
 _EPSILON = 1e-7  # Keras's clip of probabilities in its cross-entropies.
+
+
+@dataclasses.dataclass(frozen=True)
+class Baselines:
+    """What a probe must beat: the untrained model's and a constant prediction's loss; and
+    how many validation samples judge it (`None`: unknown), which sets how far apart two
+    validation accuracies must be to differ by more than chance."""
+
+    untrained: float
+    constant: float | None = None
+    samples: int | None = None
+
+    @property
+    def reference(self) -> float:
+        """The lower of the two: a probe that learned is clearly below it."""
+        if self.constant is None or not math.isfinite(self.constant):
+            return self.untrained
+        return min(self.untrained, self.constant)
+
+    def learned(self, loss: float, margin: float) -> bool:
+        """Whether a validation loss is clearly below the reference."""
+        reference = self.reference
+        return math.isfinite(loss) and loss < reference - margin * abs(reference)
+
+    def accuracy_error(self, accuracy: float) -> float | None:
+        """The standard error of a validation accuracy near `accuracy` (binomial, with
+        Laplace's `(k + 1) / (n + 2)` so that 0% and 100% are not exact), or `None`."""
+        if not self.samples:
+            return None
+        rate = (accuracy * self.samples + 1) / (self.samples + 2)
+        return math.sqrt(rate * (1 - rate) / self.samples)
 
 
 def _loss_kind(loss) -> tuple[str, dict] | None:
@@ -71,6 +103,12 @@ def _targets(validation) -> tuple[np.ndarray, np.ndarray | None] | None:
         return None
     weights = np.concatenate(sample_weights) if len(sample_weights) == len(targets) else None
     return np.concatenate(targets), weights
+
+
+def validation_samples(validation) -> int | None:
+    """How many samples the validation data holds (one target per sample), or `None`."""
+    found = _targets(validation)
+    return None if found is None else len(found[0])
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:

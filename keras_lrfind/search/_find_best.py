@@ -19,19 +19,31 @@ from keras_lrfind.range_test import _fit_arguments
 from keras_lrfind.range_test._session import check_model
 from keras_lrfind.search import _checks as _search_checks
 from keras_lrfind.search import _data as _probe_data
-from keras_lrfind.search._baselines import constant_loss
-from keras_lrfind.search._planner import (
-    Baselines,
-    Planner,
-)
+from keras_lrfind.search._baselines import Baselines, constant_loss, validation_samples
+from keras_lrfind.search._planner import Planner
 from keras_lrfind.search._probes import ProbeSession, Progress
 from keras_lrfind.search._result import ProbeOutcome, ProbeResult
+
+ACCURACY_NAMES = (
+    "accuracy",
+    "acc",
+    "sparse_categorical_accuracy",
+    "categorical_accuracy",
+    "binary_accuracy",
+)
+"""The names of `evaluate`'s logs read as a probe's validation accuracy, first found first."""
 
 
 def validation_loss(logs: dict[str, float]) -> float:
     """A probe's validation loss from its logs; NaN when it is not finite."""
     loss = logs["loss"]
     return loss if math.isfinite(loss) else math.nan
+
+
+def validation_accuracy(logs: dict[str, float]) -> float | None:
+    """A probe's validation accuracy from its logs (`ACCURACY_NAMES`), or `None`."""
+    found = (logs[name] for name in ACCURACY_NAMES if name in logs)
+    return next(found, None)
 
 
 def find_best_learning_rate(
@@ -88,7 +100,13 @@ def find_best_learning_rate(
        short probes favour peaks a full training cannot hold. Longer probes extend the
        search downward only, never upward.
     5. **The answer**: from the longest probes that learned, the best one, refined by a
-       parabola through its neighbours (in log learning rate).
+       parabola through its neighbours (in log learning rate). Where the model reports a
+       validation accuracy (compiled with `metrics=["accuracy"]`, or a metric named `acc`,
+       `sparse_categorical_accuracy`, `categorical_accuracy` or `binary_accuracy`), a probe
+       that learned is a candidate, here and in the rounds before, only if its accuracy is
+       within two standard errors (binomial, over the validation samples) of the most
+       accurate probe's: a fine-tuned or over-confident model can score a worse loss at the
+       rate that classifies best.
 
     The whole search spends at most `budget` of the training's optimizer steps: by default
     half a training, or where that is more (short trainings), the range test and four
@@ -201,7 +219,7 @@ def find_best_learning_rate(
                 progress.show(lr=probe.learning_rate)
                 logs, moved = session.probe(probe.learning_rate, probe.steps)
                 loss = validation_loss(logs)
-                planner.record(probe, loss, moved)
+                planner.record(probe, loss, moved, validation_accuracy(logs))
                 learned = planner.learned(loss)
                 outcomes.append(
                     ProbeOutcome(probe.learning_rate, probe.steps, loss, learned, logs, moved)
@@ -364,4 +382,6 @@ def _baselines(session: ProbeSession, model, data) -> Baselines:
             f"values. Received: {data.description}. Check `np.isfinite(x).all()` and the "
             "labels."
         )
-    return Baselines(untrained, constant_loss(model, data.validation))
+    return Baselines(
+        untrained, constant_loss(model, data.validation), validation_samples(data.validation)
+    )

@@ -14,25 +14,25 @@ time. The search (see `find_best_learning_rate` for the user's view):
 2. **Rounds of probes**: a probe is a compressed one-cycle of `probe_steps` steps judged by
    its validation loss. A probe *learned* if that loss is clearly below what the untrained
    model and a constant prediction score (`Baselines`); only probes that learned are
-   candidates. The first round probes the anchor and one spacing either side; while the
-   best candidate sits at the edge of what was probed, the next round extends the probes
-   that way (upwards at most `max_above_limit` spacings past a real break). When no probe
-   learned, the probes were too high, too low or too short: the next round probes higher
-   when the highest probe was *inert* (it barely moved the weights or the loss), where the
-   weights would move, or one spacing higher when it was the best and no worse than
-   untrained (both at most to the range test's limit, or one spacing past a break); lower
-   when the lowest was the best or all ended worse than untrained; else the best probe not
-   inert and the one below it, as long as the rest of the budget allows (the training).
+   candidates, and of them, where the model reports a validation accuracy, only those
+   within `accuracy_noise` standard errors of the most accurate. The first round probes the
+   anchor and one spacing either side; while the best candidate is at the edge of those
+   probed, the next round extends that way (upwards at most `max_above_limit` spacings past
+   a real break). When no probe learned, the probes were too high, too low or too short:
+   the next round probes higher when the highest was *inert* (it barely moved the weights
+   or the loss), where the weights would move, or one spacing higher when it was the best
+   and no worse than untrained (both at most to the range test's limit, or one spacing
+   past a break); lower when the lowest was the best or all ended worse than untrained;
+   else the best probe not inert and the one below it, as long as the budget allows.
 3. **Longer probes**: once the best candidate is settled (a probe either side, or capped
    above), it and the probe one spacing below run again `lengthen` times as long, within
    the budget: a short probe favours peaks that a full training cannot hold. Longer probes
    extend the search downward only, and none outgrows the training. Short trainings get a
    budget with room for this round (`min_short_probes`), and whole-training probes when it
    holds the range test and `min_probes` of them; long ones keep half a training.
-4. **The answer**: from the longest probes that learned, the best candidate (with a
-   `tie_tolerance`, the lowest learning rate among those within it of the best loss),
-   refined by a parabola through its neighbours, divided by `short_probe_bias`. With no
-   probe learned in the budget, no answer (`Decision.learned` False): the caller warns or raises.
+4. **The answer**: from the longest probes that learned, the best candidate (the lowest
+   rate within `tie_tolerance` of the best loss), refined by a parabola through its
+   neighbours, divided by `short_probe_bias`; with none learned, no answer.
 
 Everything is counted in optimizer steps against `budget_steps`, which a search never
 exceeds. Learning rates are on a grid of `GRID_PER_DECADE` points per decade.
@@ -46,6 +46,7 @@ import math
 import numpy as np
 
 from keras_lrfind.range_test._sweep import default_num_steps
+from keras_lrfind.search._baselines import Baselines
 from keras_lrfind.search._policy import DEFAULT_POLICY, Policy
 from keras_lrfind.suggestions._reading import read
 
@@ -68,26 +69,6 @@ class Probe:
 
     learning_rate: float
     steps: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Baselines:
-    """What a probe must beat: the untrained model's and a constant prediction's loss."""
-
-    untrained: float
-    constant: float | None = None
-
-    @property
-    def reference(self) -> float:
-        """The lower of the two: a probe that learned is clearly below it."""
-        if self.constant is None or not math.isfinite(self.constant):
-            return self.untrained
-        return min(self.untrained, self.constant)
-
-    def learned(self, loss: float, margin: float) -> bool:
-        """Whether a validation loss is clearly below the reference."""
-        reference = self.reference
-        return math.isfinite(loss) and loss < reference - margin * abs(reference)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,6 +168,7 @@ class Planner:
         self.anchor: float | None = None
         self.losses: dict[Probe, float] = {}
         self.weight_changes: dict[Probe, float] = {}
+        self.accuracies: dict[Probe, float] = {}
         self.length = self.probe_steps  # The probes' current length.
 
     # -- Inputs ----------------------------------------------------------------------------
@@ -245,12 +227,15 @@ class Planner:
         self.length = probes[0].steps
         return probes
 
-    def record(self, probe: Probe, loss: float, weight_change: float | None = None) -> None:
-        """The validation loss of a probe (NaN or infinite when it diverged) and how far it
-        moved the trainable weights (`None`: not measured, never inert)."""
+    def record(self, probe: Probe, loss: float, weight_change=None, accuracy=None) -> None:
+        """The validation loss of a probe (NaN or infinite when it diverged), how far it
+        moved the trainable weights (`None`: not measured, never inert) and its validation
+        accuracy (`None`: the model reports none)."""
         self.losses[probe] = float(loss) if math.isfinite(loss) else math.inf
         if weight_change is not None:
             self.weight_changes[probe] = float(weight_change)
+        if accuracy is not None and math.isfinite(accuracy):
+            self.accuracies[probe] = float(accuracy)
 
     def _current(self) -> list[tuple[float, float]]:
         """`(learning rate, loss)` of the probes of the current length, by learning rate."""
@@ -292,7 +277,7 @@ class Planner:
             longer = min((self.budget_steps - self.spent) // 2, self.training_steps)
             probes = [Probe(grid_rate(best - spacing), longer), Probe(grid_rate(best), longer)]
             return probes if longer >= 2 * self.length else []
-        winner = self._choice(learned)
+        winner = self._choice(learned, self.length)
         index = grid_index(winner)
         if index == min(indices):
             return [Probe(grid_rate(index - spacing), self.length)]
@@ -343,8 +328,22 @@ class Planner:
         untrained = self.baselines.untrained
         return loss > untrained + self.policy.learned_margin * abs(untrained)
 
-    def _choice(self, learned: list[tuple[float, float]]) -> float:
-        """The lowest learning rate within `tie_tolerance` of the best loss."""
+    def _accurate(self, learned: list[tuple[float, float]], steps: int) -> list:
+        """The probes of `learned` (of `steps` steps) whose validation accuracy is within
+        `accuracy_noise` standard errors of the best one's: all, when any has none."""
+        scores = [self.accuracies.get(Probe(lr, steps)) for lr, _ in learned]
+        noise = self.policy.accuracy_noise
+        if not noise or self.baselines is None or None in scores:
+            return learned
+        error = self.baselines.accuracy_error(max(scores))
+        if error is None:
+            return learned
+        keep = max(scores) - noise * error
+        return [item for item, score in zip(learned, scores, strict=True) if score >= keep]
+
+    def _choice(self, learned: list[tuple[float, float]], steps: int) -> float:
+        """The lowest rate within `tie_tolerance` of the best loss, of the `_accurate` ones."""
+        learned = self._accurate(learned, steps)
         best = min(loss for _, loss in learned)
         reference = self.baselines.reference if self.baselines is not None else best
         tolerance = self.policy.tie_tolerance * max(reference - best, 0.0)
@@ -376,22 +375,23 @@ class Planner:
             safe = moved and not self._diverged(self.losses[moved[0]])
             lowest = (moved[0] if safe else ordered[0]).learning_rate
             return Decision(lowest, None, False, diverged, length)
-        winner = refine(current, self._choice(learned), self.learned)
+        accurate = set(self._accurate(learned, length))
+        winner = refine(current, self._choice(learned, length), accurate.__contains__)
         return Decision(winner / self.policy.short_probe_bias, winner, True, diverged, length)
 
 
-def refine(current: list[tuple[float, float]], choice: float, learned) -> float:
+def refine(current: list[tuple[float, float]], choice: float, usable) -> float:
     """The vertex (in log rate) of the parabola through `choice` and its neighbours, within
-    them; `choice` at an edge, beside one that did not learn, or when not curving up."""
+    them; `choice` at an edge, beside a probe not `usable(item)`, or when not curving up."""
     learning_rates = [lr for lr, _ in current]
     index = learning_rates.index(choice)
     if index in (0, len(current) - 1):
         return choice
+    if not (usable(current[index - 1]) and usable(current[index + 1])):
+        return choice
     (u0, y0), (u1, y1), (u2, y2) = [
         (math.log(lr), loss) for lr, loss in current[index - 1 : index + 2]
     ]
-    if not (learned(y0) and learned(y2)):
-        return choice
     denominator = (u0 - u1) * (u0 - u2) * (u1 - u2)
     a = (u2 * (y1 - y0) + u1 * (y0 - y2) + u0 * (y2 - y1)) / denominator
     b = (u2**2 * (y0 - y1) + u1**2 * (y2 - y0) + u0**2 * (y1 - y2)) / denominator

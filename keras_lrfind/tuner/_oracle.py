@@ -30,9 +30,10 @@ from keras_lrfind import _checks
 from keras_lrfind.range_test import LRFinderResult
 from keras_lrfind.search import _checks as search_checks
 from keras_lrfind.search import _find_best
-from keras_lrfind.search._planner import Baselines, Planner, Probe
+from keras_lrfind.search._baselines import Baselines
+from keras_lrfind.search._planner import Planner, Probe
 from keras_lrfind.search._result import ProbeResult
-from keras_lrfind.tuner._trials import OBJECTIVE, outcome_of, probe_of, space, weight_change_of
+from keras_lrfind.tuner._trials import OBJECTIVE, measures_of, outcome_of, probe_of, space
 
 
 class LearningRateOracle(keras_tuner.Oracle):
@@ -129,7 +130,7 @@ class LearningRateOracle(keras_tuner.Oracle):
                 "planner": arguments,
                 "fingerprints": dict(fingerprints),
                 "validation": search.data.description,
-                "baselines": [baselines.untrained, baselines.constant],
+                "baselines": [baselines.untrained, baselines.constant, baselines.samples],
                 "range_test": None if range_test is None else range_test.to_dict(),
                 "seconds": 0.0,
             }
@@ -151,8 +152,7 @@ class LearningRateOracle(keras_tuner.Oracle):
 
     def _read_saved(self, planner: Planner) -> None:
         """Hands the saved baselines and range test to `planner`."""
-        untrained, constant = self._search["baselines"]
-        planner.set_baselines(Baselines(untrained, constant))
+        planner.set_baselines(Baselines(*self._search["baselines"]))
         range_test = self.range_test
         if range_test is not None:
             planner.read_range_test(
@@ -185,10 +185,10 @@ class LearningRateOracle(keras_tuner.Oracle):
         self._finished = not self._round
         self._advance()
 
-    def _losses(self) -> dict[Probe, tuple[float, float | None]]:
-        """`(validation loss, weight change)` of every completed probe."""
+    def _losses(self) -> dict[Probe, tuple[float, float | None, float | None]]:
+        """`(validation loss, weight change, validation accuracy)` of every completed probe."""
         return {
-            probe_of(trial): (trial.score, weight_change_of(trial))
+            probe_of(trial): measures_of(trial)
             for trial in self.trials.values()
             if trial.status == TrialStatus.COMPLETED
         }

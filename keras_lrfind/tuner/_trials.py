@@ -12,7 +12,7 @@ import numpy as np
 
 from keras_lrfind import _data
 from keras_lrfind.search._data import ProbeData
-from keras_lrfind.search._find_best import validation_loss
+from keras_lrfind.search._find_best import validation_accuracy, validation_loss
 from keras_lrfind.search._planner import MAX_PROBE_STEPS, Probe
 from keras_lrfind.search._result import ProbeOutcome
 
@@ -48,15 +48,26 @@ def weight_change_of(trial) -> float | None:
     return float(trial.metrics.get_last_value(WEIGHT_CHANGE))
 
 
-def outcome_of(trial, learned) -> ProbeOutcome:
-    """A completed trial as the search's `ProbeOutcome`: its `val_` metrics are the probe's
-    validation logs; `learned(loss)` says whether the probe learned."""
-    probe = probe_of(trial)
-    logs = {
+def logs_of(trial) -> dict[str, float]:
+    """A completed trial's `val_` metrics: the probe's validation logs."""
+    return {
         name[len("val_") :]: float(trial.metrics.get_last_value(name))
         for name in trial.metrics.metrics
         if name.startswith("val_")
     }
+
+
+def measures_of(trial) -> tuple[float, float | None, float | None]:
+    """What the planner records of a completed trial: its validation loss (the score), how
+    far it moved the weights and its validation accuracy (`None`: not reported)."""
+    return trial.score, weight_change_of(trial), validation_accuracy(logs_of(trial))
+
+
+def outcome_of(trial, learned) -> ProbeOutcome:
+    """A completed trial as the search's `ProbeOutcome`: its `val_` metrics are the probe's
+    validation logs; `learned(loss)` says whether the probe learned."""
+    probe = probe_of(trial)
+    logs = logs_of(trial)
     loss = validation_loss(logs)
     return ProbeOutcome(
         probe.learning_rate, probe.steps, loss, learned(loss), logs, weight_change_of(trial)
