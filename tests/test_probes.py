@@ -153,11 +153,15 @@ class TestSearch:
         targets = np.eye(4, dtype="float32")[y] if one_hot else y
         keras.utils.set_random_seed(1)
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
-        loss = "categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy"
+        # A loss object: `keras.losses.get` of a dict naming the function would drop
+        # `from_logits` and score the raw logits as probabilities.
+        loss = (
+            keras.losses.CategoricalCrossentropy
+            if one_hot
+            else keras.losses.SparseCategoricalCrossentropy
+        )
         model.compile(
-            optimizer=keras.optimizers.SGD(0.01),
-            loss=keras.losses.get({"class_name": loss, "config": {"from_logits": True}}),
-            metrics=[metric],
+            optimizer=keras.optimizers.SGD(0.01), loss=loss(from_logits=True), metrics=[metric]
         )
         details = find_best_learning_rate(
             model, x, targets, batch_size=BATCH_SIZE, epochs=24, verbose=0,
