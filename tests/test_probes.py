@@ -45,6 +45,25 @@ def blobs(num_samples=NUM_SAMPLES, seed=0):
     return x, y.astype("int32")
 
 
+def replay(details, baselines, accuracy=None):
+    """A fresh planner for a 24-epoch training fed a search's range test and its probes'
+    validation losses (and accuracies, from the logs key `accuracy`), without their weight
+    changes: the probes it asks for, in order, and its decision."""
+    planner = Planner(24 * STEPS_PER_EPOCH, STEPS_PER_EPOCH - 3)
+    planner.set_baselines(baselines)
+    test = details.range_test
+    planner.read_range_test(test.learning_rates, test.losses, test.stop_reason)
+    outcomes = {(p.learning_rate, p.steps): p for p in details.probes}
+    asked = []
+    while probes := planner.next_round():
+        for probe in probes:
+            asked.append((probe.learning_rate, probe.steps))
+            outcome = outcomes[asked[-1]]
+            score = outcome.logs[accuracy] if accuracy else None
+            planner.record(probe, outcome.validation_loss, None, score)
+    return asked, planner.decision()
+
+
 def linear_model(optimizer=None, seed=1, **compile_kwargs):
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
@@ -122,18 +141,9 @@ class TestSearch:
         reference = min(details.untrained_loss, details.constant_loss)  # Both MSE, > 0.
         for probe in details.probes:  # Learned: 5% below the better baseline.
             assert probe.learned == (probe.validation_loss < 0.95 * reference)
-        planner = Planner(training_steps, STEPS_PER_EPOCH - 3)
-        planner.set_baselines(Baselines(details.untrained_loss, details.constant_loss))
-        test = details.range_test
-        planner.read_range_test(test.learning_rates, test.losses, test.stop_reason)
-        outcomes = {(p.learning_rate, p.steps): p.validation_loss for p in details.probes}
-        asked = []
-        while probes := planner.next_round():
-            for probe in probes:
-                asked.append((probe.learning_rate, probe.steps))
-                planner.record(probe, outcomes[asked[-1]])
+        asked, decision = replay(details, Baselines(details.untrained_loss, details.constant_loss))
         assert asked == [(p.learning_rate, p.steps) for p in details.probes]
-        assert planner.decision().max_lr == details.max_lr
+        assert decision.max_lr == details.max_lr
         assert details.learned and details.max_lr == details.winner
 
     @pytest.mark.parametrize(
@@ -170,19 +180,11 @@ class TestSearch:
         accuracies = {(p.learning_rate, p.steps): p.logs[name] for p in details.probes}
         assert all(0.0 <= value <= 1.0 for value in accuracies.values())
         assert any(p.learned for p in details.probes)
-        planner = Planner(24 * STEPS_PER_EPOCH, STEPS_PER_EPOCH - 3)
         samples = 256 - math.ceil(256 * 0.9)
-        planner.set_baselines(Baselines(details.untrained_loss, details.constant_loss, samples))
-        test = details.range_test
-        planner.read_range_test(test.learning_rates, test.losses, test.stop_reason)
-        losses = {(p.learning_rate, p.steps): p.validation_loss for p in details.probes}
-        asked = []
-        while probes := planner.next_round():
-            for probe in probes:
-                asked.append((probe.learning_rate, probe.steps))
-                planner.record(probe, losses[asked[-1]], None, accuracies[asked[-1]])
+        baselines = Baselines(details.untrained_loss, details.constant_loss, samples)
+        asked, decision = replay(details, baselines, accuracy=name)
         assert asked == [(p.learning_rate, p.steps) for p in details.probes]
-        assert planner.decision().max_lr == details.max_lr
+        assert decision.max_lr == details.max_lr
 
     def test_probes_that_learn_nothing_are_no_answer(self):
         """Targets unrelated to the inputs: no probe beats the constant prediction (the
