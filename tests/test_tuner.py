@@ -393,6 +393,22 @@ class TestDistributed:
         assert report["trainings"] == len(CANDIDATES)  # Its own three, and the lost one.
         assert marker.exists()
 
+    def test_a_worker_that_waited_long_for_its_chief_joins_at_once(
+        self, chief, data, sequential_candidates, tmp_path
+    ):
+        """A worker that waited 80 s for its chief (one that ran a long range test, say)
+        reaches it within the chief's `worker_timeout` (8 s) and runs every probe. With
+        gRPC's default reconnect backoff (tries 1 s apart, then 1.6 times further apart
+        each, +-20%) its tries near 80 s are about 70 s and 113 s: the chief, serving from
+        about 82 s, raised that no worker had called."""
+        workers = [start_worker("tuner0", chief, tmp_path)]
+        wait_for(tmp_path / "tuner0.ready", workers[0][0])
+        time.sleep(80)
+        details, ((code, report, error),) = run(workers, tmp_path, data)
+        assert code == 0, error
+        assert report["trainings"] == len(CANDIDATES)
+        assert details.max_lr == pytest.approx(sequential_candidates.max_lr, rel=RTOL)
+
     def test_a_probe_that_raises_on_a_worker_stops_the_search(self, chief, data, tmp_path):
         """The worker re-raises its probe's error; the chief's `search` raises naming the
         probe and the worker (after its `worker_timeout` it would say that no worker

@@ -6,10 +6,12 @@ told to stop: a worker killed in the middle of a trial keeps its trial running f
 and the chief with it. `serve` is the same server (KerasTuner's own servicer, so the
 workers' `OracleClient` talks to it unchanged) with `LearningRateOracle.watch` in its
 loop, which gives a dead worker's probe to another worker and raises when none is left.
+On a worker, `connect` gives KerasTuner's proxy of the chief a channel that reaches a chief
+which started late within a second.
 
 This is the only module that uses KerasTuner internals (`keras_tuner.src`: there is no
 public API for the chief's server nor for the roles): `oracle_chief.OracleServicer`,
-`protos` and `distribute.utils`, checked
+`protos`, `distribute.utils` and the `stub` of the workers' `OracleClient`, checked
 on keras-tuner 1.4.7 and 1.4.8 (unchanged since 1.1).
 """
 
@@ -22,6 +24,9 @@ from concurrent import futures
 WATCH_SECONDS = 0.5
 """How often the chief looks at the workers and at the search's end."""
 
+RECONNECT_MS = 1000
+"""The longest a worker waits between two tries to reach the chief, in milliseconds."""
+
 
 def role() -> str:
     """This process's role in KerasTuner's distributed tuning: `"chief"`, `"worker"`, or
@@ -31,6 +36,26 @@ def role() -> str:
     if not utils.has_chief_oracle():
         return "alone"
     return "chief" if utils.is_chief_oracle() else "worker"
+
+
+def connect(client) -> None:
+    """Points a worker's `OracleClient` (KerasTuner's proxy of the chief's oracle) at the
+    chief over a channel that retries at least every `RECONNECT_MS`.
+
+    KerasTuner's own channel keeps gRPC's default reconnect backoff, up to 120 s between
+    tries: a worker started while the chief still ran its range test reached the chief
+    seconds to minutes after it began to serve (14 s after a 30 s wait, measured), and the
+    chief, whose `worker_timeout` counts from then, could take every worker for absent.
+    """
+    import grpc
+    from keras_tuner.src import protos
+
+    address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+    options = [
+        (f"grpc.{name}_reconnect_backoff_ms", RECONNECT_MS) for name in ("initial", "min", "max")
+    ]
+    channel = grpc.insecure_channel(address, options=options)
+    client.stub = protos.get_service_grpc().OracleStub(channel)
 
 
 def serve(oracle) -> None:

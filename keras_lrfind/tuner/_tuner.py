@@ -134,6 +134,8 @@ class LearningRateTuner(BaseTuner):
             project_name=project_name,
             overwrite=overwrite and role != "worker",
         )
+        if role == "worker":
+            tuner_server.connect(self.oracle)  # KerasTuner's proxy of the chief's oracle.
         if role != "worker" and not overwrite and not oracle.started:
             # A project that another role began (one process, then distributed: the
             # tuner's own file is named after its role) is resumed too.
