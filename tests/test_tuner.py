@@ -15,6 +15,7 @@ import pathlib
 import sys
 import threading
 import time
+import traceback
 
 import keras
 import numpy as np
@@ -303,13 +304,27 @@ def run(workers, directory, data, during=None):
         thread.start()
     try:
         details = chief_search(directory / "chief", data)
-    except BaseException:
+    except BaseException as error:
         subprocesses.stop_all(workers)
+        error.add_note(thread_stacks())
         raise
     finally:
         if thread is not None:
             thread.join(timeout=TIMEOUT_S)
     return details, finish(workers)
+
+
+def thread_stacks() -> str:
+    """The stack of every thread of this process but this one: where the chief's gRPC
+    handler waits when the chief says that no worker called (a rare failure of these tests
+    whose cause is not known yet)."""
+    frames = sys._current_frames()
+    del frames[threading.get_ident()]
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    return "\n".join(
+        f"Thread {names.get(ident, ident)}:\n{''.join(traceback.format_stack(frame))}"
+        for ident, frame in frames.items()
+    )
 
 
 def chief_search(directory, data, worker_timeout=WORKER_TIMEOUT):
