@@ -352,8 +352,8 @@ class TestDistributed:
         and answer as `find_best_learning_rate`; a third worker, whose model has other
         initial weights, refuses to join. Each worker holds its first probe until the
         other has started one: otherwise the one that reaches the chief first may run all
-        four before the other connects (gRPC retries a refused connection after a second
-        or more)."""
+        four before the other connects (a worker retries a refused connection about once
+        a second)."""
         workers = [
             start_worker(
                 name,

@@ -38,6 +38,11 @@ def role() -> str:
     return "chief" if utils.is_chief_oracle() else "worker"
 
 
+def _address() -> str:
+    """The chief's `KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT`."""
+    return f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+
+
 def connect(client) -> None:
     """Points a worker's `OracleClient` (KerasTuner's proxy of the chief's oracle) at the
     chief over a channel that retries at least every `RECONNECT_MS`.
@@ -50,11 +55,10 @@ def connect(client) -> None:
     import grpc
     from keras_tuner.src import protos
 
-    address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
     options = [
         (f"grpc.{name}_reconnect_backoff_ms", RECONNECT_MS) for name in ("initial", "min", "max")
     ]
-    channel = grpc.insecure_channel(address, options=options)
+    channel = grpc.insecure_channel(_address(), options=options)
     client.stub = protos.get_service_grpc().OracleStub(channel)
 
 
@@ -69,7 +73,7 @@ def serve(oracle) -> None:
     from keras_tuner.src import protos
     from keras_tuner.src.distribute import oracle_chief
 
-    address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+    address = _address()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
     protos.get_service_grpc().add_OracleServicer_to_server(
         oracle_chief.OracleServicer(oracle), server
