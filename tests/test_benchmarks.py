@@ -437,6 +437,10 @@ class TestSplit:
             "mixer_adamw_glyphs",
             "vit_adamw_ls_shapes16",
             "vit_nadam_glyphs12_imbalanced",
+            "finetune_bn_adam_symmetry16",
+            "finetune_bn_adamw_symmetry16",
+            "mlp_dropout_sgd_symmetry",
+            "resnet_adam_aug_symmetry",
         }
 
     def test_both_halves_of_each_batch_cover_its_axes(self):
@@ -463,6 +467,14 @@ class TestSplit:
         tuning = set(split.tuning_tasks())
         assert "vit_adamw_ls_shapes16_long" in split.evaluation_tasks()
         assert "depthwise_sgdm_aug_blobs_long" in split.evaluation_tasks()
+        for replaced in (
+            "finetune_bn_adam_symmetry16",
+            "finetune_bn_adamw_symmetry16",
+            "mlp_dropout_sgd_symmetry",
+            "resnet_adam_aug_symmetry",
+        ):
+            assert TASKS_BY_NAME[f"{replaced}_long"].replaces == replaced
+            assert f"{replaced}_long" in split.evaluation_tasks()
         assert {"mixer_adamw_glyphs_long", "vit_nadam_glyphs12_imbalanced_long"} <= tuning
 
 
@@ -493,6 +505,17 @@ class TestCorpus:
         kinds = {kind for task in ALL_TASKS for kind in task.regularisation}
         assert kinds == {"dropout", "weight_decay", "label_smoothing", "augmentation"}
         assert any(task.imbalanced for task in ALL_TASKS)
+
+    def test_every_scored_task_learns_to_twice_chance(self):
+        """The best seed-mean accuracy of every scored task's committed grid is at least
+        twice chance (1 / classes): under it, a regret is noise, and the task is replaced
+        by a lengthened version (`replaces`)."""
+        results = store.load_results()
+        assert set(results) == {task.name for task in ALL_TASKS}
+        for name, result in results.items():
+            chance = 1 / TASKS_BY_NAME[name].data().num_classes
+            best = result.grid.mean_accuracies.max()
+            assert best >= 2 * chance, f"{name}: best {best:.3f}, chance {chance:.3f}"
 
     def test_the_new_data_sets_are_fixed_by_their_seeds(self):
         """Generating a data set twice (cache bypassed) gives the same arrays."""
