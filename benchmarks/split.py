@@ -22,6 +22,8 @@ suggestion was computed on it; a later batch never moves an earlier task:
   of them long), with `numpy.random.default_rng(20261206 + attempt)`.
 - `issue17_slow_start`: the same rule on its own tasks (short trainings whose first tens of
   steps learn little), with `numpy.random.default_rng(20261207 + attempt)`.
+- `issue17_medium`: the same rule on its own tasks (trainings of 300 to 1,000 steps whose
+  first tenth learns little), with `numpy.random.default_rng(20261208 + attempt)`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ ISSUE10_SEED = 20261201
 ISSUE17_SEED = 20261205
 TAILS_SEED = 20261206
 SLOW_START_SEED = 20261207
+MEDIUM_SEED = 20261208
 LONG_TRAINING_STEPS = 1000
 """A training of at least this many steps is long (`ISSUE17_AXES`)."""
 
@@ -171,7 +174,11 @@ def split() -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int]]:
     )
     tuning_tails, attempt_tails = _split_half(_batch("issue17_tails"), TAILS_SEED)
     tuning_slow, attempt_slow = _split_half(_batch("issue17_slow_start"), SLOW_START_SEED)
-    tuning = {task.name for task in original + tuning10 + tuning17 + tuning_tails + tuning_slow}
+    tuning_medium, attempt_medium = _split_half(_batch("issue17_medium"), MEDIUM_SEED)
+    tuning = {
+        task.name
+        for task in original + tuning10 + tuning17 + tuning_tails + tuning_slow + tuning_medium
+    }
     tuning |= {task.name for task in issue17 if task.replaces in tuning}
     names = [task.name for task in ALL_TASKS]
     return (
@@ -182,6 +189,7 @@ def split() -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int]]:
             "issue17": attempt17,
             "issue17_tails": attempt_tails,
             "issue17_slow_start": attempt_slow,
+            "issue17_medium": attempt_medium,
         },
     )
 

@@ -32,7 +32,14 @@ from benchmarks.data import Data
 
 TABLE = Path(__file__).resolve().parent / "tasks.toml"
 
-BATCHES = ("original", "issue10", "issue17", "issue17_tails", "issue17_slow_start")
+BATCHES = (
+    "original",
+    "issue10",
+    "issue17",
+    "issue17_tails",
+    "issue17_slow_start",
+    "issue17_medium",
+)
 """The batches of tasks, in the order they were added (see `benchmarks.split`)."""
 
 

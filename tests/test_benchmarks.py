@@ -400,6 +400,7 @@ class TestSplit:
             "issue17": 1,
             "issue17_tails": 2,
             "issue17_slow_start": 5,
+            "issue17_medium": 4,
         }
         assert set(split.tuning_tasks()) == {
             *(task.name for task in DECLARED_TASKS if task.batch == "original"),
@@ -422,6 +423,10 @@ class TestSplit:
             "resnet_nesterov_wd_blobs_b128",
             "bncnn_adamw_gratings_short",
             "finetune_bn_nadam_glyphs16",
+            "cnn_nesterov_wd_symmetry_medium",
+            "cnn_sgd_gratings_medium",
+            "depthwise_nadam_aug_symmetry_medium",
+            "finetune_bn_adam_glyphs16_medium",
         }
 
     def test_half_tune_and_the_halves_partition_the_tasks(self):
@@ -456,7 +461,7 @@ class TestSplit:
         tuning_half, evaluation_half = halves(first)
         assert split.covers(tuning_half, evaluation_half, first, split.AXES)
         assert not split.covers(tuning_half, tuning_half[:1], first, split.AXES)
-        for batch in ("issue17", "issue17_tails", "issue17_slow_start"):
+        for batch in ("issue17", "issue17_tails", "issue17_slow_start", "issue17_medium"):
             fresh = [t for t in DECLARED_TASKS if t.batch == batch and t.replaces is None]
             tuning_half, evaluation_half = halves(fresh)
             assert len(tuning_half) == len(fresh) // 2
