@@ -381,6 +381,59 @@ class TestRules:
         assert decision.learned and decision.probe_steps == 126
         assert decision.winner == first[1].learning_rate
 
+    def test_a_medium_training_whose_probes_learned_nothing_may_spend_two_trainings(self):
+        """A 564-step training (budget 64 + 11 x 32 = 416; probes of 56 steps): after a
+        round that learned nothing (64 + 3 x 56 = 232 spent), the 184 steps left hold no
+        two probes twice as long, but the rescue's two trainings do: two of
+        (1128 - 232) // 2 = 448 steps, and the answer comes from them."""
+        planner = planner_for(falling_curve(broke_at=0.3), training_steps=564, epoch_steps=94)
+        assert planner.budget_steps == planner.limit_steps == 416
+        first = planner.next_round()
+        assert [probe.steps for probe in first] == [56, 56, 56]
+        for probe, loss in zip(first, [CHANCE, CHANCE - 0.01, CHANCE], strict=True):
+            planner.record(probe, loss)  # None learned; the middle one is best.
+        second = planner.next_round()
+        assert planner.limit_steps == 1128
+        assert second == [Probe(first[0].learning_rate, 448), Probe(first[1].learning_rate, 448)]
+        for probe, loss in zip(second, [1.5, 1.2], strict=True):
+            planner.record(probe, loss)
+        assert planner.next_round() == []  # Settled: longer probes are not lengthened again.
+        decision = planner.decision()
+        assert decision.learned and decision.probe_steps == 448
+        assert decision.winner == first[1].learning_rate
+
+    @pytest.mark.parametrize(
+        ("training_steps", "budget"),
+        [
+            (564, 0.5),  # An explicit budget (282 steps) is the user's: kept.
+            (1128, None),  # 1,000+ steps: half a training (564), as the cost target says.
+        ],
+    )
+    def test_no_rescue_for_an_explicit_budget_or_a_long_training(self, training_steps, budget):
+        """The same round that learned nothing ends the search when the steps left hold no
+        two probes twice as long: the budget stays the limit."""
+        planner = planner_for(
+            falling_curve(broke_at=0.3),
+            training_steps=training_steps,
+            epoch_steps=94,
+            budget=budget,
+        )
+        first = planner.next_round()
+        for probe, loss in zip(first, [CHANCE, CHANCE - 0.01, CHANCE], strict=True):
+            planner.record(probe, loss)
+        assert planner.next_round() == []
+        assert planner.limit_steps == planner.budget_steps
+        assert not planner.decision().learned
+
+    def test_a_search_that_learned_keeps_its_budget(self):
+        """The rescue is for searches that learned nothing: one whose first round learned
+        runs its longer probes within the budget (three times 56 steps do not fit the 416)."""
+        planner = planner_for(falling_curve(broke_at=0.3), training_steps=564, epoch_steps=94)
+        ran, decision = run(planner, lambda lr, steps: 1.0 + abs(math.log10(lr) + 3) / 10)
+        assert decision.learned
+        assert planner.limit_steps == planner.budget_steps == 416
+        assert planner.spent <= 416 and all(probe.steps == 56 for probe in ran)
+
     def test_probes_that_all_end_worse_than_untrained_go_lower_not_longer(self):
         """When nothing learned and every probe ended worse than the untrained model, the
         rates were too high, even where the best of them is not the lowest: the next round
@@ -584,6 +637,23 @@ class TestBudget:
         ran, _ = run(planner, lambda lr, steps: float(rng.uniform(0.5, 2.6)))
         assert planner.spent == planner.range_test_steps + sum(p.steps for p in ran)
         assert planner.spent <= planner.budget_steps
+
+    @pytest.mark.parametrize("seed", range(20))
+    def test_a_short_training_s_search_never_spends_more_than_its_limit(self, seed):
+        """On random outcomes on trainings of 64 to 1,500 steps, the steps add up to what the
+        planner counted, within its budget, or within two trainings (the rescue) when a
+        round learned nothing."""
+        rng = np.random.default_rng(seed)
+        training_steps = int(rng.integers(64, 1500))
+        planner = Planner(training_steps, int(rng.integers(10, 200)))
+        planner.set_baselines(BASELINES)
+        planner.read_range_test(*falling_curve(broke_at=float(10 ** rng.uniform(-3, 1))))
+        ran, _ = run(planner, lambda lr, steps: float(rng.uniform(1.9, 2.6)))
+        assert planner.spent == planner.range_test_steps + sum(p.steps for p in ran)
+        allowed = planner.budget_steps
+        if planner.rescued and training_steps < 1000:
+            allowed = max(allowed, 2 * training_steps)
+        assert planner.spent <= allowed
 
 
 class TestRefine:

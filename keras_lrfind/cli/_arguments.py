@@ -137,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the steps the search may spend, in trainings, in (0, 10] (0.5: half a training) "
         "(default: half a training, or more on short trainings: a range test and 4 probes, "
-        "or 11 probes of 32 steps)",
+        "or 11 probes of 32 steps; up to 2 trainings under 1000 steps once probes learned "
+        "nothing)",
     )
     best.add_argument(
         "--validation-data",

@@ -110,7 +110,9 @@ def find_best_learning_rate(
 
     The whole search spends at most `budget` of the training's optimizer steps: by default
     half a training, or where that is more (short trainings), the range test and four
-    default probes or eleven probes of 32 steps.
+    default probes or eleven probes of 32 steps; on a training of fewer than 1,000 steps, a
+    default search whose round of probes learned nothing may spend up to two trainings'
+    steps from then on, for probes long enough to learn.
     If no probe learned within it, the search warns (`LRFinderWarning`, naming every probe)
     and returns the lowest learning rate it probed (past the inert ones, which would train
     nothing, when the probe above them did not make the model worse), a safe guess rather
@@ -150,7 +152,8 @@ def find_best_learning_rate(
             (`epochs` x steps per epoch): `0.5` is half a training's steps, `2` two
             trainings'; in (0, 10]. With `candidates`, they share it equally. Defaults to
             `None`: half a training, or where that is more, the range test and four default
-            probes or eleven probes of 32 steps.
+            probes or eleven probes of 32 steps (up to two trainings, under 1,000 steps,
+            once a round learned nothing).
         range_test_steps: The length of the range test, in steps (at least 20). Defaults
             to `None`: a sixteenth of the training, at least 64 steps, at most `LRFinder`'s
             default (one epoch of the probes' data clipped to 100 to 1000 steps).
@@ -215,6 +218,7 @@ def find_best_learning_rate(
     ) as session:
         baselines, range_test = start(session, search)
         while probes := planner.next_round():
+            progress.grow(planner.limit_steps)
             for probe in probes:
                 progress.show(lr=probe.learning_rate)
                 logs, moved = session.probe(probe.learning_rate, probe.steps)

@@ -23,7 +23,10 @@ time. The search (see `find_best_learning_rate` for the user's view):
    or the loss), where the weights would move, or one spacing higher when it was the best
    and no worse than untrained (both at most to the range test's limit, or one spacing
    past a break); lower when the lowest was the best or all ended worse than untrained;
-   else the best probe not inert and the one below it, as long as the budget allows.
+   else the best probe not inert and the one below it, as long as the budget allows. From
+   a round that learned nothing on, a search with the default budget on a training of
+   fewer than `rescue_max_steps` steps may spend up to `rescue` trainings (`limit_steps`):
+   room for probes long enough to learn before it answers blind.
 3. **Longer probes**: once the best candidate is settled (a probe either side, or capped
    above), it and the probe one spacing below run again `lengthen` times as long, within
    the budget: a short probe favours peaks that a full training cannot hold. Longer probes
@@ -34,8 +37,9 @@ time. The search (see `find_best_learning_rate` for the user's view):
    rate within `tie_tolerance` of the best loss), refined by a parabola through its
    neighbours, divided by `short_probe_bias`; with none learned, no answer.
 
-Everything is counted in optimizer steps against `budget_steps`, which a search never
-exceeds. Learning rates are on a grid of `GRID_PER_DECADE` points per decade.
+Everything is counted in optimizer steps against `limit_steps` (`budget_steps`, or the
+rescue's), which a search never exceeds. Learning rates are on a grid of `GRID_PER_DECADE`
+points per decade.
 """
 
 from __future__ import annotations
@@ -158,6 +162,11 @@ class Planner:
             self.budget_steps = math.floor(budget * training_steps)
             if self.fixed is not None:
                 self.probe_steps = (self.budget_steps - self.range_test_steps) // len(self.fixed)
+        self.rescue_steps = self.budget_steps  # The budget once a round learned nothing.
+        if budget is None and self.fixed is None and training_steps < policy.rescue_max_steps:
+            rescue = math.floor(policy.rescue * training_steps)
+            self.rescue_steps = max(self.budget_steps, rescue)
+        self.rescued = False
         room = self.budget_steps - self.range_test_steps
         if self.fixed is None and room >= policy.min_probes * training_steps:
             self.probe_steps = max(self.probe_steps, training_steps)  # Probes *are* trainings.
@@ -221,11 +230,17 @@ class Planner:
         else:
             probes = self._next_probes()
         cost = sum(probe.steps for probe in probes)
-        if not probes or self.spent + cost > self.budget_steps:
+        if not probes or self.spent + cost > self.limit_steps:
             return []
         self.spent += cost
         self.length = probes[0].steps
         return probes
+
+    @property
+    def limit_steps(self) -> int:
+        """The steps the search may spend: `budget_steps`, or `rescue_steps` once a round
+        learned nothing."""
+        return self.rescue_steps if self.rescued else self.budget_steps
 
     def record(self, probe: Probe, loss: float, weight_change=None, accuracy=None) -> None:
         """The validation loss of a probe (NaN or infinite when it diverged), how far it
@@ -252,6 +267,7 @@ class Planner:
         indices = [grid_index(lr) for lr, _ in current]
         learned = [(lr, loss) for lr, loss in current if self.learned(loss)]
         if not learned:
+            self.rescued = True
             # Too high, too low or too short. Higher when the highest probe was inert, or
             # was the best and no worse than untrained; lower when the lowest was the best
             # or every probe made the model worse than untrained (longer would wreck it
@@ -274,7 +290,7 @@ class Planner:
                 and best + spacing <= self._ceiling()
             ):
                 return [Probe(grid_rate(best + spacing), self.length)]
-            longer = min((self.budget_steps - self.spent) // 2, self.training_steps)
+            longer = min((self.limit_steps - self.spent) // 2, self.training_steps)
             probes = [Probe(grid_rate(best - spacing), longer), Probe(grid_rate(best), longer)]
             return probes if longer >= 2 * self.length else []
         winner = self._choice(learned, self.length)

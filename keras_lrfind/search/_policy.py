@@ -48,6 +48,16 @@ class Policy:
             the rate that classifies best. `0` ranks by the loss alone. Chosen on the
             tuning tasks: 2 scored worst 7.7 / mean 1.59 points, 1 scored 12.4 / 1.71, the
             loss alone 9.1 / 1.82.
+        rescue: When a round of a search with the default budget learned nothing, on a
+            training shorter than `rescue_max_steps`, the search may spend up to this many
+            trainings (or its budget, when larger) from then on: room for probes long enough
+            to learn before it answers blind. Chosen on the 28 tuning tasks, on one machine
+            (it changes searches on trainings of 209 to 999 steps only): 2 scored
+            `cnn_sgd_gratings_medium` 15.0 -> 8.4 points, `depthwise_nadam_aug_symmetry_medium`
+            14.5 -> 4.8, `cnn_nesterov_wd_symmetry_medium` 9.0 -> 1.4, no task worse; 1 scored
+            15.0, 10.3 and 8.4 on those three.
+        rescue_max_steps: See `rescue`. Searches on longer trainings keep their budget (half
+            a training), as the cost target of trainings of 1,000 steps or more says.
     """
 
     range_test_min_steps: int = 64
@@ -66,6 +76,8 @@ class Policy:
     min_short_probes: int = 11
     inert_change: float = 0.01
     accuracy_noise: float = 2.0
+    rescue: float = 2.0
+    rescue_max_steps: int = 1000
 
 
 DEFAULT_POLICY = Policy()

@@ -88,6 +88,12 @@ class Progress:
         if self.bar is not None and self.current < self.bar.target:
             self.bar.update(self.current, values=self.values)
 
+    def grow(self, total_steps: int) -> None:
+        """Lets the bar run to `total_steps` (a search that learned nothing may spend more
+        than its budget: `Planner.limit_steps`)."""
+        if self.bar is not None and total_steps > self.bar.target:
+            self.bar.target = total_steps
+
     def show(self, **values) -> None:
         self.values = list(values.items())
 
