@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -176,6 +177,37 @@ class TestSuggestions:
         )
         assert result.suggest() == expected
         assert 1e-3 < expected < 1e-1
+
+    def test_an_unreadable_curve_that_never_broke_answers_fastai_s_valley(self):
+        """A sweep that completed without breaking and whose loss never fell (noise around
+        chance) cannot be read: `suggest()` answers fastai's `valley` of it and says so,
+        rather than its own reading of a valley that is noise."""
+        rng = np.random.default_rng(0)
+        learning_rates = np.logspace(-6, 0, 100)
+        losses = 2.3 + 0.05 * rng.standard_normal(100)
+        average, smoothed = 0.0, []
+        for i, loss in enumerate(losses):
+            average = 0.98 * average + 0.02 * loss
+            smoothed.append(average / (1 - 0.98 ** (i + 1)))
+        result = LRFinderResult(
+            learning_rates=learning_rates,
+            losses=losses,
+            smoothed_losses=smoothed,
+            stop_reason="completed",
+            start_lr=1e-6,
+            end_lr=1.0,
+            num_steps=100,
+        )
+        trimmed = (learning_rates[10:95], losses[10:95])
+        assert keras_lrfind.suggestions.cannot_read(*trimmed)
+        own = keras_lrfind.suggestions.one_cycle(*trimmed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            answer, valley = result.suggest(), result.suggest("valley")
+        said = [str(warning.message) for warning in caught]
+        assert any("cannot be read and training never broke" in text for text in said), said
+        assert answer == valley != own
+        assert result.suggestions()["one_cycle"] == answer
 
     @pytest.mark.parametrize("name", ["valley", "slide", "minimum", "steep"])
     def test_fastai_methods_read_the_trimmed_smoothed_curve(self, name):

@@ -3,43 +3,31 @@
 It says how long the range test runs, where the probes go and what the answer is, from what
 the range test and the probes returned; whatever runs the trainings (`find_best_learning_rate`,
 a KerasTuner oracle, the benchmark's replay) drives it one round of independent probes at a
-time. The search (see `find_best_learning_rate` for the user's view):
+time (the user's view: `find_best_learning_rate`):
 
-1. **The range test** (`range_test_steps`) reads where training breaks: the divergence
-   point of its curve, or, sooner, where its loss climbs back to what a constant prediction
-   scores after falling clearly below it (a plateau at chance is a break too). The first
-   probes go around an anchor below that point; a range test that shows no break anchors
-   them at its lowest smoothed loss instead (where the loss stopped falling), and never
-   trusts its end as a break: only probes that learned decide how far up the search goes.
-2. **Rounds of probes**: a probe is a compressed one-cycle of `probe_steps` steps judged by
-   its validation loss. A probe *learned* if that loss is clearly below what the untrained
-   model and a constant prediction score (`Baselines`); only probes that learned are
-   candidates, and of them, where the model reports a validation accuracy, only those
-   within `accuracy_noise` standard errors of the most accurate. The first round probes the
-   anchor and one spacing either side; while the best candidate is at the edge of those
-   probed, the next round extends that way (upwards at most `max_above_limit` spacings past
-   a real break). When no probe learned, the probes were too high, too low or too short:
-   the next round probes higher when the highest was *inert* (it barely moved the weights
-   or the loss), where the weights would move, or one spacing higher when it was the best
-   and no worse than untrained (both at most to the range test's limit, or one spacing
-   past a break); lower when the lowest was the best or all ended worse than untrained;
-   else the best probe not inert and the one below it, as long as the budget allows. From
-   a round that learned nothing on, a search with the default budget on a training of
-   fewer than `rescue_max_steps` steps may spend up to `rescue` trainings (`limit_steps`):
-   room for probes long enough to learn before it answers blind.
-3. **Longer probes**: once the best candidate is settled (a probe either side, or capped
-   above), it and the probe one spacing below run again `lengthen` times as long, within
-   the budget: a short probe favours peaks that a full training cannot hold. Longer probes
-   extend the search downward only, and none outgrows the training. Short trainings get a
-   budget with room for this round (`min_short_probes`), and whole-training probes when it
-   holds the range test and `min_probes` of them; long ones keep half a training.
+1. **The range test** reads where training breaks: its divergence point, or sooner, where
+   its loss climbs back to a constant prediction's after falling clearly below it. The first
+   probes go around an anchor below that point, or at the lowest smoothed loss of a test
+   that never broke, whose end is never taken for a break.
+2. **Rounds of probes** (compressed one-cycles of `probe_steps`): a probe *learned* if its
+   validation loss is clearly below the untrained model's and a constant prediction's
+   (`Baselines`); candidates are the probes that learned, within `accuracy_noise` standard
+   errors of the most accurate where the model reports an accuracy. The first round is the
+   anchor and one spacing either side; an edge winner extends the bracket (upwards at most
+   `max_above_limit` spacings past a real break). A round that learned nothing goes higher
+   past *inert* probes (`_climb`), one spacing higher when the highest was best, lower when
+   the lowest was best or all were worse than untrained, else longer at the best and the one
+   below; from then on, a default search on a training under `rescue_max_steps` steps may
+   spend up to `rescue` trainings (`limit_steps`), room for probes long enough to learn.
+3. **Longer probes**: the settled winner and the probe below run again `lengthen` times as
+   long where the budget has room (downward only, never longer than the training). Short
+   trainings get room for this round (`min_short_probes`), and whole-training probes when
+   the budget holds `min_probes` of them; long ones keep half a training.
 4. **The answer**: from the longest probes that learned, the best candidate (the lowest
-   rate within `tie_tolerance` of the best loss), refined by a parabola through its
-   neighbours, divided by `short_probe_bias`; with none learned, no answer.
+   within `tie_tolerance` of the best loss), refined by a parabola through its neighbours,
+   divided by `short_probe_bias`; with none learned, no answer.
 
-Everything is counted in optimizer steps against `limit_steps` (`budget_steps`, or the
-rescue's), which a search never exceeds. Learning rates are on a grid of `GRID_PER_DECADE`
-points per decade.
+Steps count against `limit_steps`, never exceeded; rates are on a grid (`GRID_PER_DECADE`).
 """
 
 from __future__ import annotations
@@ -238,8 +226,7 @@ class Planner:
 
     @property
     def limit_steps(self) -> int:
-        """The steps the search may spend: `budget_steps`, or `rescue_steps` once a round
-        learned nothing."""
+        """`budget_steps`, or `rescue_steps` once a round learned nothing."""
         return self.rescue_steps if self.rescued else self.budget_steps
 
     def record(self, probe: Probe, loss: float, weight_change=None, accuracy=None) -> None:
@@ -268,10 +255,7 @@ class Planner:
         learned = [(lr, loss) for lr, loss in current if self.learned(loss)]
         if not learned:
             self.rescued = True
-            # Too high, too low or too short. Higher when the highest probe was inert, or
-            # was the best and no worse than untrained; lower when the lowest was the best
-            # or every probe made the model worse than untrained (longer would wreck it
-            # more); else the best probe not inert and the one below, as long as it fits.
+            # Too high, too low or too short (step 2 of the module docstring).
             top = Probe(current[-1][0], self.length)
             above = self._climb(top) if self._inert(top, current[-1][1]) else None
             if above is not None:

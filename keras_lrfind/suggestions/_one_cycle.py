@@ -65,6 +65,15 @@ FLAT_START_MESSAGE = (
 )
 """What `result.suggest()` warns when `one_cycle` falls back (see `is_flat_start`)."""
 
+UNREADABLE_MESSAGE = (
+    "The curve cannot be read and training never broke within the sweep: the suggestion "
+    "is fastai's `valley` of it instead of the default reading (see `LRFinderResult.suggest`), "
+    "a rough answer that does not extrapolate from the end of the sweep. For a learning "
+    "rate read from short trainings, use `keras_lrfind.find_best_learning_rate`."
+)
+"""What `result.suggest()` warns when it answers fastai's `valley` on a curve that cannot be
+read and never broke."""
+
 
 def _first_valley(smoothed, rise):
     """The index of the lowest point before the curve climbs back `rise` of its total drop.
@@ -135,8 +144,10 @@ def one_cycle(
        and `result.suggest()` warns (`is_flat_start`).
     5. **Never the end of a sweep that never broke.** Without a break, the end of the
        sweep says nothing about where training breaks: the answer of steps 1 to 3 stands,
-       also on a curve that cannot be read (`result.suggest()` warns then), and nothing
-       is extrapolated upwards.
+       and nothing is extrapolated upwards. On a curve that also cannot be read
+       (`cannot_read`), `result.suggest()` answers fastai's `valley` of the recorded curve
+       instead, and warns (chosen on the benchmark's tuning tasks: the same worst case, a
+       lower mean); this function, which sees no fastai-smoothed curve, keeps its reading.
     6. The result is at least `learning_rates[0]`.
 
     The rule is scale-free: it uses ratios of losses, never absolute loss values, so

@@ -86,24 +86,38 @@ def reading(curve: TrimmedCurve, diverged: bool = False) -> CurveReading:
 
 def run(name: str, curve: TrimmedCurve, raw: CurveReading) -> float:
     """Runs a suggestion method on the curve it reads: the reading of the raw losses
-    (ours), or fastai's smoothed losses (fastai's)."""
+    (ours, see `_default`), or fastai's smoothed losses (fastai's)."""
     if name in _suggestions.RAW_LOSS_METHODS:
-        return _one_cycle.answer(raw).learning_rate
+        return _default(curve, raw)[0]
     return _suggestions.METHODS[name](curve.learning_rates, curve.smoothed_losses)
+
+
+def _default(curve: TrimmedCurve, raw: CurveReading) -> tuple[float, str | None]:
+    """The default method's answer, and the warning of its fallback (or `None`): the
+    divergence point / 32 on a flat start where training broke (`one_cycle`, step 4);
+    fastai's `valley` on a curve that cannot be read and never broke (where the trimmed
+    curve has the points it needs; else the reading stands)."""
+    answer = _one_cycle.answer(raw)
+    if answer.fell_back:
+        return answer.learning_rate, _one_cycle.FLAT_START_MESSAGE
+    if raw.unreadable and not raw.divergence[1]:
+        try:
+            valley = run("valley", curve, raw)
+        except ValueError:  # Too few points for fastai's valley.
+            return answer.learning_rate, None
+        return valley, _one_cycle.UNREADABLE_MESSAGE
+    return answer.learning_rate, None
 
 
 def suggestion(
     name: str, curve: TrimmedCurve, raw: CurveReading, stop_reason: str, end_lr: float
 ) -> tuple[float, list[str]]:
     """`(learning rate, warnings)` of method `name`: the reasons not to trust the curve
-    (`check_curve`), and for the default method whether it fell back to the divergence
-    point (`one_cycle`, step 4), which it reports itself."""
+    (`check_curve`), and for the default method the warning of its fallback (`_default`)."""
     messages = _curve_checks.messages(raw, stop_reason, end_lr)
     if name in _suggestions.RAW_LOSS_METHODS:
-        answer = _one_cycle.answer(raw)
-        if answer.fell_back:
-            messages.append(_one_cycle.FLAT_START_MESSAGE)
-        return answer.learning_rate, messages
+        learning_rate, message = _default(curve, raw)
+        return learning_rate, messages if message is None else [*messages, message]
     return run(name, curve, raw), messages
 
 
