@@ -153,6 +153,12 @@ def curve_result(num_steps=100, stop_reason="diverged", end=0.0):
     x = np.log10(learning_rates)
     losses = 2.3 - 1.6 * np.exp(-(((x + 2) / 0.6) ** 2)) + 0.02 * np.sin(7 * x)
     losses = np.where(x > -0.8, losses + 10 * (x + 0.8) ** 2, losses)
+    return result_of(learning_rates, losses, stop_reason)
+
+
+def result_of(learning_rates, losses, stop_reason):
+    """A range-test result of these batch losses, smoothed as the finder smooths them (an
+    exponential moving average, 0.98, with bias correction)."""
     average, smoothed = 0.0, []
     for i, loss in enumerate(losses):
         average = 0.98 * average + 0.02 * loss
@@ -164,7 +170,7 @@ def curve_result(num_steps=100, stop_reason="diverged", end=0.0):
         stop_reason=stop_reason,
         start_lr=float(learning_rates[0]),
         end_lr=float(learning_rates[-1]),
-        num_steps=num_steps,
+        num_steps=len(losses),
     )
 
 
@@ -182,22 +188,9 @@ class TestSuggestions:
         """A sweep that completed without breaking and whose loss never fell (noise around
         chance) cannot be read: `suggest()` answers fastai's `valley` of it and says so,
         rather than its own reading of a valley that is noise."""
-        rng = np.random.default_rng(0)
         learning_rates = np.logspace(-6, 0, 100)
-        losses = 2.3 + 0.05 * rng.standard_normal(100)
-        average, smoothed = 0.0, []
-        for i, loss in enumerate(losses):
-            average = 0.98 * average + 0.02 * loss
-            smoothed.append(average / (1 - 0.98 ** (i + 1)))
-        result = LRFinderResult(
-            learning_rates=learning_rates,
-            losses=losses,
-            smoothed_losses=smoothed,
-            stop_reason="completed",
-            start_lr=1e-6,
-            end_lr=1.0,
-            num_steps=100,
-        )
+        losses = 2.3 + 0.05 * np.random.default_rng(0).standard_normal(100)
+        result = result_of(learning_rates, losses, "completed")
         trimmed = (learning_rates[10:95], losses[10:95])
         assert keras_lrfind.suggestions.cannot_read(*trimmed)
         own = keras_lrfind.suggestions.one_cycle(*trimmed)
