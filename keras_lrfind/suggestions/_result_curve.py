@@ -100,12 +100,8 @@ def _default(curve: TrimmedCurve, raw: CurveReading) -> tuple[float, str | None]
     answer = _one_cycle.answer(raw)
     if answer.fell_back:
         return answer.learning_rate, _one_cycle.FLAT_START_MESSAGE
-    if raw.unreadable and not raw.divergence[1]:
-        try:
-            valley = run("valley", curve, raw)
-        except ValueError:  # Too few points for fastai's valley.
-            return answer.learning_rate, None
-        return valley, _one_cycle.UNREADABLE_MESSAGE
+    if raw.unreadable and not raw.divergence[1] and can_read("valley", curve):
+        return run("valley", curve, raw), _one_cycle.UNREADABLE_MESSAGE
     return answer.learning_rate, None
 
 
