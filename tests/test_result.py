@@ -202,6 +202,30 @@ class TestSuggestions:
         assert answer == valley != own
         assert result.suggestions()["one_cycle"] == answer
 
+    def test_the_unreadable_curve_fallback_never_answers_the_end_of_the_sweep(self):
+        """fastai's `valley` answers the last learning rate when its longest valley is the
+        first two points (a quirk it keeps). On a curve that never broke that would be the
+        end of the sweep: `suggest()` keeps its own reading there instead."""
+        learning_rates = np.logspace(-6, 0, 100)
+        losses = 2.3 + 0.05 * np.random.default_rng(0).standard_normal(100)
+        smoothed = 2.3 + 1e-4 * np.arange(100)  # Rising but for one dip where the trim starts.
+        smoothed[11] = smoothed[10] - 1e-3
+        result = LRFinderResult(
+            learning_rates=learning_rates,
+            losses=losses,
+            smoothed_losses=smoothed,
+            stop_reason="completed",
+            start_lr=1e-6,
+            end_lr=1.0,
+            num_steps=100,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            valley, answer = result.suggest("valley"), result.suggest()
+        assert valley == learning_rates[94]  # The trimmed curve's last point.
+        trimmed = (learning_rates[10:95], losses[10:95])
+        assert answer == keras_lrfind.suggestions.one_cycle(*trimmed) < valley
+
     @pytest.mark.parametrize("name", ["valley", "slide", "minimum", "steep"])
     def test_fastai_methods_read_the_trimmed_smoothed_curve(self, name):
         """Each fastai method gets the smoothed curve minus the first 10 and last 5 points."""

@@ -146,8 +146,9 @@ def one_cycle(
        sweep says nothing about where training breaks: the answer of steps 1 to 3 stands,
        and nothing is extrapolated upwards. On a curve that also cannot be read
        (`cannot_read`), `result.suggest()` answers fastai's `valley` of the recorded curve
-       instead, and warns (chosen on the benchmark's tuning tasks: the same worst case, a
-       lower mean); this function, which sees no fastai-smoothed curve, keeps its reading.
+       instead (never the sweep's end, where fastai's quirk would put it), and warns (chosen
+       on the benchmark's tuning tasks: the same worst case, a lower mean); this function,
+       which sees no fastai-smoothed curve, keeps its reading.
     6. The result is at least `learning_rates[0]`.
 
     The rule is scale-free: it uses ratios of losses, never absolute loss values, so

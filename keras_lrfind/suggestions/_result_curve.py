@@ -95,13 +95,16 @@ def run(name: str, curve: TrimmedCurve, raw: CurveReading) -> float:
 def _default(curve: TrimmedCurve, raw: CurveReading) -> tuple[float, str | None]:
     """The default method's answer, and the warning of its fallback (or `None`): the
     divergence point / 32 on a flat start where training broke (`one_cycle`, step 4);
-    fastai's `valley` on a curve that cannot be read and never broke (where the trimmed
-    curve has the points it needs; else the reading stands)."""
+    fastai's `valley` on a curve that cannot be read and never broke, where the trimmed
+    curve has the points it needs and the valley is not the sweep's end (fastai's quirk
+    for a valley of the first two points); else the reading stands."""
     answer = _one_cycle.answer(raw)
     if answer.fell_back:
         return answer.learning_rate, _one_cycle.FLAT_START_MESSAGE
     if raw.unreadable and not raw.divergence[1] and can_read("valley", curve):
-        return run("valley", curve, raw), _one_cycle.UNREADABLE_MESSAGE
+        valley = run("valley", curve, raw)
+        if valley < curve.learning_rates[-1]:
+            return valley, _one_cycle.UNREADABLE_MESSAGE
     return answer.learning_rate, None
 
 
