@@ -191,6 +191,8 @@ def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
         "accuracy": training["accuracy"],
         "warnings": [str(w.message) for w in caught],
     }
+    if details is not None:  # What the search saw, in order: (rate, steps, validation loss).
+        entry["probes"] = [[p.learning_rate, p.steps, p.validation_loss] for p in details.probes]
     if error is not None:
         entry["error"] = error
     return entry

@@ -153,14 +153,15 @@ class TestRules:
         assert all(probe.steps == 200 for probe in first)
 
     def test_probes_that_cannot_learn_make_the_search_extend_downward(self):
-        """Where no probe beats chance, the search probes lower until one learns, then
-        answers from it (and never from a probe that did not learn)."""
+        """Where no probe beats chance and the loss falls clearly towards lower rates (by
+        more than 2.5% of chance per spacing), the search probes lower until one learns,
+        then answers from it (and never from a probe that did not learn)."""
         curve = falling_curve(broke_at=0.3)
         planner = planner_for(curve, budget=1.0, policy=ONE_LENGTH)
 
         def outcome(learning_rate, steps):  # Learns only below 0.003; best at 0.002.
-            if learning_rate > 0.003:
-                return CHANCE - 0.01 * math.log10(1 / learning_rate)  # Chance, a hair under.
+            if learning_rate > 0.003:  # Not learned (2.19 is 5% below chance), nor worse.
+                return 2.2 + 0.1 * math.log10(learning_rate / 0.003)  # 0.067 per spacing.
             return 1.0 + 0.1 * abs(math.log10(learning_rate / 0.002))
 
         ran, decision = run(planner, outcome)
@@ -354,8 +355,8 @@ class TestRules:
         first = planner.next_round()
         top = grid_index(first[-1].learning_rate)
         assert top == grid_index(planner.limit)  # The anchor is two spacings below the break.
-        for probe, loss in zip(first, [CHANCE, CHANCE - 0.01, CHANCE - 0.02], strict=True):
-            planner.record(probe, loss)  # None learned (2.19 is 5% below chance).
+        for probe, loss in zip(first, [2.42, 2.36, 2.29], strict=True):
+            planner.record(probe, loss)  # None learned (2.19 is 5% below chance); sloped.
         second = planner.next_round()
         assert second == [Probe(grid_rate(top + 2), 200)]
         planner.record(second[0], CHANCE - 0.03)  # The best again, but at the cap.
@@ -363,6 +364,50 @@ class TestRules:
             Probe(grid_rate(top), 537),
             Probe(grid_rate(top + 2), 537),
         ]
+
+    @pytest.mark.parametrize("best", [0, 2])
+    def test_a_flat_round_at_an_edge_runs_longer_instead_of_walking(self, best):
+        """A round that learned nothing whose best probe sits at an edge but beat its
+        neighbour by less than 2.5% of chance (noise, as 32-step probes of a 128-step
+        training can score at every rate): its best probe and the one below run again as
+        long as the training, (416 - 64 - 3 x 32) // 2 = 128 steps, instead of walking a
+        spacing lower or higher, and the answer comes from the longer probes."""
+        planner = planner_for(falling_curve(broke_at=0.3), training_steps=128, epoch_steps=64)
+        first = planner.next_round()
+        losses = [CHANCE - 0.01, CHANCE, CHANCE + 0.02]  # Flat: 0.01 < 2.5% of 2.30.
+        for probe, loss in zip(first, losses if best == 0 else losses[::-1], strict=True):
+            planner.record(probe, loss)
+        second = planner.next_round()
+        index = grid_index(first[best].learning_rate)
+        assert second == [Probe(grid_rate(index - 2), 128), Probe(grid_rate(index), 128)]
+        for probe, loss in zip(second, [1.4, 1.1], strict=True):
+            planner.record(probe, loss)
+        decision = planner.decision()
+        assert decision.learned and decision.probe_steps == 128
+        assert decision.winner == grid_rate(index)
+
+    def test_a_climb_s_only_probe_that_moved_walks_higher_however_flat(self):
+        """After a climb past inert probes, the one probe that moved the weights has no
+        neighbour that moved: nothing says the round is flat, so the best at the top walks
+        a spacing higher (as on `cnn_sgd_shapes16_b16`, whose rate is two spacings up)."""
+        planner = planner_for(flat_curve(lowest_at=1e-5), budget=1.0)
+        first = planner.next_round()
+        for probe in first:
+            planner.record(probe, BASELINES.untrained, probe.learning_rate)  # Inert.
+        climb = planner.next_round()
+        assert climb == [Probe(grid_rate(-6), first[0].steps)]
+        planner.record(climb[0], BASELINES.untrained + 0.001, 0.05)  # Moved; no better.
+        assert planner.next_round() == [Probe(grid_rate(-4), first[0].steps)]
+
+    def test_a_flat_round_walks_when_longer_probes_do_not_fit(self):
+        """The same flat round on a 1,128-step training (half a training, no rescue): the
+        steps left hold no two probes twice as long, so the search walks a spacing lower."""
+        planner = planner_for(falling_curve(broke_at=0.3), training_steps=1128, epoch_steps=94)
+        first = planner.next_round()
+        for probe, loss in zip(first, [CHANCE - 0.01, CHANCE, CHANCE + 0.02], strict=True):
+            planner.record(probe, loss)
+        lowest = grid_index(first[0].learning_rate)
+        assert planner.next_round() == [Probe(grid_rate(lowest - 2), first[0].steps)]
 
     def test_too_short_probes_of_a_short_training_are_lengthened_to_the_training(self):
         """A 126-step training (budget 64 + 11 x 32 = 416): after three 32-step probes
@@ -476,8 +521,8 @@ class TestRules:
         usual rules apply (here the lowest probe is best, so the next round goes lower)."""
         planner = planner_for(flat_curve(lowest_at=1e-5), budget=1.0)
         first = planner.next_round()
-        for probe, offset in zip(first, [0.0, 0.001, 0.002], strict=True):
-            planner.record(probe, loss + offset, moved)
+        for probe, offset in zip(first, [-0.14, -0.07, 0.0], strict=True):
+            planner.record(probe, loss + offset, moved)  # Falling clearly to lower rates.
         assert planner.next_round() == [Probe(grid_rate(-19), first[0].steps)]
 
     def test_the_climb_stops_at_the_range_test_s_limit(self):
@@ -490,21 +535,23 @@ class TestRules:
             planner.record(probe, BASELINES.untrained, 1e-6)  # Inert: far below 1%.
         assert planner.next_round() == [Probe(grid_rate(0), first[0].steps)]  # Not 10.
         planner.record(Probe(grid_rate(0), first[0].steps), BASELINES.untrained, 1e-6)
-        # Inert at the ceiling: the lowest probe is best, so the search goes lower.
-        assert rates(planner.next_round()) == [grid_rate(-8)]
+        # Inert at the ceiling, every loss alike: longer, the lowest and the one below,
+        # (2000 - 125 - 4 x 200) // 2 = 537 steps.
+        assert planner.next_round() == [Probe(grid_rate(-8), 537), Probe(grid_rate(-6), 537)]
 
     def test_nothing_learned_climbs_no_higher_than_an_unbroken_sweep_s_end(self):
         """A round that learned nothing, best at its top, goes one spacing higher at a
         time, but never past the limit of a sweep that never broke (where a round that
         learned may go on); there, its best two run longer instead."""
-        planner = planner_for(flat_curve(lowest_at=1e-3), budget=3.0)
+        untrained = Baselines(untrained=4.0, constant=CHANCE)  # Room for a slope below it.
+        planner = planner_for(flat_curve(lowest_at=1e-3), budget=3.0, baselines=untrained)
         probes, ran = planner.next_round(), []
         ceiling = grid_index(planner.limit)
         assert not planner.broke and ceiling > grid_index(rates(probes)[-1])
         while probes and probes[0].steps == 200:
-            for probe in probes:  # Lower with the rate; none learned, none worse.
+            for probe in probes:  # Clearly lower with the rate; none learned, none worse.
                 ran.append(probe)
-                planner.record(probe, CHANCE - 0.001 * (grid_index(probe.learning_rate) + 30))
+                planner.record(probe, 2.21 + 0.035 * (ceiling - grid_index(probe.learning_rate)))
             probes = planner.next_round()
         top = max(grid_index(probe.learning_rate) for probe in ran)
         assert ceiling - 2 < top <= ceiling

@@ -1,9 +1,8 @@
 """The decisions of `find_best_learning_rate`, apart from any training: a pure planner.
 
-It says how long the range test runs, where the probes go and what the answer is, from what
-the range test and the probes returned; whatever runs the trainings (`find_best_learning_rate`,
-a KerasTuner oracle, the benchmark's replay) drives it one round of independent probes at a
-time (the user's view: `find_best_learning_rate`):
+It says how long the range test runs, where the probes go and what the answer is; whatever
+runs the trainings (`find_best_learning_rate`, a KerasTuner oracle, the benchmark's replay)
+drives it one round of independent probes at a time:
 
 1. **The range test** reads where training breaks: its divergence point, or sooner, where
    its loss climbs back to a constant prediction's after falling clearly below it. The first
@@ -15,10 +14,11 @@ time (the user's view: `find_best_learning_rate`):
    errors of the most accurate where the model reports an accuracy. The first round is the
    anchor and one spacing either side; an edge winner extends the bracket (upwards at most
    `max_above_limit` spacings past a real break). A round that learned nothing goes higher
-   past *inert* probes (`_climb`), one spacing higher when the highest was best, lower when
-   the lowest was best or all were worse than untrained, else longer at the best and the one
-   below; from then on, a default search on a training under `rescue_max_steps` steps may
-   spend up to `rescue` trainings (`limit_steps`), room for probes long enough to learn.
+   past *inert* probes (`_climb`); lower when all were worse than untrained; one spacing
+   lower (higher) when the lowest (highest) was best by more than `flat_margin`, or when
+   no longer probes fit; else longer at the best and the one below. From then on, a
+   default search on a training under `rescue_max_steps` steps may spend up to `rescue`
+   trainings (`limit_steps`), room for probes long enough to learn.
 3. **Longer probes**: the settled winner and the probe below run again `lengthen` times as
    long where the budget has room (downward only, never longer than the training). Short
    trainings get room for this round (`min_short_probes`), and whole-training probes when
@@ -72,8 +72,7 @@ class Decision:
             rate probed (past inert ones, when the next did not make the model worse).
         winner: The peak the probes favour (refined), or `None` when nothing learned.
         learned: Whether any probe learned.
-        diverged: Whether every probe diverged: a non-finite loss, or one clearly (by the
-            policy's `learned_margin`) worse than the untrained model's.
+        diverged: Whether every probe's loss was non-finite or clearly worse than untrained.
         probe_steps: The length of the probes the answer was read from.
     """
 
@@ -168,8 +167,6 @@ class Planner:
         self.accuracies: dict[Probe, float] = {}
         self.length = self.probe_steps  # The probes' current length.
 
-    # -- Inputs ----------------------------------------------------------------------------
-
     def read_range_test(self, learning_rates, losses, stop_reason: str) -> None:
         """Places the anchor of the first probes (see the module docstring, step 1)."""
         self.range_test = (np.asarray(learning_rates), np.asarray(losses), stop_reason)
@@ -200,8 +197,6 @@ class Planner:
         else:
             self.anchor = float(reading.learning_rates[reading.lowest])
 
-    # -- Rounds ----------------------------------------------------------------------------
-
     def next_round(self) -> list[Probe]:
         """The probes to run next (independent of each other); empty when done."""
         if self.fixed is not None:
@@ -230,9 +225,8 @@ class Planner:
         return self.rescue_steps if self.rescued else self.budget_steps
 
     def record(self, probe: Probe, loss: float, weight_change=None, accuracy=None) -> None:
-        """The validation loss of a probe (NaN or infinite when it diverged), how far it
-        moved the trainable weights (`None`: not measured, never inert) and its validation
-        accuracy (`None`: the model reports none)."""
+        """A probe's validation loss (NaN or infinite: diverged), how far it moved the
+        trainable weights (`None`: not measured, never inert) and its validation accuracy."""
         self.losses[probe] = float(loss) if math.isfinite(loss) else math.inf
         if weight_change is not None:
             self.weight_changes[probe] = float(weight_change)
@@ -265,16 +259,18 @@ class Planner:
             ]
             best = grid_index(min(moved or current, key=lambda item: item[1])[0])
             worse = all(self._diverged(loss) for _, loss in current)
-            if best == min(indices) or worse:
+            longer = min((self.limit_steps - self.spent) // 2, self.training_steps)
+            walk = longer < 2 * self.length or self._sloped(moved or current, best)
+            if worse or (best == min(indices) and walk):
                 return [Probe(grid_rate(min(indices) - spacing), self.length)]
             if (
                 best == max(indices)
+                and walk
                 and self.length == self.probe_steps
                 and not self._diverged(self.losses[Probe(grid_rate(best), self.length)])
                 and best + spacing <= self._ceiling()
             ):
                 return [Probe(grid_rate(best + spacing), self.length)]
-            longer = min((self.limit_steps - self.spent) // 2, self.training_steps)
             probes = [Probe(grid_rate(best - spacing), longer), Probe(grid_rate(best), longer)]
             return probes if longer >= 2 * self.length else []
         winner = self._choice(learned, self.length)
@@ -288,6 +284,15 @@ class Planner:
         if longer > self.length and not lengthened:
             return [Probe(grid_rate(index - spacing), longer), Probe(grid_rate(index), longer)]
         return []
+
+    def _sloped(self, probes: list[tuple[float, float]], best: int) -> bool:
+        """Whether grid index `best` beats its nearest neighbour by `flat_margin` (a slope)."""
+        losses = {grid_index(lr): loss for lr, loss in probes}
+        others = sorted(
+            (abs(index - best), loss) for index, loss in losses.items() if index != best
+        )
+        reference = abs(self.baselines.reference) if self.baselines is not None else 0.0
+        return not others or others[0][1] - losses[best] > self.policy.flat_margin * reference
 
     def _may_go_above(self, index: int) -> bool:
         return not self.broke or index <= self._ceiling()
@@ -305,8 +310,7 @@ class Planner:
 
     def _climb(self, probe: Probe) -> int | None:
         """Where to probe above an inert `probe`: where the weights would move by
-        `inert_change` (in proportion to the rate), at least two spacings higher, at most
-        `_ceiling`; `None`: nowhere."""
+        `inert_change` (in proportion to the rate), two spacings up at least, `_ceiling` most."""
         change = self.weight_changes[probe]
         index = grid_index(probe.learning_rate)
         target = index + 2 * self.policy.spacing
@@ -317,8 +321,7 @@ class Planner:
         return target if target > index else None
 
     def _ceiling(self) -> int:
-        """The highest grid index a round after one that learned nothing may probe: the
-        range test's limit, or `max_above_limit` spacings past a real break."""
+        """The highest index a round that learned nothing may probe (`Policy.max_above_limit`)."""
         above = self.policy.max_above_limit * self.policy.spacing if self.broke else 0
         return grid_index(self.limit) + above
 
@@ -349,8 +352,6 @@ class Planner:
         tolerance = self.policy.tie_tolerance * max(reference - best, 0.0)
         return min(lr for lr, loss in learned if loss <= best + tolerance)
 
-    # -- The answer ------------------------------------------------------------------------
-
     def decision(self) -> Decision:
         """The answer from the probes run so far (see the module docstring, step 4)."""
         length = self.length
@@ -368,8 +369,7 @@ class Planner:
                     break
         diverged = bool(self.losses) and all(map(self._diverged, self.losses.values()))
         if not learned:
-            # The lowest rate probed, past the inert ones (they train nothing) when the
-            # first probe above them did not make the model worse than untrained.
+            # The lowest rate probed, past inert ones when the next did not make it worse.
             ordered = sorted(self.losses, key=lambda p: (p.learning_rate, p.steps))
             moved = [p for p in ordered if not self._inert(p, self.losses[p])]
             safe = moved and not self._diverged(self.losses[moved[0]])

@@ -20,6 +20,12 @@ class Policy:
         max_above_limit: How many spacings above a real break the probes may go.
         learned_margin: A probe learned if its loss is below the reference loss minus this
             fraction of it.
+        flat_margin: A round that learned nothing walks one spacing lower (or higher) only
+            when its best probe, at that edge, beat its nearest neighbour that moved (not
+            inert) by more than this fraction of the reference loss, or has no such
+            neighbour; a flatter round runs its best probes longer instead, where the budget
+            has room. Set, not tuned: half of `learned_margin` (a difference half of what
+            counts as learning is noise between probes that learned nothing).
         tie_tolerance: Candidates within this fraction of the best candidate's improvement
             over the reference tie; the lowest learning rate of them wins.
         short_probe_bias: The winning peak is divided by this.
@@ -68,6 +74,7 @@ class Policy:
     anchor_below_limit: int = 2
     max_above_limit: int = 1
     learned_margin: float = 0.05
+    flat_margin: float = 0.025
     tie_tolerance: float = 0.0
     short_probe_bias: float = 1.0
     budget: float = 0.5
