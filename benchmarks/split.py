@@ -24,6 +24,8 @@ suggestion was computed on it; a later batch never moves an earlier task:
   steps learn little), with `numpy.random.default_rng(20261207 + attempt)`.
 - `issue17_medium`: the same rule on its own tasks (trainings of 300 to 1,000 steps whose
   first tenth learns little), with `numpy.random.default_rng(20261208 + attempt)`.
+- `issue17_flat`: the same rule on its own tasks (trainings of 128 to 256 steps whose first
+  32 steps learn nothing at any rate), with `numpy.random.default_rng(20261209 + attempt)`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ ISSUE17_SEED = 20261205
 TAILS_SEED = 20261206
 SLOW_START_SEED = 20261207
 MEDIUM_SEED = 20261208
+FLAT_SEED = 20261209
 LONG_TRAINING_STEPS = 1000
 """A training of at least this many steps is long (`ISSUE17_AXES`)."""
 
@@ -175,9 +178,16 @@ def split() -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int]]:
     tuning_tails, attempt_tails = _split_half(_batch("issue17_tails"), TAILS_SEED)
     tuning_slow, attempt_slow = _split_half(_batch("issue17_slow_start"), SLOW_START_SEED)
     tuning_medium, attempt_medium = _split_half(_batch("issue17_medium"), MEDIUM_SEED)
+    tuning_flat, attempt_flat = _split_half(_batch("issue17_flat"), FLAT_SEED)
     tuning = {
         task.name
-        for task in original + tuning10 + tuning17 + tuning_tails + tuning_slow + tuning_medium
+        for task in original
+        + tuning10
+        + tuning17
+        + tuning_tails
+        + tuning_slow
+        + tuning_medium
+        + tuning_flat
     }
     tuning |= {task.name for task in issue17 if task.replaces in tuning}
     names = [task.name for task in ALL_TASKS]
@@ -190,6 +200,7 @@ def split() -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int]]:
             "issue17_tails": attempt_tails,
             "issue17_slow_start": attempt_slow,
             "issue17_medium": attempt_medium,
+            "issue17_flat": attempt_flat,
         },
     )
 

@@ -39,6 +39,7 @@ BATCHES = (
     "issue17_tails",
     "issue17_slow_start",
     "issue17_medium",
+    "issue17_flat",
 )
 """The batches of tasks, in the order they were added (see `benchmarks.split`)."""
 

@@ -401,6 +401,7 @@ class TestSplit:
             "issue17_tails": 2,
             "issue17_slow_start": 5,
             "issue17_medium": 4,
+            "issue17_flat": 0,
         }
         assert set(split.tuning_tasks()) == {
             *(task.name for task in DECLARED_TASKS if task.batch == "original"),
@@ -427,6 +428,10 @@ class TestSplit:
             "cnn_sgd_gratings_medium",
             "depthwise_nadam_aug_symmetry_medium",
             "finetune_bn_adam_glyphs16_medium",
+            "mlp_sgdm_wd_glyphs",
+            "depthwise_nesterov_glyphs",
+            "cnn_sgd_wd_glyphs",
+            "resnet_nesterov_gratings",
         }
 
     def test_half_tune_and_the_halves_partition_the_tasks(self):
@@ -461,7 +466,8 @@ class TestSplit:
         tuning_half, evaluation_half = halves(first)
         assert split.covers(tuning_half, evaluation_half, first, split.AXES)
         assert not split.covers(tuning_half, tuning_half[:1], first, split.AXES)
-        for batch in ("issue17", "issue17_tails", "issue17_slow_start", "issue17_medium"):
+        batches = ("issue17", "issue17_tails", "issue17_slow_start", "issue17_medium")
+        for batch in (*batches, "issue17_flat"):
             fresh = [t for t in DECLARED_TASKS if t.batch == batch and t.replaces is None]
             tuning_half, evaluation_half = halves(fresh)
             assert len(tuning_half) == len(fresh) // 2
