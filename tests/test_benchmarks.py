@@ -451,6 +451,7 @@ class TestSplit:
             "finetune_bn_adamw_symmetry16",
             "mlp_dropout_sgd_symmetry",
             "resnet_adam_aug_symmetry",
+            "resnet_sgdm_symmetry",
         }
 
     def test_both_halves_of_each_batch_cover_its_axes(self):
@@ -483,6 +484,7 @@ class TestSplit:
             "finetune_bn_adamw_symmetry16",
             "mlp_dropout_sgd_symmetry",
             "resnet_adam_aug_symmetry",
+            "resnet_sgdm_symmetry",
         ):
             assert TASKS_BY_NAME[f"{replaced}_long"].replaces == replaced
             assert f"{replaced}_long" in split.evaluation_tasks()
