@@ -365,20 +365,17 @@ class TestRules:
             Probe(grid_rate(top + 2), 537),
         ]
 
-    @pytest.mark.parametrize("best", [0, 2])
-    def test_a_flat_round_at_an_edge_runs_longer_instead_of_walking(self, best):
-        """A round that learned nothing whose best probe sits at an edge but beat its
-        neighbour by less than 2.5% of chance (noise, as 32-step probes of a 128-step
-        training can score at every rate): its best probe and the one below run again as
-        long as the training, (416 - 64 - 3 x 32) // 2 = 128 steps, instead of walking a
-        spacing lower or higher, and the answer comes from the longer probes."""
+    def test_a_flat_round_best_at_its_lowest_runs_longer_instead_of_walking_lower(self):
+        """A round that learned nothing whose lowest probe was best by less than 2.5% of
+        chance (noise, as 32-step probes of a 128-step training score at every rate): it
+        and the one below run again as long as the training, (416 - 64 - 3 x 32) // 2 = 128
+        steps, instead of walking a spacing lower, and the answer comes from them."""
         planner = planner_for(falling_curve(broke_at=0.3), training_steps=128, epoch_steps=64)
         first = planner.next_round()
-        losses = [CHANCE - 0.01, CHANCE, CHANCE + 0.02]  # Flat: 0.01 < 2.5% of 2.30.
-        for probe, loss in zip(first, losses if best == 0 else losses[::-1], strict=True):
-            planner.record(probe, loss)
+        for probe, loss in zip(first, [CHANCE - 0.01, CHANCE, CHANCE + 0.02], strict=True):
+            planner.record(probe, loss)  # Flat: 0.01 < 2.5% of 2.30.
         second = planner.next_round()
-        index = grid_index(first[best].learning_rate)
+        index = grid_index(first[0].learning_rate)
         assert second == [Probe(grid_rate(index - 2), 128), Probe(grid_rate(index), 128)]
         for probe, loss in zip(second, [1.4, 1.1], strict=True):
             planner.record(probe, loss)
@@ -386,10 +383,20 @@ class TestRules:
         assert decision.learned and decision.probe_steps == 128
         assert decision.winner == grid_rate(index)
 
-    def test_a_climb_s_only_probe_that_moved_walks_higher_however_flat(self):
-        """After a climb past inert probes, the one probe that moved the weights has no
-        neighbour that moved: nothing says the round is flat, so the best at the top walks
-        a spacing higher (as on `cnn_sgd_shapes16_b16`, whose rate is two spacings up)."""
+    def test_a_flat_round_best_at_its_highest_still_walks_higher(self):
+        """The same flat round best at its top walks a spacing higher (higher rates learn
+        more per step; the range test's limit caps the walk)."""
+        planner = planner_for(falling_curve(broke_at=0.3), training_steps=128, epoch_steps=64)
+        first = planner.next_round()
+        for probe, loss in zip(first, [CHANCE + 0.02, CHANCE, CHANCE - 0.01], strict=True):
+            planner.record(probe, loss)
+        top = grid_index(first[-1].learning_rate)
+        assert planner.next_round() == [Probe(grid_rate(top + 2), 32)]
+
+    def test_a_climb_s_probe_that_moved_walks_higher_however_flat(self):
+        """After a climb past inert probes, the probe that moved, best at the top though no
+        better than untrained, walks a spacing higher (as on `cnn_sgd_shapes16_b16`, whose
+        best rate is two spacings up): flatness holds back only the walk down."""
         planner = planner_for(flat_curve(lowest_at=1e-5), budget=1.0)
         first = planner.next_round()
         for probe in first:

@@ -14,9 +14,9 @@ drives it one round of independent probes at a time:
    errors of the most accurate where the model reports an accuracy. The first round is the
    anchor and one spacing either side; an edge winner extends the bracket (upwards at most
    `max_above_limit` spacings past a real break). A round that learned nothing goes higher
-   past *inert* probes (`_climb`); lower when all were worse than untrained; one spacing
-   lower (higher) when the lowest (highest) was best by more than `flat_margin`, or when
-   no longer probes fit; else longer at the best and the one below. From then on, a
+   past *inert* probes (`_climb`), one spacing higher when the highest was best, lower
+   when all were worse than untrained or the lowest was best by more than `flat_margin`
+   (or no longer probes fit), else longer at the best and the one below. From then on, a
    default search on a training under `rescue_max_steps` steps may spend up to `rescue`
    trainings (`limit_steps`), room for probes long enough to learn.
 3. **Longer probes**: the settled winner and the probe below run again `lengthen` times as
@@ -265,7 +265,6 @@ class Planner:
                 return [Probe(grid_rate(min(indices) - spacing), self.length)]
             if (
                 best == max(indices)
-                and walk
                 and self.length == self.probe_steps
                 and not self._diverged(self.losses[Probe(grid_rate(best), self.length)])
                 and best + spacing <= self._ceiling()

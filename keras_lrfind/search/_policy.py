@@ -20,12 +20,15 @@ class Policy:
         max_above_limit: How many spacings above a real break the probes may go.
         learned_margin: A probe learned if its loss is below the reference loss minus this
             fraction of it.
-        flat_margin: A round that learned nothing walks one spacing lower (or higher) only
-            when its best probe, at that edge, beat its nearest neighbour that moved (not
-            inert) by more than this fraction of the reference loss, or has no such
-            neighbour; a flatter round runs its best probes longer instead, where the budget
-            has room. Set, not tuned: half of `learned_margin` (a difference half of what
-            counts as learning is noise between probes that learned nothing).
+        flat_margin: A round that learned nothing walks one spacing lower only when its
+            lowest probe was best by more than this fraction of the reference loss against
+            its nearest neighbour that moved (not inert), or has no such neighbour; a
+            flatter round runs its best probes longer instead, where the budget has room.
+            Lower rates learn less in a short probe, so walking down a flat round finds
+            nothing; a clear slope is a rate too high. Walking up is not held back: higher
+            rates learn more per step, and the range test's limit caps them. Set, not
+            tuned: half of `learned_margin`; chosen over the same rule both ways on the
+            tuning tasks (see the benchmark's README).
         tie_tolerance: Candidates within this fraction of the best candidate's improvement
             over the reference tie; the lowest learning rate of them wins.
         short_probe_bias: The winning peak is divided by this.
