@@ -320,7 +320,8 @@ class Planner:
         return target if target > index else None
 
     def _ceiling(self) -> int:
-        """The highest index a round that learned nothing may probe (`Policy.max_above_limit`)."""
+        """The highest index a round that learned nothing may probe: the range test's limit,
+        or `max_above_limit` spacings past a real break."""
         above = self.policy.max_above_limit * self.policy.spacing if self.broke else 0
         return grid_index(self.limit) + above
 
