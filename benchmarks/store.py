@@ -116,22 +116,23 @@ def export(
         for path in sorted(directory.glob("find_best_*_seed*.json")):
             version = path.name[len("find_best_") :].rsplit("_seed", 1)[0]
             entry = cache.read(path)
-            find_best.setdefault(version, []).append(
-                {
-                    key: entry[key]
-                    for key in (
-                        "seed",
-                        "learning_rate",
-                        "search_steps",
-                        "training_steps",
-                        "seconds",
-                        "training_seconds",
-                        "accuracy",
-                        "warnings",
-                    )
-                    if key in entry  # Entries before 2026-12-02 have no step counts.
-                }
-            )
+            kept = {
+                key: entry[key]
+                for key in (
+                    "seed",
+                    "learning_rate",
+                    "search_steps",
+                    "training_steps",
+                    "seconds",
+                    "training_seconds",
+                    "accuracy",
+                    "error",  # A search that refused to answer (a miss).
+                    "probes",  # (rate, steps, validation loss); entries since 2026-12-04.
+                )
+                if key in entry  # Entries before 2026-12-02 have no step counts.
+            }
+            kept["warnings"] = _own_warnings(entry["warnings"])
+            find_best.setdefault(version, []).append(kept)
         record = {
             "task": name,
             "description": task.description,
@@ -165,7 +166,7 @@ def export(
                 {
                     "seed": e["seed"],
                     "find_seconds": e["find_seconds"],
-                    "warnings": e["warnings"],
+                    "warnings": _own_warnings(e["warnings"]),
                     "result": _round(e["result"]),
                 }
                 for e in range_tests
@@ -252,6 +253,16 @@ def seed_cache(
             for entry in entries:
                 put(cache.find_best_path(directory, version, entry["seed"]), entry)
     return written
+
+
+NUMPY_COPY_NOTICE = "__array__ implementation doesn't accept a copy keyword"
+"""The start of NumPy 2's DeprecationWarning for TensorFlow's variables, which a run records
+many times whenever a variable is read as an array (not ours; see `pyproject.toml`)."""
+
+
+def _own_warnings(messages: list[str]) -> list[str]:
+    """The recorded warnings without `NUMPY_COPY_NOTICE`."""
+    return [message for message in messages if not message.startswith(NUMPY_COPY_NOTICE)]
 
 
 def _curve(result: dict[str, Any]):

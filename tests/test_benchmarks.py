@@ -349,7 +349,7 @@ class TestStore:
         range_test = {
             "seed": 0,
             "find_seconds": 0.5,
-            "warnings": ["a warning: details"],
+            "warnings": ["a warning: details", store.NUMPY_COPY_NOTICE + ", so passing..."],
             "result": json.loads(curve.to_json()),
         }
         cache.write(cache.range_test_path(directory, 0), range_test)
@@ -361,13 +361,18 @@ class TestStore:
             "seconds": 1.0,
             "training_seconds": 2.0,
             "accuracy": 0.25,
-            "warnings": [],
+            "warnings": [store.NUMPY_COPY_NOTICE + ", so passing..."],
+            "probes": [[0.01, 32, 1.5], [0.1, 32, 2.5]],
         }
         cache.write(cache.find_best_path(directory, "abc", 0), pick)
+        refused = {**pick, "seed": 1, "learning_rate": None, "error": "No probe learned."}
+        del refused["probes"]  # A search that raised returns no details.
+        cache.write(cache.find_best_path(directory, "abc", 1), refused)
         return lrs, sweep
 
     def test_export_and_load_round_trip(self, tmp_path):
-        """What the cache holds comes back from the committed JSON, curves included."""
+        """What the cache holds comes back from the committed JSON, curves, probes and a
+        refusal included; TensorFlow's NumPy 2 notice is not kept as a warning."""
         lrs, sweep = self._fill_cache(tmp_path / "cache")
         written = store.export("quick", tmp_path / "cache", tmp_path / "results")
         assert written == ["mlp_adam_digits"]
@@ -380,7 +385,10 @@ class TestStore:
         assert result.training_seconds == 2.0
         assert result.range_test_warnings == [["a warning: details"]]
         np.testing.assert_allclose(result.curves[0].learning_rates, sweep, rtol=1e-6)
-        assert result.find_best["abc"][0]["learning_rate"] == 0.01
+        picks = result.find_best["abc"]
+        assert picks[0]["learning_rate"] == 0.01 and picks[0]["warnings"] == []
+        assert picks[0]["probes"] == [[0.01, 32, 1.5], [0.1, 32, 2.5]]
+        assert picks[1]["error"] == "No probe learned." and "probes" not in picks[1]
 
     def test_an_incomplete_task_is_not_exported(self, tmp_path):
         """Without its range test, a task is left out."""
