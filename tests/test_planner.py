@@ -248,6 +248,50 @@ class TestRules:
         assert decision.winner == pytest.approx(best, rel=1e-9)
         assert decision.probe_steps == 600
 
+    def test_a_settled_winner_runs_longer_with_the_one_above_when_it_scored_lower(self):
+        """Short probes around the centre score 1.0 there, 1.04 one spacing above and 1.2
+        one below: the better neighbour is the one above, so it and the winner run three
+        times as long. The longer probes favour the upper one, at the top edge of the
+        lengthened probes: the answer is that grid point (never a probe above it)."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, budget=1.5)
+        centre = grid_index(last_finite(curve) / THIRD**2)
+        short = {centre - 2: 1.2, centre: 1.0, centre + 2: 1.04}
+        long = {centre: 0.9, centre + 2: 0.8}
+        ran, decision = run(
+            planner, lambda lr, steps: (short if steps == 200 else long)[grid_index(lr)]
+        )
+        assert [(grid_index(p.learning_rate) - centre, p.steps) for p in ran] == [
+            (-2, 200),
+            (0, 200),
+            (2, 200),
+            (0, 600),  # The winner and the one above it, three times as long.
+            (2, 600),
+        ]
+        assert decision.probe_steps == 600
+        assert decision.winner == grid_rate(centre + 2)
+
+    def test_a_winner_confirmed_below_the_one_above_extends_downward(self):
+        """The same search whose longer probes favour the winner over the one above: the
+        winner sits at the lower edge of the longer probes, so one more probe runs below it
+        at that length (downward only), and the answer is the refined vertex of the three."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, budget=1.5)
+        centre = grid_index(last_finite(curve) / THIRD**2)
+        short = {centre - 2: 1.2, centre: 1.0, centre + 2: 1.04}
+        long = {centre - 2: 0.95, centre: 0.8, centre + 2: 0.85}
+        ran, decision = run(
+            planner, lambda lr, steps: (short if steps == 200 else long)[grid_index(lr)]
+        )
+        assert [(grid_index(p.learning_rate) - centre, p.steps) for p in ran][3:] == [
+            (0, 600),
+            (2, 600),
+            (-2, 600),
+        ]
+        # The parabola through (-2, 0.95), (0, 0.8), (2, 0.85) in grid steps has its vertex
+        # at 2 * (0.95 - 0.85) / (2 * (0.95 - 2 * 0.8 + 0.85)) = 0.5 grid steps up.
+        assert decision.winner == pytest.approx(grid_rate(centre) * THIRD**0.5, rel=1e-9)
+
     def test_longer_probes_that_learned_nothing_leave_the_answer_to_the_shorter_ones(self):
         """When every longer probe fails (here: it diverges, so the search also tries one
         lower at the longer length), the answer comes from the longest probes that learned:

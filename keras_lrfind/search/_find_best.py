@@ -96,9 +96,10 @@ def find_best_learning_rate(
        or else longer: the best probe that was not inert and the one below it, as long as
        the rest of the budget allows (at least twice as long, at most the whole training).
     4. **Longer probes**: once the best probe has a neighbour either side (or may go no
-       higher), it and the probe below it run again three times as long, budget permitting:
-       short probes favour peaks a full training cannot hold. Longer probes extend the
-       search downward only, never upward.
+       higher), it and its better neighbour (the probe below, unless the one above scored a
+       lower loss) run again three times as long, budget permitting: short probes favour
+       peaks a full training cannot hold, so the longer probes judge the two again. Longer
+       probes extend the search downward only, never upward.
     5. **The answer**: from the longest probes that learned, the best one, refined by a
        parabola through its neighbours (in log learning rate). Where the model reports a
        validation accuracy (compiled with `metrics=["accuracy"]`, or a metric named `acc`,

@@ -1,33 +1,30 @@
 """The decisions of `find_best_learning_rate`, apart from any training: a pure planner.
 
-It says how long the range test runs, where the probes go and what the answer is; whatever
-runs the trainings (`find_best_learning_rate`, a KerasTuner oracle, the benchmark's replay)
-drives it one round of independent probes at a time:
+It plans the range test, the probes and the answer; whatever runs the trainings
+(`find_best_learning_rate`, a KerasTuner oracle, a replay) drives it a round at a time:
 
-1. **The range test** reads where training breaks: its divergence point, or sooner, where
-   its loss climbs back to a constant prediction's after falling clearly below it. The first
-   probes go around an anchor below that point, or at the lowest smoothed loss of a test
-   that never broke, whose end is never taken for a break.
+1. **The range test** reads where training breaks (its divergence point, or where its loss
+   climbs back to a constant prediction's after falling clearly below it); the first probes
+   go around an anchor below it, or at the lowest smoothed loss of a test that never broke.
 2. **Rounds of probes** (compressed one-cycles of `probe_steps`): a probe *learned* if its
    validation loss is clearly below the untrained model's and a constant prediction's
    (`Baselines`); candidates are the probes that learned, within `accuracy_noise` standard
    errors of the most accurate where the model reports an accuracy. The first round is the
    anchor and one spacing either side; an edge winner extends the bracket (upwards at most
    `max_above_limit` spacings past a real break). A round that learned nothing goes higher
-   past *inert* probes (`_climb`), one spacing higher when the highest was best, lower
-   when all were worse than untrained or the lowest was best by more than `flat_margin`
-   (or no longer probes fit), else longer at the best and the one below. From then on, a
-   default search on a training under `rescue_max_steps` steps may spend up to `rescue`
-   trainings (`limit_steps`), room for probes long enough to learn.
-3. **Longer probes**: the settled winner and the probe below run again `lengthen` times as
-   long where the budget has room (downward only, never longer than the training). Short
-   trainings get room for this round (`min_short_probes`), and whole-training probes when
-   the budget holds `min_probes` of them; long ones keep half a training.
+   past *inert* probes (`_climb`), one spacing higher when the highest was best, lower when
+   all were worse than untrained or the lowest was best by more than `flat_margin` (or no
+   longer probes fit), else longer at the best and the one below. From then on, a default
+   search on a training under `rescue_max_steps` steps may spend up to `rescue` trainings
+   (`limit_steps`), room for probes long enough to learn.
+3. **Longer probes**: the settled winner and its better neighbour (the one below unless the
+   one above scored lower) run `lengthen` times as long (at most the training; extended
+   downward only) where the budget has room; short trainings get room for this
+   (`min_short_probes`), whole-training probes when it holds `min_probes` of them.
 4. **The answer**: from the longest probes that learned, the best candidate (the lowest
    within `tie_tolerance` of the best loss), refined by a parabola through its neighbours,
-   divided by `short_probe_bias`; with none learned, no answer.
-
-Steps count against `limit_steps`, never exceeded; rates are on a grid (`GRID_PER_DECADE`).
+   divided by `short_probe_bias`; with none learned, no answer. Steps count against
+   `limit_steps`, never exceeded; rates are on a grid (`GRID_PER_DECADE`).
 """
 
 from __future__ import annotations
@@ -281,7 +278,10 @@ class Planner:
             return [Probe(grid_rate(index + spacing), self.length)]
         longer = min(self.policy.lengthen * self.length, self.training_steps)
         if longer > self.length and not lengthened:
-            return [Probe(grid_rate(index - spacing), longer), Probe(grid_rate(index), longer)]
+            losses = {grid_index(lr): loss for lr, loss in learned}  # The better neighbour:
+            up = losses.get(index + spacing, math.inf) < losses.get(index - spacing, math.inf)
+            low = index if up else index - spacing
+            return [Probe(grid_rate(low), longer), Probe(grid_rate(low + spacing), longer)]
         return []
 
     def _sloped(self, probes: list[tuple[float, float]], best: int) -> bool:
