@@ -292,10 +292,34 @@ class TestRules:
         # at 2 * (0.95 - 0.85) / (2 * (0.95 - 2 * 0.8 + 0.85)) = 0.5 grid steps up.
         assert decision.winner == pytest.approx(grid_rate(centre) * THIRD**0.5, rel=1e-9)
 
-    def test_longer_probes_that_learned_nothing_leave_the_answer_to_the_shorter_ones(self):
-        """When every longer probe fails (here: it diverges, so the search also tries one
-        lower at the longer length), the answer comes from the longest probes that learned:
-        the first three."""
+    def test_longer_probes_that_learned_nothing_leave_the_answer_to_shorter_ones_below(self):
+        """Short probes score 1.1, 1.0, 1.05 and 1.3 at -4, -2, 0 and +2 grid steps: the
+        best (-2) runs longer with the one above (0), and both longer probes diverge. The
+        search would go lower at 600 steps, but 125 + 4 x 200 + 3 x 600 = 2725 steps exceed
+        the budget (2500). The answer comes from the 200-step probes below every rate that
+        failed longer (-2): the probe at -4, not the best short one at -2."""
+        curve = falling_curve(broke_at=0.3)
+        planner = planner_for(curve, budget=1.25)
+        centre = grid_index(last_finite(curve) / THIRD**2)
+        short = {centre - 4: 1.1, centre - 2: 1.0, centre: 1.05, centre + 2: 1.3}
+        ran, decision = run(
+            planner, lambda lr, steps: short[grid_index(lr)] if steps == 200 else math.inf
+        )
+        assert [(grid_index(p.learning_rate) - centre, p.steps) for p in ran] == [
+            (-2, 200),
+            (0, 200),
+            (2, 200),
+            (-4, 200),  # The best at the lower edge: one more below.
+            (-2, 600),  # The best and its better neighbour, three times as long.
+            (0, 600),
+        ]
+        assert decision.learned and decision.probe_steps == 200
+        assert decision.winner == grid_rate(centre - 4)
+
+    def test_no_answer_from_probes_at_or_above_a_rate_that_failed_longer(self):
+        """When every longer probe diverges, down to one below every short probe (-4, at
+        600 steps), no short probe lies below a rate that failed longer: nothing learned
+        that held, and the answer is the lowest rate probed, a safe fallback."""
         curve = falling_curve(broke_at=0.3)
         planner = planner_for(curve, budget=1.5)
         centre = grid_index(last_finite(curve) / THIRD**2)
@@ -312,8 +336,8 @@ class TestRules:
             (0, 600),
             (-4, 600),
         ]
-        assert decision.learned and decision.probe_steps == 200
-        assert decision.winner == pytest.approx(best, rel=1e-9)
+        assert not decision.learned and decision.winner is None
+        assert decision.max_lr == grid_rate(centre - 4)
 
     def test_a_short_training_has_room_to_lengthen_its_probes(self):
         """A 300-step training: probes of 32 steps and a budget of 64 + 11 x 32 = 416

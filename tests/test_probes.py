@@ -537,6 +537,41 @@ class TestOutput:
         plt.close("all")
 
 
+class TestNothingLearnedWarning:
+    """The warning of a search whose answer is a fallback names why: nothing learned, or
+    every probe that learned sat at or above a rate that failed when run longer."""
+
+    @staticmethod
+    def details(learned_flags):
+        from keras_lrfind.search._result import ProbeOutcome, ProbeResult
+
+        probes = tuple(
+            ProbeOutcome(lr, steps, loss, learned, {})
+            for lr, steps, loss, learned in zip(
+                (0.01, 0.01), (32, 96), (1.0, 2.4), learned_flags, strict=True
+            )
+        )
+        return ProbeResult(
+            max_lr=0.01, candidates=(0.01,), validation_losses=(2.4,), logs=({},),
+            winner=None, short_probe_bias=1.0, probe_steps=96, bracket=None,
+            range_test=None, validation="validation_split=0.1", steps=192, seconds=1.0,
+            training_steps=96, probes=probes, untrained_loss=2.4, constant_loss=2.3,
+            learned=False,
+        )  # fmt: skip
+
+    def test_a_probe_that_learned_but_failed_longer(self):
+        from keras_lrfind.search import _checks
+
+        with pytest.warns(LRFinderWarning, match="sat at or above a learning rate whose longer"):
+            _checks.nothing_learned(self.details((True, False)), diverged=False, fixed=False)
+
+    def test_no_probe_learned(self):
+        from keras_lrfind.search import _checks
+
+        with pytest.warns(LRFinderWarning, match="every validation loss is no better than"):
+            _checks.nothing_learned(self.details((False, False)), diverged=False, fixed=False)
+
+
 def _array(*shape):
     return np.zeros(shape, "float32")
 

@@ -101,7 +101,9 @@ def find_best_learning_rate(
        peaks a full training cannot hold, so the longer probes judge the two again. Longer
        probes extend the search downward only, never upward.
     5. **The answer**: from the longest probes that learned, the best one, refined by a
-       parabola through its neighbours (in log learning rate). Where the model reports a
+       parabola through its neighbours (in log learning rate). When the longest learned
+       nothing, the answer comes from shorter probes below every learning rate whose longer
+       probe failed: training there broke or stalled once it ran longer. Where the model reports a
        validation accuracy (compiled with `metrics=["accuracy"]`, or a metric named `acc`,
        `sparse_categorical_accuracy`, `categorical_accuracy` or `binary_accuracy`), a probe
        that learned is a candidate, here and in the rounds before, only if its accuracy is
@@ -114,7 +116,8 @@ def find_best_learning_rate(
     default probes or eleven probes of 32 steps; on a training of fewer than 1,000 steps, a
     default search whose round of probes learned nothing may spend up to two trainings'
     steps from then on, for probes long enough to learn.
-    If no probe learned within it, the search warns (`LRFinderWarning`, naming every probe)
+    If no probe learned within it (or every one that did sat at or above a rate whose
+    longer probe failed), the search warns (`LRFinderWarning`, naming every probe)
     and returns the lowest learning rate it probed (past the inert ones, which would train
     nothing, when the probe above them did not make the model worse), a safe guess rather
     than a measurement (`ProbeResult.learned` is `False`). It raises

@@ -21,10 +21,10 @@ It plans the range test, the probes and the answer; whatever runs the trainings
    one above scored lower) run `lengthen` times as long (at most the training; extended
    downward only) where the budget has room; short trainings get room for this
    (`min_short_probes`), whole-training probes when it holds `min_probes` of them.
-4. **The answer**: from the longest probes that learned, the best candidate (the lowest
-   within `tie_tolerance` of the best loss), refined by a parabola through its neighbours,
-   divided by `short_probe_bias`; with none learned, no answer. Steps count against
-   `limit_steps`, never exceeded; rates are on a grid (`GRID_PER_DECADE`).
+4. **The answer**: from the longest probes that learned (below every rate whose longer
+   probe failed), the best candidate (the lowest within `tie_tolerance` of the best loss),
+   refined by a parabola through its neighbours, divided by `short_probe_bias`; with none
+   learned, no answer. Steps count against `limit_steps`; rates are on a grid.
 """
 
 from __future__ import annotations
@@ -62,16 +62,11 @@ class Probe:
 
 @dataclasses.dataclass(frozen=True)
 class Decision:
-    """The planner's answer.
-
-    Attributes:
-        max_lr: The winner divided by `short_probe_bias`; with nothing learned, the lowest
-            rate probed (past inert ones, when the next did not make the model worse).
-        winner: The peak the probes favour (refined), or `None` when nothing learned.
-        learned: Whether any probe learned.
-        diverged: Whether every probe's loss was non-finite or clearly worse than untrained.
-        probe_steps: The length of the probes the answer was read from.
-    """
+    """The planner's answer: `max_lr`, the refined `winner` over `short_probe_bias` (with
+    nothing learned, the lowest rate probed, past inert ones when the next did not make the
+    model worse; `winner` is then `None`); whether the answer `learned` (see step 4); whether
+    every probe `diverged` (non-finite, or clearly worse than untrained); and the
+    `probe_steps` of the probes it was read from."""
 
     max_lr: float
     winner: float | None
@@ -360,13 +355,16 @@ class Planner:
             current = sorted((p.learning_rate, loss) for p, loss in self.losses.items())
         learned = [(lr, loss) for lr, loss in current if self.learned(loss)]
         if not learned and self.fixed is None:
-            # Longer probes that learned nothing: the longest probes that did answer.
+            # Longer probes that learned nothing: the longest probes that did answer, below
+            # every rate that failed longer (it broke or stalled once it ran longer).
+            cap = math.inf
             for steps in sorted({probe.steps for probe in self.losses}, reverse=True):
                 rows = self._of_length(steps)
-                learned = [(lr, loss) for lr, loss in rows if self.learned(loss)]
+                learned = [(lr, loss) for lr, loss in rows if self.learned(loss) and lr < cap]
                 if learned:
                     length, current = steps, rows
                     break
+                cap = min([cap] + [lr for lr, _ in rows])
         diverged = bool(self.losses) and all(map(self._diverged, self.losses.values()))
         if not learned:
             # The lowest rate probed, past inert ones when the next did not make it worse.

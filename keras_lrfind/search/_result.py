@@ -56,8 +56,9 @@ class ProbeResult:
             (with batch-norm layers, on the statistics the training would end with).
         constant_loss: The validation loss of the best constant prediction, or `None` where
             the loss has none keras_lrfind knows (see `find_best_learning_rate`).
-        learned: Whether any probe learned; when none did, `max_lr` is a safe fallback, not
-            a measured answer (a warning says so).
+        learned: Whether the answer comes from probes that learned (when the longest
+            learned nothing, from shorter ones below every rate whose longer probe failed);
+            when not, `max_lr` is a safe fallback, not a measured answer (a warning says so).
         limit: Where the range test saw training break, or `None`.
     """
 
