@@ -562,13 +562,15 @@ class TestNothingLearnedWarning:
     def test_a_probe_that_learned_but_failed_longer(self):
         from keras_lrfind.search import _checks
 
-        with pytest.warns(LRFinderWarning, match="sat at or above a learning rate whose longer"):
+        held_up = "No probe that learned held up within the search's budget: each sat"
+        with pytest.warns(LRFinderWarning, match=held_up):
             _checks.nothing_learned(self.details((True, False)), diverged=False, fixed=False)
 
     def test_no_probe_learned(self):
         from keras_lrfind.search import _checks
 
-        with pytest.warns(LRFinderWarning, match="every validation loss is no better than"):
+        none = "No probe learned within the search's budget: every validation loss"
+        with pytest.warns(LRFinderWarning, match=none):
             _checks.nothing_learned(self.details((False, False)), diverged=False, fixed=False)
 
 

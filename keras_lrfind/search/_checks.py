@@ -183,14 +183,15 @@ def nothing_learned(details: ProbeResult, diverged: bool, fixed: bool) -> None:
         else "Check"
     )
     what = (
-        "every probe that learned sat at or above a learning rate whose longer probe did not "
-        "learn (training broke or stalled when it ran longer)"
+        "No probe that learned held up within the search's budget: each sat at or above a "
+        "learning rate whose longer probe did not learn (training there broke or stalled "
+        "when it ran longer)"
         if any(probe.learned for probe in details.probes)
-        else f"every validation loss is no better than {reference}"
+        else "No probe learned within the search's budget: every validation loss is no "
+        f"better than {reference}"
     )
     warnings.warn(
-        f"No probe learned within the search's budget: {what} (probes: {tried}). The "
-        f"answer, {details.max_lr:.3g}, is the "
+        f"{what} (probes: {tried}). The answer, {details.max_lr:.3g}, is the "
         "lowest learning rate probed (past any that moved neither the weights nor the loss "
         "by 1%, when the next did not make the model worse): a safe guess, not a "
         f"measurement. The search spent {details.steps} steps, {spent:.2g} trainings. "
