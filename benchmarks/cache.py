@@ -63,6 +63,18 @@ def find_best_path(directory: Path, version: str, seed: int) -> Path:
     return directory / f"find_best_{version}_seed{seed}.json"
 
 
+SEARCH_SEED_MARK = "-search"
+"""Marks the version key of `find_best_learning_rate` entries run with a search seed other
+than its default 0."""
+
+
+def search_seed_version(version: str, search_seed: int) -> str:
+    """The version key of `find_best_learning_rate`'s entries of code `version` run with its
+    own `seed=search_seed` (validation split and batch order): `version` itself for the
+    default 0, else `<version>-search<search_seed>`."""
+    return version if search_seed == 0 else f"{version}{SEARCH_SEED_MARK}{search_seed}"
+
+
 def read(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())

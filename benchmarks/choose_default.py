@@ -269,7 +269,7 @@ def main() -> int:
         for method in final.methods:
             answers = flat_start_answers(evaluation, shown[method]) if method in shown else 0
             print(
-                f"  {evaluate.LABELS.get(method, method):>24}: mean "
+                f"  {evaluate.label(method):>24}: mean "
                 f"{final.mean_regret(method):5.2f}, worst {final.worst_regret(method):5.1f}, "
                 f"misses {final.misses(method)}, flat-start answers {answers}"
             )

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import scoring
+from benchmarks.cache import SEARCH_SEED_MARK, search_seed_version
 from benchmarks.store import TaskResult
 
 Method = Callable[[Any], float]
@@ -55,6 +56,15 @@ LABELS = {
     "coarse_grid": "3-point grid",
     "find_best": "find_best_learning_rate",
 }
+SEARCH_SEED_METHOD = "find_best_seed"
+"""`find_best_seed<k>`: the method `find_best_learning_rate` run with its own `seed=k`."""
+
+
+def label(method: str) -> str:
+    """A method's name in the report."""
+    if method.startswith(SEARCH_SEED_METHOD):
+        return f"find_best_learning_rate (seed={method[len(SEARCH_SEED_METHOD) :]})"
+    return LABELS.get(method, method)
 
 
 @dataclasses.dataclass
@@ -123,8 +133,11 @@ def score_curves(result: TaskResult, method: Method) -> MethodScore:
     return score
 
 
-def score_baselines(result: TaskResult, find_best_version: str | None = None) -> dict:
-    """The baselines of one task (`find_best` only when its version is in the results)."""
+def score_baselines(
+    result: TaskResult, find_best_version: str | None = None, search_seeds=()
+) -> dict:
+    """The baselines of one task (`find_best` only when its version is in the results; and
+    the same search with each of `search_seeds` as its own `seed`, where recorded)."""
     grid = result.grid
     scores = {
         "keras_default": MethodScore(
@@ -149,23 +162,32 @@ def score_baselines(result: TaskResult, find_best_version: str | None = None) ->
         3.0,
         3.0,
     )
-    entries = result.find_best.get(find_best_version or "", [])
-    if entries:
-        cost = 1.0 + float(np.median([e["seconds"] / e["training_seconds"] for e in entries]))
-        answered = [e for e in entries if not e.get("error")]  # A raise records no steps.
-        step_cost = (
-            1.0 + float(np.median([e["search_steps"] / e["training_steps"] for e in answered]))
-            if answered and all("search_steps" in e for e in answered)
-            else math.nan
-        )
-        score = scores["find_best"] = MethodScore([], [], [], [], cost, step_cost)
-        for entry in entries:
-            if entry.get("error"):  # A miss, like any method's: trained at the Keras default.
-                score.add(math.nan, keras_default_regret(result), False, entry["error"])
-            else:
-                pick = entry["learning_rate"]
-                score.add(pick, *scoring.suggestion_regret(grid, pick), "")
+    if find_best_version:
+        searches = {"find_best": 0} | {f"{SEARCH_SEED_METHOD}{k}": k for k in search_seeds}
+        for method, seed in searches.items():
+            entries = result.find_best.get(search_seed_version(find_best_version, seed))
+            if entries:
+                scores[method] = _find_best_score(result, entries)
     return scores
+
+
+def _find_best_score(result: TaskResult, entries: list[dict]) -> MethodScore:
+    """`find_best_learning_rate`'s entries of one task (one per seed), scored."""
+    cost = 1.0 + float(np.median([e["seconds"] / e["training_seconds"] for e in entries]))
+    answered = [e for e in entries if not e.get("error")]  # A raise records no steps.
+    step_cost = (
+        1.0 + float(np.median([e["search_steps"] / e["training_steps"] for e in answered]))
+        if answered and all("search_steps" in e for e in answered)
+        else math.nan
+    )
+    score = MethodScore([], [], [], [], cost, step_cost)
+    for entry in entries:
+        if entry.get("error"):  # A miss, like any method's: trained at the Keras default.
+            score.add(math.nan, keras_default_regret(result), False, entry["error"])
+        else:
+            pick = entry["learning_rate"]
+            score.add(pick, *scoring.suggestion_regret(result.grid, pick), "")
+    return score
 
 
 @dataclasses.dataclass
@@ -223,6 +245,7 @@ def score_methods(
     *,
     baselines: bool = True,
     find_best_version: str | None = None,
+    search_seeds=(),
 ) -> QualityTable:
     """Scores suggestion methods (and the baselines) on loaded results; trains nothing.
 
@@ -233,6 +256,8 @@ def score_methods(
         baselines: Whether to add the baselines' columns.
         find_best_version: Which `find_best_learning_rate` entries to score; the column
             appears when every task has them.
+        search_seeds: Search seeds other than 0 whose entries of `find_best_version` to
+            score too, a column each (`find_best_seed<k>`) where every task has them.
 
     Returns:
         A `QualityTable`.
@@ -244,10 +269,11 @@ def score_methods(
     for name, result in results.items():
         scores[name] = {m: score_curves(result, method) for m, method in methods.items()}
         if baselines:
-            scores[name].update(score_baselines(result, find_best_version))
+            scores[name].update(score_baselines(result, find_best_version, search_seeds))
     names = list(methods)
     if baselines:
-        names += [b for b in BASELINES if all(b in scores[task] for task in results)]
+        extra = [f"{SEARCH_SEED_METHOD}{k}" for k in search_seeds]
+        names += [b for b in (*BASELINES, *extra) if all(b in scores[t] for t in results)]
     return QualityTable(dict(results), names, scores)
 
 
@@ -257,6 +283,7 @@ def latest_find_best_version(results: Mapping[str, TaskResult]) -> str | None:
     counts: dict[str, int] = {}
     for result in results.values():
         for version in result.find_best:
-            counts[version] = counts.get(version, 0) + 1
+            if SEARCH_SEED_MARK not in version:  # Another search seed of some version.
+                counts[version] = counts.get(version, 0) + 1
     complete = [v for v, count in counts.items() if count == len(results)]
     return complete[0] if len(complete) == 1 else (max(complete) if complete else None)

@@ -56,12 +56,27 @@ def _find_best_version(results, current: str | None) -> str | None:
     the only version every task has, else `None`."""
     complete = {
         version
-        for version in {v for result in results.values() for v in result.find_best}
-        if all(version in result.find_best for result in results.values())
+        for version in _complete_versions(results)
+        if cache.SEARCH_SEED_MARK not in version  # Not another search seed of a version.
     }
     if current in complete:
         return current
     return next(iter(complete)) if len(complete) == 1 else None
+
+
+def _complete_versions(results) -> set[str]:
+    """The `find_best_learning_rate` version keys every task has entries for."""
+    versions = {v for result in results.values() for v in result.find_best}
+    return {v for v in versions if all(v in result.find_best for result in results.values())}
+
+
+def _search_seeds(results, version: str | None) -> list[int]:
+    """The search seeds other than 0 every task has entries of `version` for."""
+    if version is None:
+        return []
+    prefix = f"{version}{cache.SEARCH_SEED_MARK}"
+    keys = [key[len(prefix) :] for key in _complete_versions(results) if key.startswith(prefix)]
+    return sorted(int(seed) for seed in keys if seed.isdigit())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         "--methods",
         default="",
         help="Extra passes to compute: `find_best` (find_best_learning_rate per seed).",
+    )
+    parser.add_argument(
+        "--search-seed",
+        type=int,
+        default=0,
+        help="find_best_learning_rate's own `seed` (validation split, batch order) for the "
+        "find_best pass; entries of a seed other than 0 are scored as a column of their own.",
     )
     parser.add_argument("--score-only", action="store_true", help="Rescore; train nothing.")
     parser.add_argument("--plots", action="store_true", help="One PNG per task.")
@@ -102,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             arguments.cache_dir,
             log=lambda line: print(f"{time.perf_counter() - started:7.0f}s {line}", flush=True),
             passes=passes,
+            search_seed=arguments.search_seed,
         )
         print(f"computed {counts['computed']}, cached {counts['cached']}", flush=True)
         store.export(mode, arguments.cache_dir, arguments.results_dir, names)
@@ -119,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             "find_best` computes its results)."
         )
         print(note, file=sys.stderr)
-    table = score_methods(results, find_best_version=version)
+    table = score_methods(
+        results, find_best_version=version, search_seeds=_search_seeds(results, version)
+    )
     text = report.render(table, mode, study.machine_info(), note)
     stem = "quality" if mode == "full" else "quality_quick"
     (arguments.results_dir / f"{stem}.md").write_text(text)

@@ -11,11 +11,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import cache, runner, scoring, split
-from benchmarks.evaluate import LABELS, QualityTable
-
-
-def _label(method: str) -> str:
-    return LABELS.get(method, method)
+from benchmarks.evaluate import QualityTable, label
 
 
 def _number(value: float, digits: int = 1) -> str:
@@ -46,7 +42,7 @@ def headline_markdown(table: QualityTable) -> str:
     for method in table.methods:
         rows.append(
             [
-                _label(method),
+                label(method),
                 "**" + _number(table.mean_regret(method, "evaluation")) + "**",
                 _interval(table.regrets(method, "evaluation"), np.mean),
                 _number(table.worst_regret(method, "evaluation")),
@@ -63,7 +59,7 @@ def headline_markdown(table: QualityTable) -> str:
 
 def regret_markdown(table: QualityTable) -> str:
     """Regret per task and method, evaluation tasks first."""
-    header = ["task", "split", *(_label(m) for m in table.methods)]
+    header = ["task", "split", *(label(m) for m in table.methods)]
     rows = []
     for which in ("evaluation", "tuning"):
         for task in table.split_tasks(which):
@@ -72,7 +68,7 @@ def regret_markdown(table: QualityTable) -> str:
 
 
 def suggestion_markdown(table: QualityTable) -> str:
-    header = ["task", "grid best", *(_label(m) for m in table.methods)]
+    header = ["task", "grid best", *(label(m) for m in table.methods)]
     rows = []
     for task in table.tasks:
         grid = table.results[task].grid
@@ -259,7 +255,7 @@ def plot_task(table: QualityTable, task: str, path: Path) -> None:
             100 * np.array(accuracies),
             "ovs^DPX*"[index % 8],
             color=color,
-            label=f"{_label(method)} ({score.regret:.1f})",
+            label=f"{label(method)} ({score.regret:.1f})",
         )
         for lr in lrs:
             bottom.axvline(lr, color=color, alpha=0.35, lw=1)

@@ -34,6 +34,7 @@ from benchmarks.cache import (
     grid_path,
     range_test_path,
     read,
+    search_seed_version,
     task_dir,
     write,
 )
@@ -105,12 +106,12 @@ def extension(task: Task, mode: Mode, learning_rates, accuracies) -> list[float]
 # Running.
 
 
-def _compute(task, data, mode, path, kind, seed, lr, run_id, log, label):
+def _compute(task, data, mode, path, kind, seed, lr, run_id, log, label, search_seed=0):
     if kind == "range_test":
         entry = range_test(task, data, seed)
         summary = f"{entry['find_seconds']:.1f} s, {len(entry['losses'])} steps"
     elif kind == "find_best":
-        entry = find_best(task, data, mode, seed)
+        entry = find_best(task, data, mode, seed, search_seed)
         answer = (
             f"lr {entry['learning_rate']:.3g}"
             if entry.get("error") is None
@@ -144,7 +145,7 @@ def _ground_truth_work(task: Task, mode: Mode, directory: Path) -> list[tuple]:
 
 PASSES = ("ground_truth", "find_best")
 """What `run` computes: the ground truth (range tests, grid, baselines), and
-`find_best_learning_rate` per seed (keyed by `find_best_version()`)."""
+`find_best_learning_rate` per seed (keyed by `find_best_version()` and the search seed)."""
 
 
 def run(
@@ -154,14 +155,18 @@ def run(
     run_id: str | None = None,
     log: Callable[[str], None] = print,
     passes: Iterable[str] = ("ground_truth",),
+    search_seed: int = 0,
 ) -> dict[str, int]:
-    """Computes every missing cache entry of `tasks` in `mode` for `passes`. Returns counts."""
+    """Computes every missing cache entry of `tasks` in `mode` for `passes`, the searches
+    with `find_best_learning_rate(..., seed=search_seed)`. Returns counts."""
     passes = tuple(passes)
     unknown = [name for name in passes if name not in PASSES]
     if unknown:
         raise ValueError(f"Unknown pass(es) {unknown}. Expected some of {PASSES}.")
     run_id = run_id or datetime.datetime.now().isoformat(timespec="seconds")
-    version = find_best_version() if "find_best" in passes else None
+    version = None
+    if "find_best" in passes:
+        version = search_seed_version(find_best_version(), search_seed)
     counts = {"computed": 0, "cached": 0}
     for task in tasks:
         directory = task_dir(cache_dir, mode, task)
@@ -183,7 +188,7 @@ def run(
                 log(f"[{task.name}] {len(missing)} entries to compute")
             for number, (path, kind, seed, lr) in enumerate(missing, start=1):
                 label = f"{number}/{len(missing)}"
-                _compute(task, data, mode, path, kind, seed, lr, run_id, log, label)
+                _compute(task, data, mode, path, kind, seed, lr, run_id, log, label, search_seed)
                 counts["computed"] += 1
             grid = cached_grid(directory, task, mode) if "ground_truth" in passes else None
             added = extension(task, mode, *grid) if grid is not None else []

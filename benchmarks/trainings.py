@@ -149,12 +149,13 @@ def _code_without_docs(source: str) -> str:
     return ast.dump(tree)
 
 
-def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
+def find_best(task: Task, data: Data, mode: Mode, seed: int, search_seed: int = 0) -> dict:
     """`keras_lrfind.find_best_learning_rate` from the fresh model a training starts from
     (same seed, optimizer at the Keras default learning rate), then the one-cycle training
     at its pick, timed in the same process. Returns the cache entry. A search that raises
     `ValueError` (it refuses to answer) is a miss: the entry holds the error, no pick, and
-    the training at the Keras default learning rate that a user would fall back to."""
+    the training at the Keras default learning rate that a user would fall back to.
+    `search_seed` is the search's own `seed` (its validation split and batch order)."""
     from keras_lrfind import find_best_learning_rate
 
     epochs = task.epochs[mode.name]
@@ -172,6 +173,7 @@ def find_best(task: Task, data: Data, mode: Mode, seed: int) -> dict:
                 epochs=epochs,
                 verbose=0,
                 return_details=True,
+                seed=search_seed,
             )
         except ValueError as exception:  # It refused to answer: a miss, scored as one.
             details, error = None, str(exception)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from benchmarks import (
     cache,
     evaluate,
+    quality,
     range_test_length,
     range_test_variants,
     runner,
@@ -259,6 +261,33 @@ class TestScoreMethods:
         assert table.median_step_cost("find_best") == pytest.approx(1.75)
         other = evaluate.score_methods(methods={}, results={"a": result}, find_best_version="v2")
         assert "find_best" not in other.methods
+
+    def test_another_search_seed_is_a_column_of_its_own(self):
+        """Entries of version v1 run with `seed=1` are keyed `v1-search1`: picks 10**-1.5 and
+        1e-2 (10 points and 0: mean 5) score beside seed 0's (1e-2 twice: 0), labelled with
+        the seed; a seed with no entries adds no column, and the latest version is v1."""
+        entry = {"seconds": 1.0, "training_seconds": 4.0}
+        result = _result(
+            find_best={
+                "v1": [dict(entry, learning_rate=1e-2)] * 2,
+                cache.search_seed_version("v1", 1): [
+                    dict(entry, learning_rate=10**-1.5),
+                    dict(entry, learning_rate=1e-2),
+                ],
+            }
+        )
+        assert cache.search_seed_version("v1", 0) == "v1"
+        assert cache.search_seed_version("v1", 1) == "v1-search1"
+        table = evaluate.score_methods(
+            methods={}, results={"a": result}, find_best_version="v1", search_seeds=(1, 2)
+        )
+        assert table.methods == ["keras_default", "coarse_grid", "find_best", "find_best_seed1"]
+        assert table.regret("a", "find_best") == pytest.approx(0.0)
+        assert table.regret("a", "find_best_seed1") == pytest.approx(5.0)
+        assert evaluate.label("find_best_seed1") == "find_best_learning_rate (seed=1)"
+        assert evaluate.latest_find_best_version({"a": result}) == "v1"
+        assert quality._find_best_version({"a": result}, None) == "v1"
+        assert quality._search_seeds({"a": result}, "v1") == [1]
 
     def test_a_find_best_that_raised_is_a_miss_at_the_keras_default(self):
         """One search answered 1e-2 (0 points, 50 of 100 steps); one raised: the user trains
@@ -684,3 +713,16 @@ def test_bootstrap_interval_bounds():
     assert 0.0 <= low <= high == 10.0
     low, high = bootstrap_interval([-1.0, 1.0] * 10, np.mean)
     assert low < 0.0 < high and low == pytest.approx(-high, abs=0.05)
+
+
+def test_the_readme_quotes_the_committed_headline():
+    """The README's headline table is the one `benchmarks/results/quality.md` holds, row for
+    row: a rescore that moves a number fails here until the README says so too."""
+    root = Path(__file__).resolve().parents[1]
+    report = (root / "benchmarks" / "results" / "quality.md").read_text().splitlines()
+    start = report.index("## Headline: regret in accuracy points (lower is better)") + 2
+    table = report[start : report.index("", start)]
+    assert len(table) > 3 and all(line.startswith("|") for line in table)
+    readme = (root / "README.md").read_text().splitlines()
+    first = readme.index(table[0])
+    assert readme[first : first + len(table)] == table
