@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import cache, runner, scoring, split
-from benchmarks.evaluate import QualityTable, label
+from benchmarks.evaluate import SEARCH_SEED_METHOD, QualityTable, keras_default_regret, label
 
 
 def _number(value: float, digits: int = 1) -> str:
@@ -65,6 +65,79 @@ def regret_markdown(table: QualityTable) -> str:
         for task in table.split_tasks(which):
             rows.append([task, which, *(table.scores[task][m].cell() for m in table.methods)])
     return scoring.markdown_table(header, rows)
+
+
+def search_seeds_markdown(table: QualityTable) -> str:
+    """`find_best_learning_rate` per search seed (its own `seed`: validation split and batch
+    order), and the per-task mean over them; empty without another seed's column."""
+    searches = [m for m in table.methods if m == "find_best" or m.startswith(SEARCH_SEED_METHOD)]
+    if len(searches) < 2:
+        return ""
+    grid = {which: table.regrets("coarse_grid", which) for which in ("evaluation", "tuning")}
+    rows = {
+        "0" if m == "find_best" else m[len(SEARCH_SEED_METHOD) :]: {
+            which: table.regrets(m, which) for which in grid
+        }
+        for m in searches
+    }
+    rows["mean over the seeds, per task"] = {
+        which: np.mean([regrets[which] for regrets in rows.values()], axis=0) for which in grid
+    }
+    if len(searches) >= 3:  # A user who runs the search with each seed, trains at the median.
+        rows["median of the seeds' answers"] = {
+            which: np.array([_median_regret(table, task, searches) for task in tasks])
+            for which, tasks in (
+                ("evaluation", table.split_tasks("evaluation")),
+                ("tuning", table.split_tasks("tuning")),
+            )
+        }
+    header = [
+        "search seed",
+        "eval mean",
+        "90% CI",
+        "eval worst",
+        "eval tasks > 3 worse than the grid",
+        "tuning mean",
+        "tuning worst",
+    ]
+    lines = [
+        [
+            seed,
+            _number(float(regrets["evaluation"].mean())),
+            _interval(regrets["evaluation"], np.mean),
+            _number(float(regrets["evaluation"].max())),
+            str(int(np.sum(regrets["evaluation"] > grid["evaluation"] + 3))),
+            _number(float(regrets["tuning"].mean())),
+            _number(float(regrets["tuning"].max())),
+        ]
+        for seed, regrets in rows.items()
+    ]
+    per_task = np.array([table.regrets(m) for m in searches])
+    spread = per_task.max(axis=0) - per_task.min(axis=0)
+    widest = int(np.argmax(spread))
+    return (
+        scoring.markdown_table(header, lines)
+        + "\n\nPer task, the search seeds' regrets differ by "
+        + f"{_number(float(spread.mean()))} points on average (largest and smallest of "
+        + f"{len(searches)} seeds), at most {_number(float(spread[widest]))} "
+        + f"(`{table.tasks[widest]}`)."
+    )
+
+
+def _median_regret(table: QualityTable, task: str, searches: list[str]) -> float:
+    """The regret of training at the median (in log rate) of `searches`' answers, averaged
+    over the model seeds: a search that refused to answer is left out; with none left, the
+    user trains at the Keras default."""
+    result = table.results[task]
+    regrets = []
+    for answers in zip(*(table.scores[task][m].suggestions for m in searches), strict=True):
+        answered = [lr for lr in answers if math.isfinite(lr)]
+        if answered:
+            median = float(np.exp(np.median(np.log(answered))))  # In log rate: 2 -> geometric.
+            regrets.append(scoring.suggestion_regret(result.grid, median)[0])
+        else:
+            regrets.append(keras_default_regret(result))
+    return float(np.mean(regrets))
 
 
 def suggestion_markdown(table: QualityTable) -> str:
@@ -156,6 +229,18 @@ def render(table: QualityTable, mode: str, machine: Mapping[str, Any], note: str
     compute = compute_summary(table)
     tuning, evaluation = table.split_tasks("tuning"), table.split_tasks("evaluation")
     find_best = "find_best" in table.methods
+    seeds_table, seeds = search_seeds_markdown(table), []
+    if seeds_table:
+        seeds = [
+            "## `find_best_learning_rate` across its own seeds",
+            "",
+            "The same search with its own `seed` (the validation split and the probes' batch "
+            "order) changed, everything else alike (`--search-seed`): how much of a regret is "
+            "the search's own luck.",
+            "",
+            seeds_table,
+            "",
+        ]
     lines = [
         f"# Suggestion quality: {len(table.tasks)} tasks ({mode} mode)",
         "",
@@ -190,6 +275,7 @@ def render(table: QualityTable, mode: str, machine: Mapping[str, Any], note: str
             else " `find_best_learning_rate` has no results yet."
         ),
         "",
+        *seeds,
         "## Regret per task",
         "",
         regret_markdown(table),

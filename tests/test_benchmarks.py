@@ -17,6 +17,7 @@ from benchmarks import (
     quality,
     range_test_length,
     range_test_variants,
+    report,
     runner,
     scoring,
     split,
@@ -288,6 +289,37 @@ class TestScoreMethods:
         assert evaluate.latest_find_best_version({"a": result}) == "v1"
         assert quality._find_best_version({"a": result}, None) == "v1"
         assert quality._search_seeds({"a": result}, "v1") == [1]
+
+    def test_the_report_compares_the_search_seeds(self):
+        """Seed 0 scores 0 on evaluation task a and 10 on tuning task b (10**-1.5: 0.8 where
+        the best is 0.9); seed 1 the reverse, 5 and 0: per task, means 2.5 and 5, spreads 5
+        and 10 (mean 7.5); seed 1 is 5 points worse than the grid on a (> 3: counted)."""
+        entry = {"seconds": 1.0, "training_seconds": 4.0}
+        low, mid = dict(entry, learning_rate=1e-2), dict(entry, learning_rate=10**-1.5)
+        results = {
+            "a": _result(find_best={"v1": [low, low], "v1-search1": [mid, low]}),
+            "b": _result(which="tuning", find_best={"v1": [mid, mid], "v1-search1": [low, low]}),
+        }
+        table = evaluate.score_methods(results, {}, find_best_version="v1", search_seeds=(1,))
+        lines = report.search_seeds_markdown(table).splitlines()
+        assert lines[2] == "| 0 | 0.0 | 0.0 to 0.0 | 0.0 | 0 | 10.0 | 10.0 |"
+        assert lines[3] == "| 1 | 5.0 | 5.0 to 5.0 | 5.0 | 1 | 0.0 | 0.0 |"
+        assert (
+            lines[4] == "| mean over the seeds, per task | 2.5 | 2.5 to 2.5 | 2.5 | 0 | 5.0 | 5.0 |"
+        )
+        assert "differ by 7.5 points on average" in lines[-1]
+        assert "at most 10.0 (`b`)" in lines[-1]
+        single = evaluate.score_methods(results, {}, find_best_version="v1")
+        assert report.search_seeds_markdown(single) == ""
+        # A third seed: the median answers are 10**-1.5 and 1e-2 on a (10 and 0 points); on b
+        # 1e-2 (0) and, the third search refusing, the geometric mean of the other two,
+        # 10**-1.75 (a quarter of the way to 0.1: 5 points).
+        refused = dict(entry, learning_rate=None, error="No probe learned")
+        results["a"].find_best["v1-search2"] = [mid, mid]
+        results["b"].find_best["v1-search2"] = [low, refused]
+        table = evaluate.score_methods(results, {}, find_best_version="v1", search_seeds=(1, 2))
+        median = report.search_seeds_markdown(table).splitlines()[6]
+        assert median == "| median of the seeds' answers | 5.0 | 5.0 to 5.0 | 5.0 | 1 | 2.5 | 2.5 |"
 
     def test_a_find_best_that_raised_is_a_miss_at_the_keras_default(self):
         """One search answered 1e-2 (0 points, 50 of 100 steps); one raised: the user trains
