@@ -45,7 +45,8 @@ class TaskResult:
         schedule_free: Test accuracies of Keras's `ScheduleFreeAdamW` at its default
             learning rate (empty when not computed).
         find_best: `{version: [entry per seed]}`, each entry with `learning_rate`,
-            `seconds`, `training_seconds` and `accuracy` (of the training at the pick).
+            `seconds`, `training_seconds` and `accuracy` (of the training at the pick); a
+            version `<hash>-search<k>` holds the search run with its own `seed=k`.
     """
 
     task: Task
