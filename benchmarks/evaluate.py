@@ -60,10 +60,25 @@ SEARCH_SEED_METHOD = "find_best_seed"
 """`find_best_seed<k>`: the method `find_best_learning_rate` run with its own `seed=k`."""
 
 
+def search_seed_method(seed: int) -> str:
+    """The method name of `find_best_learning_rate` run with its own `seed`."""
+    return "find_best" if seed == 0 else f"{SEARCH_SEED_METHOD}{seed}"
+
+
+def search_seed(method: str) -> int | None:
+    """The search seed of a `find_best_learning_rate` method name (`search_seed_method`'s
+    inverse), or `None` for any other method."""
+    if method == "find_best":
+        return 0
+    suffix = method.removeprefix(SEARCH_SEED_METHOD)
+    return int(suffix) if suffix != method and suffix.isdigit() else None
+
+
 def label(method: str) -> str:
     """A method's name in the report."""
-    if method.startswith(SEARCH_SEED_METHOD):
-        return f"find_best_learning_rate (seed={method[len(SEARCH_SEED_METHOD) :]})"
+    seed = search_seed(method)
+    if seed is not None and seed > 0:  # Seed 0 is the default search, "find_best".
+        return f"find_best_learning_rate (seed={seed})"
     return LABELS.get(method, method)
 
 
@@ -163,11 +178,10 @@ def score_baselines(
         3.0,
     )
     if find_best_version:
-        searches = {"find_best": 0} | {f"{SEARCH_SEED_METHOD}{k}": k for k in search_seeds}
-        for method, seed in searches.items():
+        for seed in (0, *search_seeds):
             entries = result.find_best.get(search_seed_version(find_best_version, seed))
             if entries:
-                scores[method] = _find_best_score(result, entries)
+                scores[search_seed_method(seed)] = _find_best_score(result, entries)
     return scores
 
 
@@ -272,18 +286,20 @@ def score_methods(
             scores[name].update(score_baselines(result, find_best_version, search_seeds))
     names = list(methods)
     if baselines:
-        extra = [f"{SEARCH_SEED_METHOD}{k}" for k in search_seeds]
+        extra = [search_seed_method(k) for k in search_seeds]
         names += [b for b in (*BASELINES, *extra) if all(b in scores[t] for t in results)]
     return QualityTable(dict(results), names, scores)
 
 
+def complete_versions(results: Mapping[str, TaskResult], *, search_seeds: bool = False) -> set[str]:
+    """The `find_best_learning_rate` version keys every task has entries for: code versions,
+    or with `search_seeds` also their `<version>-search<k>` keys."""
+    keys = {key for result in results.values() for key in result.find_best}
+    complete = {key for key in keys if all(key in r.find_best for r in results.values())}
+    return complete if search_seeds else {k for k in complete if SEARCH_SEED_MARK not in k}
+
+
 def latest_find_best_version(results: Mapping[str, TaskResult]) -> str | None:
-    """The `find_best_learning_rate` version every task has results for (the most common
-    one if several), or `None`."""
-    counts: dict[str, int] = {}
-    for result in results.values():
-        for version in result.find_best:
-            if SEARCH_SEED_MARK not in version:  # Another search seed of some version.
-                counts[version] = counts.get(version, 0) + 1
-    complete = [v for v, count in counts.items() if count == len(results)]
-    return complete[0] if len(complete) == 1 else (max(complete) if complete else None)
+    """The `find_best_learning_rate` code version every task has results for (the greatest
+    key if several), or `None`."""
+    return max(complete_versions(results), default=None)

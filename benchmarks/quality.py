@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from benchmarks import cache, report, runner, store, study, trainings
-from benchmarks.evaluate import DEFAULT_METHODS, QualityTable, score_methods
+from benchmarks.evaluate import DEFAULT_METHODS, QualityTable, complete_versions, score_methods
 from benchmarks.store import load_results
 from benchmarks.study import RESULTS_DIR
 from benchmarks.tasks import ALL_TASKS, TASKS_BY_NAME
@@ -54,20 +54,10 @@ def _current_find_best_version() -> str | None:
 def _find_best_version(results, current: str | None) -> str | None:
     """The `current` code's `find_best_learning_rate` version if every task has it, else
     the only version every task has, else `None`."""
-    complete = {
-        version
-        for version in _complete_versions(results)
-        if cache.SEARCH_SEED_MARK not in version  # Not another search seed of a version.
-    }
+    complete = complete_versions(results)
     if current in complete:
         return current
     return next(iter(complete)) if len(complete) == 1 else None
-
-
-def _complete_versions(results) -> set[str]:
-    """The `find_best_learning_rate` version keys every task has entries for."""
-    versions = {v for result in results.values() for v in result.find_best}
-    return {v for v in versions if all(v in result.find_best for result in results.values())}
 
 
 def _search_seeds(results, version: str | None) -> list[int]:
@@ -75,8 +65,9 @@ def _search_seeds(results, version: str | None) -> list[int]:
     if version is None:
         return []
     prefix = f"{version}{cache.SEARCH_SEED_MARK}"
-    keys = [key[len(prefix) :] for key in _complete_versions(results) if key.startswith(prefix)]
-    return sorted(int(seed) for seed in keys if seed.isdigit())
+    keys = complete_versions(results, search_seeds=True)
+    seeds = [key[len(prefix) :] for key in keys if key.startswith(prefix)]
+    return sorted(int(seed) for seed in seeds if seed.isdigit())
 
 
 def main(argv: list[str] | None = None) -> int:

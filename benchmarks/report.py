@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import cache, runner, scoring, split
-from benchmarks.evaluate import SEARCH_SEED_METHOD, QualityTable, keras_default_regret, label
+from benchmarks.evaluate import QualityTable, keras_default_regret, label, search_seed
 
 
 def _number(value: float, digits: int = 1) -> str:
@@ -70,15 +70,12 @@ def regret_markdown(table: QualityTable) -> str:
 def search_seeds_markdown(table: QualityTable) -> str:
     """`find_best_learning_rate` per search seed (its own `seed`: validation split and batch
     order), and the per-task mean over them; empty without another seed's column."""
-    searches = [m for m in table.methods if m == "find_best" or m.startswith(SEARCH_SEED_METHOD)]
+    searches = [m for m in table.methods if search_seed(m) is not None]
     if len(searches) < 2:
         return ""
     grid = {which: table.regrets("coarse_grid", which) for which in ("evaluation", "tuning")}
     rows = {
-        "0" if m == "find_best" else m[len(SEARCH_SEED_METHOD) :]: {
-            which: table.regrets(m, which) for which in grid
-        }
-        for m in searches
+        str(search_seed(m)): {which: table.regrets(m, which) for which in grid} for m in searches
     }
     rows["mean over the seeds, per task"] = {
         which: np.mean([regrets[which] for regrets in rows.values()], axis=0) for which in grid

@@ -286,6 +286,8 @@ class TestScoreMethods:
         assert table.regret("a", "find_best") == pytest.approx(0.0)
         assert table.regret("a", "find_best_seed1") == pytest.approx(5.0)
         assert evaluate.label("find_best_seed1") == "find_best_learning_rate (seed=1)"
+        assert [evaluate.search_seed(evaluate.search_seed_method(k)) for k in (0, 3)] == [0, 3]
+        assert evaluate.search_seed("coarse_grid") is None
         assert evaluate.latest_find_best_version({"a": result}) == "v1"
         assert quality._find_best_version({"a": result}, None) == "v1"
         assert quality._search_seeds({"a": result}, "v1") == [1]
